@@ -1,0 +1,1 @@
+"""Projector Portals: build a static site of embedding projector portals."""

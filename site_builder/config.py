@@ -1,0 +1,256 @@
+"""Stage 1: read content/site.yml into a typed, fully validated SiteConfig.
+
+Every problem is collected and reported at once, each with the file, the key
+path, the line and what was expected. Nothing falls back to a default
+silently: unknown keys are errors (with a "did you mean").
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import BuildError, Problem, did_you_mean
+
+CONFIG_NAME = "site.yml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class Word2VecSettings(_Strict):
+    """gensim Word2Vec settings for the tokens (the other side's ids)."""
+
+    vector_size: int = Field(100, ge=2, le=1024)
+    window: int = Field(5, ge=1, le=1000)
+    epochs: int = Field(20, ge=1, le=1000)
+    sg: Literal[0, 1] = 1
+    min_count: int = Field(1, ge=1)
+    negative: int = Field(5, ge=1, le=100)
+    ns_exponent: float = Field(0.75, ge=-2.0, le=2.0)
+    sample: float = Field(0.001, ge=0.0, le=1.0)
+    alpha: float = Field(0.025, gt=0.0, le=1.0)
+    seed: int = 42
+    workers: int = Field(1, ge=1, le=64)
+
+
+class SentenceSettings(_Strict):
+    """fse sentence-embedding settings that turn a point's tokens into its vector."""
+
+    model: Literal["sif", "usif", "average"] = "usif"
+    # SIF: weight a / (a + p(token)); uSIF computes its own weights from `length`.
+    sif_alpha: float = Field(0.001, gt=0.0, le=1.0)
+    # uSIF: the average sentence length; null means measured on the data.
+    length: int | None = Field(None, ge=1)
+    # Common components removed; null means the model's default (SIF 1, uSIF 5, Average 0).
+    components: int | None = Field(None, ge=0, le=50)
+
+
+class EmbeddingSettings(_Strict):
+    word2vec: Word2VecSettings = Word2VecSettings()
+    sentence: SentenceSettings = SentenceSettings()
+
+
+class SpriteSettings(_Strict):
+    """Sprite sheet for the projector: a square grid of square cells."""
+
+    max_cell: int = Field(128, ge=8, le=1024)
+    max_sheet: int = Field(8192, ge=64, le=8192)
+
+
+class DatasetConfig(_Strict):
+    format: Literal["movielens-csv"]
+    path: Path
+    # Resolved against the content folder during validation.
+    description: str = ""
+
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class PortalConfig(_Strict):
+    name: str
+    title: str
+    description: str = ""
+    dataset: str
+    points: Literal["items", "users"]
+    label: str
+    color_by: str | None = None
+    metadata: list[str] = []
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    sprite: SpriteSettings = SpriteSettings()
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError("a lower-case slug (letters, digits, '-'), used in URLs")
+        return value
+
+
+class SiteConfig(_Strict):
+    title: str
+    description: str = ""
+    base_url: str | None = None
+    docs: Path = Path("docs")
+    datasets: dict[str, DatasetConfig]
+    portals: list[PortalConfig] = Field(min_length=1)
+
+    # Filled in by load_config, not read from the file.
+    content_dir: Path = Path(".")
+    config_file: Path = Path(CONFIG_NAME)
+
+    def dataset_for(self, portal: PortalConfig) -> DatasetConfig:
+        return self.datasets[portal.dataset]
+
+
+def normalise_base_url(value: str) -> str:
+    """A site URL such as https://user.github.io/repo, without trailing slash."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(
+            f'"{value}" is not an absolute URL: expected e.g. https://USER.github.io/REPO'
+        )
+    return value.rstrip("/")
+
+
+def load_config(content_dir: Path, base_url: str | None = None) -> SiteConfig:
+    """Read and validate CONTENT/site.yml; raise BuildError with every problem."""
+    content_dir = Path(content_dir)
+    path = content_dir / CONFIG_NAME
+    if not path.is_file():
+        raise BuildError(Problem(path, "", "the site configuration file does not exist"))
+    try:
+        text = path.read_text(encoding="utf-8")
+        root_node = yaml.compose(text)
+        raw = yaml.safe_load(text)
+    except UnicodeDecodeError as error:
+        raise BuildError(Problem(path, "", f"not UTF-8 text ({error.reason} at byte {error.start})"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        raise BuildError(Problem(path, where, f"not valid YAML: {getattr(error, 'problem', error)}"))
+    if not isinstance(raw, dict):
+        raise BuildError(Problem(path, "", "expected a mapping of settings at the top level"))
+
+    problems: list[Problem] = []
+    try:
+        config = SiteConfig.model_validate(raw)
+    except ValidationError as error:
+        for item in error.errors():
+            problems.append(_problem_from_pydantic(path, root_node, item))
+        raise BuildError(problems)
+
+    config.content_dir = content_dir
+    config.config_file = path
+    if base_url is not None:
+        config.base_url = base_url
+    if config.base_url is not None:
+        try:
+            config.base_url = normalise_base_url(config.base_url)
+        except ValueError as error:
+            problems.append(Problem(path if base_url is None else "--base-url", "base_url", str(error)))
+
+    for key, dataset in config.datasets.items():
+        resolved = (content_dir / dataset.path).resolve()
+        if not resolved.exists():
+            where = _where(root_node, ("datasets", key, "path"))
+            problems.append(Problem(path, where, f'"{dataset.path}" does not exist (looked for {resolved})'))
+        dataset.path = resolved
+
+    docs_dir = (content_dir / config.docs).resolve()
+    if not docs_dir.is_dir():
+        problems.append(Problem(path, _where(root_node, ("docs",)), f'docs folder "{config.docs}" does not exist (looked for {docs_dir})'))
+    config.docs = docs_dir
+
+    seen: set[str] = set()
+    for index, portal in enumerate(config.portals):
+        if portal.name in seen:
+            problems.append(Problem(path, _where(root_node, ("portals", index, "name")), f'portal name "{portal.name}" is used twice'))
+        seen.add(portal.name)
+        if portal.dataset not in config.datasets:
+            hint = did_you_mean(portal.dataset, config.datasets)
+            known = ", ".join(sorted(config.datasets)) or "none"
+            problems.append(Problem(path, _where(root_node, ("portals", index, "dataset")),
+                                    f'no dataset named "{portal.dataset}"{hint}; datasets defined: {known}'))
+    if problems:
+        raise BuildError(problems)
+    return config
+
+
+def _where(root_node, loc: tuple) -> str:
+    """'portals[0].label (line 12)' for a key path, with the YAML line when found."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    line = _line_of(root_node, loc)
+    return f"{text} (line {line})" if line else text
+
+
+def _line_of(node, loc: tuple) -> int | None:
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == str(part):
+                    line = key_node.start_mark.line + 1
+                    node = value_node
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+_FIELDS_BY_MODEL = {}
+
+
+def _problem_from_pydantic(path: Path, root_node, item: dict) -> Problem:
+    loc = tuple(item["loc"])
+    kind = item["type"]
+    if kind == "extra_forbidden":
+        parent_model = _model_at(loc[:-1])
+        known = list(parent_model.model_fields) if parent_model else []
+        known = [k for k in known if k not in ("content_dir", "config_file")]
+        message = f'unknown key "{loc[-1]}"{did_you_mean(loc[-1], known)}; expected one of: {", ".join(known)}'
+    elif kind == "missing":
+        message = "this key is required"
+    elif kind == "literal_error":
+        message = f'got {item["input"]!r}, expected {item["ctx"]["expected"]}'
+    else:
+        message = f'{item["msg"]} (got {item["input"]!r})'
+    return Problem(path, _where(root_node, loc), message)
+
+
+def _model_at(loc: tuple):
+    """The pydantic model class that validates the mapping at this key path."""
+    model = SiteConfig
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            # a key of a dict-valued field, e.g. a dataset's name
+            continue
+        model = _inner_model(field.annotation)
+    return model
+
+
+def _inner_model(annotation):
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found:
+            return found
+    return None

@@ -1,0 +1,182 @@
+"""Stage 3: the article's method, made explicit.
+
+Each point (an item, or a user) is a "sentence" of the ids on the other side
+of its interactions, in time order. gensim Word2Vec learns one vector per
+token (per id on the other side); fse (uSIF by default, SIF and Average
+available) turns each point's sentence into the point's vector.
+
+Long sentences: gensim trains on at most the first 10,000 tokens of a
+sentence and fse averages at most the first 10,000, silently. So every
+sentence is cut into chunks of at most MAX_TOKENS tokens: Word2Vec trains on
+the chunks (only the context windows across a cut are lost), fse averages each
+chunk, and the point's vector is the mean of its chunks weighted by their
+token counts, which equals the weighted average over the whole sentence.
+The common-component removal of SIF/uSIF then runs once, on the point
+vectors, with fse's own functions, exactly as fse does after training.
+
+Determinism: with workers = 1 (the default) the same sentences, settings and
+seed give the same vectors, bit for bit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from importlib.metadata import version
+
+import numpy as np
+
+from .cache import Cache, stable_hash
+from .config import EmbeddingSettings
+from .sources import Dataset
+
+log = logging.getLogger(__name__)
+
+MAX_TOKENS = 10_000  # gensim's and fse's per-sentence limit
+DEFAULT_COMPONENTS = {"sif": 1, "usif": 5, "average": 0}
+
+
+@dataclass
+class Sentences:
+    """Point i's tokens are tokens[offsets[i]:offsets[i + 1]], in time order."""
+
+    tokens: np.ndarray  # int32 indices into the other side's table
+    offsets: np.ndarray  # int64, length num_points + 1
+    num_tokens: int  # size of the token vocabulary (rows of the other side)
+
+    @property
+    def num_points(self) -> int:
+        return len(self.offsets) - 1
+
+    def chunks(self):
+        """(point, start, end) for every piece of at most MAX_TOKENS tokens."""
+        for point in range(self.num_points):
+            start, end = int(self.offsets[point]), int(self.offsets[point + 1])
+            for chunk_start in range(start, end, MAX_TOKENS):
+                yield point, chunk_start, min(chunk_start + MAX_TOKENS, end)
+
+
+def build_sentences(dataset: Dataset, points: str) -> Sentences:
+    """Group the interactions by point and order each group by time (ties by token)."""
+    if points == "items":
+        point, token, num_points, num_tokens = dataset.item_index, dataset.user_index, len(dataset.items), len(dataset.users)
+    else:
+        point, token, num_points, num_tokens = dataset.user_index, dataset.item_index, len(dataset.users), len(dataset.items)
+    order = np.lexsort((token, dataset.timestamp, point))
+    counts = np.bincount(point, minlength=num_points)
+    offsets = np.zeros(num_points + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return Sentences(tokens=token[order].astype(np.int32), offsets=offsets, num_tokens=num_tokens)
+
+
+class _TokenChunks:
+    """Re-iterable corpus of token-string lists, one per chunk (gensim and fse read it several times)."""
+
+    def __init__(self, sentences: Sentences, with_index: bool):
+        self.sentences = sentences
+        self.with_index = with_index
+        # One string per token id, made once; chunks are lists of references to them.
+        self.words = np.array([str(i) for i in range(sentences.num_tokens)], dtype=object)
+
+    def __iter__(self):
+        for number, (_, start, end) in enumerate(self.sentences.chunks()):
+            words = self.words[self.sentences.tokens[start:end]].tolist()
+            yield (words, number) if self.with_index else words
+
+
+def settings_key(sentences: Sentences, settings: EmbeddingSettings) -> str:
+    return stable_hash(
+        "point-vectors-v1",
+        settings.model_dump(),
+        {"gensim": version("gensim"), "fse": version("fse"), "max_tokens": MAX_TOKENS},
+        sentences.tokens.tobytes(),
+        sentences.offsets.tobytes(),
+        sentences.num_tokens,
+    )
+
+
+def point_vectors(sentences: Sentences, settings: EmbeddingSettings, cache: Cache | None = None) -> tuple[np.ndarray, bool]:
+    """The (num_points, vector_size) float32 matrix, and whether it came from the cache."""
+    key = settings_key(sentences, settings)
+    if cache is not None:
+        cached = cache.load_array("vectors", key)
+        if cached is not None and cached.shape == (sentences.num_points, settings.word2vec.vector_size):
+            return cached, True
+    vectors = train_point_vectors(sentences, settings)
+    if cache is not None:
+        cache.save_array("vectors", key, vectors)
+    return vectors, False
+
+
+def train_point_vectors(sentences: Sentences, settings: EmbeddingSettings) -> np.ndarray:
+    token_vectors = train_token_vectors(sentences, settings)
+    return sentence_vectors(sentences, token_vectors, settings)
+
+
+def train_token_vectors(sentences: Sentences, settings: EmbeddingSettings):
+    """gensim Word2Vec over the chunked sentences; returns the trained model."""
+    from gensim.models import Word2Vec
+
+    w2v = settings.word2vec
+    return Word2Vec(
+        sentences=_TokenChunks(sentences, with_index=False),
+        vector_size=w2v.vector_size,
+        window=w2v.window,
+        epochs=w2v.epochs,
+        sg=w2v.sg,
+        min_count=w2v.min_count,
+        negative=w2v.negative,
+        ns_exponent=w2v.ns_exponent,
+        sample=w2v.sample,
+        alpha=w2v.alpha,
+        seed=w2v.seed,
+        workers=w2v.workers,
+    )
+
+
+def sentence_vectors(sentences: Sentences, word2vec_model, settings: EmbeddingSettings) -> np.ndarray:
+    """fse's weighted averages per chunk, recombined per point, then common components removed."""
+    from fse.models import SIF, Average, uSIF
+    from fse.models.utils import compute_principal_components, remove_principal_components
+
+    sentence = settings.sentence
+    wv = word2vec_model.wv
+    dim = wv.vector_size
+    lengths = np.diff(sentences.offsets)
+    if sentence.model == "sif":
+        model = SIF(word2vec_model, alpha=sentence.sif_alpha, components=0, workers=1)
+    elif sentence.model == "usif":
+        # the average length of the whole sentences, not of the chunks
+        length = sentence.length or max(1, int(lengths[lengths > 0].mean()))
+        model = uSIF(word2vec_model, length=length, components=0, workers=1)
+    else:
+        model = Average(word2vec_model, workers=1)
+
+    corpus = _TokenChunks(sentences, with_index=True)
+    model.train(corpus)
+    chunk_vectors = np.asarray(model.sv.vectors, dtype=np.float32)
+
+    # Tokens fse counted in each chunk: those in the Word2Vec vocabulary.
+    in_vocab = np.array([str(i) in wv.key_to_index for i in range(sentences.num_tokens)], dtype=bool)
+    chunk_point, chunk_count = [], []
+    for point, start, end in sentences.chunks():
+        chunk_point.append(point)
+        chunk_count.append(int(in_vocab[sentences.tokens[start:end]].sum()))
+    chunk_point = np.asarray(chunk_point, dtype=np.int64)
+    chunk_count = np.asarray(chunk_count, dtype=np.float64)
+
+    vectors = np.zeros((sentences.num_points, dim), dtype=np.float64)
+    np.add.at(vectors, chunk_point, chunk_vectors[: len(chunk_point)].astype(np.float64) * chunk_count[:, None])
+    totals = np.bincount(chunk_point, weights=chunk_count, minlength=sentences.num_points)
+    nonzero = totals > 0
+    vectors[nonzero] /= totals[nonzero, None]
+    vectors = vectors.astype(np.float32)
+
+    components = DEFAULT_COMPONENTS[sentence.model] if sentence.components is None else sentence.components
+    if components > 0 and nonzero.sum() > components:
+        svd_res = compute_principal_components(vectors[nonzero], components=components)
+        weights = None
+        if sentence.model == "usif":
+            weights = (svd_res[0] ** 2) / (svd_res[0] ** 2).sum()
+        vectors[nonzero] = remove_principal_components(vectors[nonzero], svd_res=svd_res, weights=weights, inplace=False)
+    return vectors
