@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import DatasetConfig
+from .config import DatasetConfig, SiteConfig
 from .errors import BuildError, Problem, did_you_mean
 
 MAX_REPORTED = 10  # problems of one kind reported per file before "and N more"
@@ -51,7 +51,7 @@ class Dataset:
 
 
 MOVIELENS_ITEM_COLUMNS = ["id", "title", "year", "decade", "genres", "first_genre"]
-MOVIELENS_USER_COLUMNS = ["id", "age", "age_band", "gender", "occupation", "zip"]
+MOVIELENS_USER_COLUMNS = ["id", "name", "age", "age_band", "gender", "occupation", "zip"]
 COMPUTED_COLUMNS = ["num_ratings", "mean_rating"]
 
 
@@ -63,6 +63,24 @@ def available_columns(dataset: DatasetConfig, points: str) -> list[str]:
             base = ["id"]
         return base + COMPUTED_COLUMNS
     raise ValueError(f"unknown dataset format {dataset.format}")
+
+
+def check_columns(config: SiteConfig) -> None:
+    """Every column a portal names exists in its dataset, checked before any work."""
+    problems = []
+    for index, portal in enumerate(config.portals):
+        dataset = config.datasets[portal.dataset]
+        available = available_columns(dataset, portal.points)
+        named = [("label", portal.label)] + ([("color_by", portal.color_by)] if portal.color_by else [])
+        named += [(f"metadata[{i}]", column) for i, column in enumerate(portal.metadata)]
+        for key, column in named:
+            if column not in available:
+                problems.append(Problem(
+                    config.config_file, f"portals[{index}].{key}",
+                    f'no column "{column}" in the {portal.points} of dataset "{portal.dataset}"'
+                    f'{did_you_mean(column, available)}; available: {", ".join(available)}'))
+    if problems:
+        raise BuildError(problems)
 
 
 def load_dataset(name: str, config: DatasetConfig) -> Dataset:
@@ -160,6 +178,8 @@ def age_band(age: int) -> str:
 def _user_table(users: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "id": users["userId"].to_numpy(np.int64),
+        "name": [f"User {u} ({a}, {g}, {o})" for u, a, g, o in
+                 zip(users["userId"], users["age"], users["gender"], users["occupation"])],
         "age": users["age"].to_numpy(np.int64),
         "age_band": users["age"].map(age_band).to_numpy(object),
         "gender": users["gender"].astype(str).to_numpy(object),

@@ -1,0 +1,209 @@
+"""The one function that drives the stages: config -> sources -> embeddings ->
+sprites -> projector files -> pages -> docs -> publish.
+
+Gather, then write: every output is produced in memory (or in a fresh staging
+folder) and the staging folder replaces the old site only when all stages
+succeeded, so a failed build leaves the previous site exactly as it was.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import docs, embeddings, pages, projector, sources, sprites
+from .cache import Cache
+from .config import load_config
+from .errors import BuildError, Problem
+
+log = logging.getLogger("site_builder")
+
+
+@dataclass
+class PortalSummary:
+    name: str
+    points: int
+    dimensions: int
+    interactions: int
+    vectors_from_cache: bool
+    cell: int
+    bytes_written: int = 0
+
+
+@dataclass
+class BuildSummary:
+    out: Path
+    portals: list[PortalSummary] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    total_seconds: float = 0.0
+    site_bytes: int = 0
+
+
+class _Stages:
+    """Stage-by-stage logs with timings."""
+
+    def __init__(self, summary: BuildSummary):
+        self.summary = summary
+
+    @contextmanager
+    def __call__(self, name: str):
+        log.info("==> %s", name)
+        start = time.perf_counter()
+        yield
+        elapsed = time.perf_counter() - start
+        self.summary.stage_seconds[name] = self.summary.stage_seconds.get(name, 0.0) + elapsed
+        log.info("    %s done in %.1f s", name, elapsed)
+
+
+def build_site(content: Path, out: Path, cache_dir: Path, base_url: str | None = None,
+               strict: bool = False) -> BuildSummary:
+    started = time.perf_counter()
+    summary = BuildSummary(out=Path(out))
+    stage = _Stages(summary)
+
+    with stage("config"):
+        config = load_config(Path(content), base_url=base_url)
+        sources.check_columns(config)
+
+    cache = Cache(cache_dir)
+    outputs: dict[str, bytes | Path] = {}
+    site = pages.SiteModel(
+        title=config.title,
+        description=config.description,
+        sentence_models=", ".join(sorted({p.embedding.sentence.model.replace("usif", "uSIF").replace("sif", "SIF") for p in config.portals})),
+        credits=[d.description for d in config.datasets.values() if d.description],
+    )
+
+    with stage("sources"):
+        datasets = {}
+        for portal in config.portals:
+            if portal.dataset not in datasets:
+                datasets[portal.dataset] = sources.load_dataset(portal.dataset, config.datasets[portal.dataset])
+                data = datasets[portal.dataset]
+                log.info("    %s: %s interactions, %s items, %s users", portal.dataset,
+                         f"{data.num_interactions:,}", f"{len(data.items):,}", f"{len(data.users):,}")
+
+    for portal in config.portals:
+        dataset = datasets[portal.dataset]
+        with stage(f"embeddings: {portal.name}"):
+            sentences = embeddings.build_sentences(dataset, portal.points)
+            empty = int((np.diff(sentences.offsets) == 0).sum())
+            if empty:
+                summary.warnings.append(
+                    f"portal {portal.name}: {empty} of {sentences.num_points} points have no interactions "
+                    "and sit at the origin")
+            vectors, cached = embeddings.point_vectors(sentences, portal.embedding, cache)
+            log.info("    %s vectors of %d dimensions (%s)", f"{len(vectors):,}", vectors.shape[1],
+                     "from cache" if cached else "trained")
+        with stage(f"sprites: {portal.name}"):
+            table = dataset.side(portal.points)
+            colour_column = portal.color_by or portal.label
+            sheet, cell = sprites.draw_sprite_sheet(
+                labels=[str(v) for v in table[portal.label].tolist()],
+                colours=sprites.colours_for(table[colour_column]),
+                max_cell=portal.sprite.max_cell,
+                max_sheet=portal.sprite.max_sheet,
+            )
+            # the preview shows the points with the most interactions first
+            popular = np.argsort(-table["num_ratings"].to_numpy(), kind="stable")[:12].tolist()
+            preview = sprites.preview_montage(sheet, cell, popular)
+        with stage(f"projector files: {portal.name}"):
+            files = projector.ProjectorFiles(tensor_name=portal.title, shape=vectors.shape, cell=cell)
+            columns = projector.metadata_columns(portal.label, portal.metadata)
+            folder = portal.name
+            outputs[f"{folder}/{projector.TENSORS}"] = projector.tensor_bytes(vectors)
+            outputs[f"{folder}/{projector.METADATA}"] = projector.metadata_tsv(table, columns).encode("utf-8")
+            outputs[f"{folder}/{projector.SPRITE}"] = _png(sheet)
+            outputs[f"{folder}/preview.png"] = _png(preview)
+            outputs[f"{folder}/{projector.CONFIG}"] = _json(files.config())
+            online_url = None
+            if config.base_url:
+                portal_url = f"{config.base_url}/{folder}/"
+                outputs[f"{folder}/{projector.ONLINE_CONFIG}"] = _json(files.config(base=portal_url))
+                online_url = projector.online_projector_url(portal_url + projector.ONLINE_CONFIG)
+            site.portals.append(pages.PortalPage(
+                name=portal.name, title=portal.title, description=portal.description,
+                num_points=len(vectors), dimensions=int(vectors.shape[1]),
+                num_interactions=dataset.num_interactions, preview=f"{folder}/preview.png",
+                preview_size=preview.size, online_url=online_url,
+            ))
+            summary.portals.append(PortalSummary(
+                name=portal.name, points=len(vectors), dimensions=int(vectors.shape[1]),
+                interactions=dataset.num_interactions, vectors_from_cache=cached, cell=cell,
+            ))
+
+    with stage("pages"):
+        outputs.update({path: html.encode("utf-8") for path, html in pages.render_pages(site).items()})
+        outputs.update(pages.static_files())
+        script, licence = projector.projector_bundle()
+        outputs["static/projector/projector_binary.js"] = script
+        outputs["static/projector/LICENSE"] = licence
+
+    if strict and summary.warnings:
+        raise BuildError([Problem("--strict", "", w) for w in summary.warnings])
+
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    try:
+        with stage("write"):
+            for path, data in sorted(outputs.items()):
+                target = staging / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if isinstance(data, Path):
+                    shutil.copyfile(data, target)
+                else:
+                    target.write_bytes(data)
+            for portal in summary.portals:
+                portal.bytes_written = sum(f.stat().st_size for f in (staging / portal.name).rglob("*") if f.is_file())
+        with stage("docs"):
+            docs.build_docs(config.docs, staging / "docs", config.title, config.base_url)
+        summary.site_bytes = sum(f.stat().st_size for f in staging.rglob("*") if f.is_file())
+        with stage("publish"):
+            publish(staging, out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    summary.total_seconds = time.perf_counter() - started
+    return summary
+
+
+def publish(staging: Path, out: Path) -> None:
+    """Swap the staging folder into place; the old site is removed only after the swap."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    final = out.parent / f".{out.name}.new"
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(staging, final)
+    if out.exists():
+        old = out.parent / f".{out.name}.old"
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(out, old)
+        os.replace(final, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(final, out)
+    os.chmod(out, 0o755)
+
+
+def _png(image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False, compress_level=6)
+    return buffer.getvalue()
+
+
+def _json(value) -> bytes:
+    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

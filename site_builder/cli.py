@@ -1,0 +1,92 @@
+"""The command line: `portals build`, `portals serve`. Thin: the work is in build.py."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import BuildError
+
+log = logging.getLogger("site_builder")
+
+
+def _setup_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    log.setLevel(level)
+    # gensim and fse log every epoch at INFO; show them only with -v.
+    for name in ("gensim", "fse", "mkdocs"):
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Projector Portals: build a static site of embedding projector portals."""
+
+
+@main.command()
+@click.option("--content", type=click.Path(path_type=Path), default=Path("content"), show_default=True,
+              help="Folder with site.yml, datasets and docs.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("_site"), show_default=True,
+              help="Folder the site is written to (replaced only when the build succeeds).")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=Path(".cache"), show_default=True,
+              help="Folder for trained vectors and other cached results.")
+@click.option("--base-url", default=None, metavar="URL",
+              help="Public URL of the site, e.g. https://USER.github.io/REPO (enables links to projector.tensorflow.org).")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logs, and tracebacks on errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings, errors and the summary.")
+def build(content: Path, out: Path, cache_dir: Path, base_url: str | None, strict: bool,
+          verbose: bool, quiet: bool) -> None:
+    """Build the site from CONTENT into OUT."""
+    from .build import build_site
+    from .summary import format_summary
+
+    _setup_logging(verbose, quiet)
+    try:
+        summary = build_site(content, out, cache_dir, base_url=base_url, strict=strict)
+    except BuildError as error:
+        if verbose:
+            log.exception("build failed")
+        click.echo(f"error: the build stopped; {out} was left as it was. "
+                   f"{len(error.problems)} problem(s):", err=True)
+        for problem in error.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    except Exception as error:  # an unexpected failure: one line unless -v
+        if verbose:
+            raise
+        click.echo(f"error: {type(error).__name__}: {error} (run with -v for the traceback); "
+                   f"{out} was left as it was.", err=True)
+        sys.exit(1)
+    click.echo(format_summary(summary))
+
+
+@main.command()
+@click.option("--dir", "directory", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              default=Path("_site"), show_default=True, help="The built site to serve.")
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+def serve(directory: Path, port: int, host: str) -> None:
+    """Preview the built site on http://127.0.0.1:PORT/."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    with http.server.ThreadingHTTPServer((host, port), handler) as server:
+        click.echo(f"Serving {directory} on http://{host}:{server.server_address[1]}/ (Ctrl+C to stop)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        log.debug("%s - %s", self.address_string(), format % args)

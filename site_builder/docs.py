@@ -1,0 +1,37 @@
+"""Stage 8: build the user's docs (content/docs/) with mkdocs into the site's docs/ folder."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from .errors import BuildError, Problem
+
+log = logging.getLogger(__name__)
+
+
+def build_docs(docs_dir: Path, site_dir: Path, site_name: str, site_url: str | None) -> None:
+    """`mkdocs build --strict` of docs_dir into site_dir; warnings are errors."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    config = load_config(
+        config_file=None,
+        site_name=site_name,
+        site_url=f"{site_url}/docs/" if site_url else None,
+        docs_dir=str(docs_dir),
+        site_dir=str(site_dir),
+        strict=True,
+        use_directory_urls=True,
+        # highlight.js would be fetched from a CDN; the site stays self-contained.
+        theme={"name": "mkdocs", "highlightjs": False, "navigation_depth": 3},
+    )
+    # mkdocs logs through the "mkdocs" logger; keep its chatter at debug level.
+    logging.getLogger("mkdocs").setLevel(logging.WARNING if log.getEffectiveLevel() > logging.DEBUG else logging.DEBUG)
+    try:
+        build(config)
+    except MkDocsException as error:
+        raise BuildError(Problem(docs_dir, "", f"mkdocs build --strict failed: {error}")) from error
+    except SystemExit as error:  # mkdocs aborts strict builds with warnings this way
+        raise BuildError(Problem(docs_dir, "", f"mkdocs build --strict failed: {error}")) from error

@@ -1,0 +1,97 @@
+"""Shared fixtures: tiny content folders written inline, and the demo build."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_CONTENT = REPO / "content"
+
+
+def write_movielens(folder: Path, ratings: str, movies: str, users: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ratings.csv").write_text(textwrap.dedent(ratings).lstrip(), encoding="utf-8")
+    (folder / "movies.csv").write_text(textwrap.dedent(movies).lstrip(), encoding="utf-8")
+    if users is not None:
+        (folder / "users.csv").write_text(textwrap.dedent(users).lstrip(), encoding="utf-8")
+    return folder
+
+
+TINY_RATINGS = """\
+    userId,movieId,rating,timestamp
+    1,10,4,100
+    1,20,5,101
+    2,10,3,102
+    2,30,4,103
+    3,20,2,104
+    3,30,5,105
+    3,10,1,106
+    """
+TINY_MOVIES = """\
+    movieId,title,genres
+    10,"Heat, The (1995)",Action|Crime
+    20,Toy Story (1995),Animation|Children's
+    30,Fargo (1996),Crime|Drama
+    """
+TINY_USERS = """\
+    userId,age,gender,occupation,zip
+    1,24,M,technician,85711
+    2,53,F,other,94043
+    3,17,M,student,32067
+    """
+
+TINY_SITE = """\
+    title: Tiny site
+    description: A test site.
+    datasets:
+      tiny:
+        format: movielens-csv
+        path: data
+    portals:
+      - name: movies
+        title: Movies
+        dataset: tiny
+        points: items
+        label: title
+        color_by: first_genre
+        metadata: [year, genres, num_ratings]
+        embedding:
+          word2vec: {vector_size: 8, epochs: 2}
+      - name: users
+        title: Users
+        dataset: tiny
+        points: users
+        label: name
+        color_by: age_band
+        metadata: [age_band, gender]
+        embedding:
+          word2vec: {vector_size: 8, epochs: 2}
+    """
+
+
+def write_tiny_content(root: Path, site: str = TINY_SITE) -> Path:
+    write_movielens(root / "data", TINY_RATINGS, TINY_MOVIES, TINY_USERS)
+    (root / "docs").mkdir(parents=True, exist_ok=True)
+    (root / "docs" / "index.md").write_text("# Tiny\n\nHello.\n", encoding="utf-8")
+    (root / "site.yml").write_text(textwrap.dedent(site).lstrip(), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def tiny_content(tmp_path: Path) -> Path:
+    return write_tiny_content(tmp_path / "content")
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory) -> Path:
+    """The demo content built once per test session, with a base URL."""
+    from site_builder.build import build_site
+
+    root = tmp_path_factory.mktemp("demo")
+    out = root / "_site"
+    build_site(DEMO_CONTENT, out, root / "cache", base_url="https://example.github.io/some-repo")
+    return out

@@ -1,0 +1,110 @@
+"""Stage 3: sentences, long-sentence handling, determinism and caching."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from site_builder.cache import Cache
+from site_builder.config import EmbeddingSettings
+from site_builder.embeddings import MAX_TOKENS, Sentences, build_sentences, point_vectors, sentence_vectors, train_token_vectors
+from site_builder.sources import load_dataset
+from site_builder.config import DatasetConfig
+
+from conftest import TINY_MOVIES, TINY_RATINGS, TINY_USERS, write_movielens
+
+
+def _settings(model="usif", **w2v):
+    return EmbeddingSettings.model_validate({
+        "word2vec": {"vector_size": 16, "epochs": 3, **w2v}, "sentence": {"model": model}})
+
+
+def test_sentences_are_the_other_side_in_time_order(tmp_path):
+    data = load_dataset("t", DatasetConfig(format="movielens-csv", path=write_movielens(tmp_path, TINY_RATINGS, TINY_MOVIES, TINY_USERS)))
+    items = build_sentences(data, "items")
+    user_ids = data.users["id"].to_numpy()
+    movie_10 = int(np.flatnonzero(data.items["id"].to_numpy() == 10)[0])
+    tokens = items.tokens[items.offsets[movie_10]:items.offsets[movie_10 + 1]]
+    assert user_ids[tokens].tolist() == [1, 2, 3]  # rated at t=100, 102, 106
+    users = build_sentences(data, "users")
+    user_3 = int(np.flatnonzero(user_ids == 3)[0])
+    tokens = users.tokens[users.offsets[user_3]:users.offsets[user_3 + 1]]
+    assert data.items["id"].to_numpy()[tokens].tolist() == [20, 30, 10]
+
+
+def _long_corpus(tail_token: int) -> Sentences:
+    """Point 0: 25,000 tokens whose last 5,000 are `tail_token`; points 1..: short sentences."""
+    rng = np.random.default_rng(0)
+    head = rng.integers(0, 10, size=20_000)
+    long_sentence = np.concatenate([head, np.full(5_000, tail_token)])
+    short = [rng.integers(0, 12, size=30) for _ in range(40)]
+    # make sure tokens 10 and 11 also occur elsewhere so both are in the vocabulary
+    short.append(np.array([10, 11] * 10))
+    pieces = [long_sentence, *short]
+    offsets = np.zeros(len(pieces) + 1, dtype=np.int64)
+    np.cumsum([len(p) for p in pieces], out=offsets[1:])
+    return Sentences(tokens=np.concatenate(pieces).astype(np.int32), offsets=offsets, num_tokens=12)
+
+
+def test_long_sentence_vector_is_the_average_of_all_its_tokens():
+    sentences = _long_corpus(tail_token=10)
+    assert sentences.offsets[1] == 25_000 > MAX_TOKENS
+    settings = _settings(model="average")
+    model = train_token_vectors(sentences, settings)
+    vectors = sentence_vectors(sentences, model, settings)
+    tokens = sentences.tokens[:25_000]
+    expected_all = np.mean([model.wv[str(t)] for t in tokens], axis=0)
+    expected_first_10k = np.mean([model.wv[str(t)] for t in tokens[:MAX_TOKENS]], axis=0)
+    # fse sums in float32: 10,000 terms leave about 1e-4 of rounding
+    np.testing.assert_allclose(vectors[0], expected_all, atol=5e-4)
+    assert np.abs(vectors[0] - expected_first_10k).max() > 2e-2
+
+
+def test_long_sentence_depends_on_its_last_tokens_with_usif():
+    settings = _settings(model="usif")
+    corpus_a, corpus_b = _long_corpus(10), _long_corpus(11)
+    model = train_token_vectors(corpus_a, settings)  # same token vectors for both
+    a = sentence_vectors(corpus_a, model, settings)[0]
+    b = sentence_vectors(corpus_b, model, settings)[0]
+    assert np.abs(a - b).max() > 1e-3  # tokens 20,001..25,000 changed the vector
+
+
+def test_word2vec_trains_tokens_beyond_position_10000():
+    from gensim.models import Word2Vec
+
+    sentences = _long_corpus(10)
+    # token 11 is in the vocabulary; token 10 now occurs only after position 20,000 of point 0
+    tokens = sentences.tokens.copy()
+    tokens[sentences.offsets[-2]:] = 11
+    sentences = Sentences(tokens=tokens, offsets=sentences.offsets, num_tokens=12)
+    settings = _settings(sample=0)
+    trained = train_token_vectors(sentences, settings).wv["10"]
+    untrained = Word2Vec(vector_size=16, seed=42, min_count=1)
+    untrained.build_vocab([[str(t) for t in tokens]])
+    assert np.abs(trained - untrained.wv["10"]).max() > 1e-3
+
+
+def test_same_input_and_seed_give_identical_vectors_and_cache_hits(tmp_path):
+    sentences = _long_corpus(10)
+    settings = _settings(model="sif")
+    first, cached_first = point_vectors(sentences, settings, Cache(tmp_path / "a"))
+    second, _ = point_vectors(sentences, settings, Cache(tmp_path / "b"))
+    assert not cached_first
+    np.testing.assert_array_equal(first, second)
+    again, cached = point_vectors(sentences, settings, Cache(tmp_path / "a"))
+    assert cached
+    np.testing.assert_array_equal(first, again)
+    other, cached_other = point_vectors(sentences, _settings(model="sif", seed=7), Cache(tmp_path / "a"))
+    assert not cached_other and not np.array_equal(first, other)
+
+
+def test_corrupt_cache_entry_is_a_miss(tmp_path):
+    sentences = _long_corpus(10)
+    settings = _settings(model="average")
+    cache = Cache(tmp_path)
+    vectors, _ = point_vectors(sentences, settings, cache)
+    for entry in (tmp_path / "vectors").glob("*.npy"):
+        entry.write_bytes(b"garbage")
+    again, cached = point_vectors(sentences, settings, cache)
+    assert not cached
+    np.testing.assert_array_equal(vectors, again)
