@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from pathlib import Path
 
@@ -16,8 +17,9 @@ def build_docs(docs_dir: Path, site_dir: Path, site_name: str, site_url: str | N
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
+    # An in-memory config file: mkdocs would otherwise look for mkdocs.yml in the working folder.
     config = load_config(
-        config_file=None,
+        config_file=io.StringIO("{}"),
         site_name=site_name,
         site_url=f"{site_url}/docs/" if site_url else None,
         docs_dir=str(docs_dir),

@@ -1,0 +1,537 @@
+"""Sprite sheets for the Embedding Projector: one PNG, one square cell per point.
+
+The projector finds point i's image by cutting cell i (row-major) out of a
+single sheet whose width is a whole number of cells, so the layout here must be
+exact: a k x k grid of square cells, k = ceil(sqrt(N)). Browsers load the sheet
+as one WebGL texture, which is why the sheet is capped (8192 px by default).
+
+For now every point gets a generated "card" (a background colour from the
+colour-by column plus its label); real images (posters) can replace cards per
+point through ``images``. Drawing a card and pasting an image are separate
+functions so that either can be used per cell.
+
+Speed matters (87,000 cards in one build): cards are drawn straight into the
+one sheet canvas, fonts are cached per size, and each distinct word is
+rasterised once per font size and then stamped wherever it recurs, because
+FreeType rendering, not pasting, is what costs time.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+if TYPE_CHECKING:
+    import pandas
+
+RGB = tuple[int, int, int]
+
+# Unused cells and montage background: the projector never shows them.
+BACKGROUND: RGB = (255, 255, 255)
+# Bars around letterboxed images, dark so posters stand out.
+LETTERBOX_FILL: RGB = (40, 40, 40)
+# Missing / empty / overflow categories: neutral, not in the palette.
+MISSING_GREY: RGB = (150, 150, 150)
+
+# Qualitative palette (Tableau 20 with its two greys removed, so grey keeps
+# meaning "missing"). Ordered strong colours first: frequent categories get
+# the most distinct colours.
+PALETTE: tuple[RGB, ...] = (
+    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
+    (148, 103, 189), (140, 86, 75), (227, 119, 194), (188, 189, 34),
+    (23, 190, 207), (174, 199, 232), (255, 187, 120), (152, 223, 138),
+    (255, 152, 150), (197, 176, 213), (196, 156, 148), (247, 182, 210),
+    (219, 219, 141), (158, 218, 229),
+)
+
+# Anchors of the numeric gradient, low to high: dark purple -> blue -> teal ->
+# green -> yellow. Lightness rises monotonically, so order reads even in grey.
+GRADIENT_ANCHORS: tuple[RGB, ...] = (
+    (68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37),
+)
+
+# Below this cell size text is unreadable, so cards are colour only.
+MIN_TEXT_CELL = 24
+# Smallest font that still renders legible Latin text.
+MIN_FONT = 8
+MAX_FONT = 48
+# Font size as a fraction of the cell: about 6 lines of ~12 characters.
+FONT_PER_CELL = 0.15
+# Gap between tiles in preview_montage.
+PREVIEW_GAP = 8
+
+ELLIPSIS = "\u2026"
+_BLACK: RGB = (0, 0, 0)
+_WHITE: RGB = (255, 255, 255)
+
+
+# --------------------------------------------------------------------------
+# Grid
+# --------------------------------------------------------------------------
+
+
+def sprite_grid(num_points: int, max_cell: int = 128, max_sheet: int = 8192) -> tuple[int, int]:
+    """(cells per side k, cell size in px). Raises ValueError if even a 1-px cell cannot fit.
+
+    The cell is as large as allowed (up to max_cell) because the projector
+    scales sprites down itself; a bigger cell only buys sharpness.
+    """
+    if num_points < 1:
+        raise ValueError(f"a sprite sheet needs at least one point, got {num_points}")
+    if max_cell < 1 or max_sheet < 1:
+        raise ValueError(f"max_cell and max_sheet must be positive, got {max_cell}, {max_sheet}")
+    k = math.isqrt(num_points - 1) + 1  # exact ceil(sqrt(N)) without float error
+    cell = min(max_cell, max_sheet // k)
+    if cell < 1:
+        raise ValueError(
+            f"{num_points} points need a {k} x {k} grid, which does not fit in "
+            f"{max_sheet} px even with 1-px cells"
+        )
+    return k, cell
+
+
+# --------------------------------------------------------------------------
+# Colours
+# --------------------------------------------------------------------------
+
+
+def colours_for(values: "pandas.Series") -> list[RGB]:
+    """One RGB colour per value. Numeric columns (ints/floats, NaN allowed) map to a continuous
+    perceptual-ish gradient (e.g. interpolate a few fixed anchors) from min to max; NaN/empty -> neutral grey.
+    Everything else is categorical: a fixed qualitative palette of at least 12 distinct colours assigned
+    in order of decreasing frequency of the category (most frequent gets the first colour, ties broken by
+    the value's string order so the result is deterministic), categories beyond the palette cycle or get grey;
+    empty string -> neutral grey. Returns the same colour for equal values.
+
+    Categories beyond the palette get grey rather than cycling, so one colour
+    never stands for two different categories.
+    """
+    if len(values) == 0:
+        return []
+    if _is_numeric(values):
+        return _gradient_colours(values)
+    return _categorical_colours(values)
+
+
+def _is_numeric(values: "pandas.Series") -> bool:
+    """Booleans are categories (two named states), not a 0..1 scale; object
+    columns holding only numbers (e.g. built from Python lists) count as numeric."""
+    from pandas.api import types
+
+    if types.is_bool_dtype(values.dtype):
+        return False
+    if types.is_numeric_dtype(values.dtype):
+        return True
+    if values.dtype == object:
+        kind = types.infer_dtype(values, skipna=True)
+        return kind in ("integer", "floating", "mixed-integer-float", "decimal")
+    return False
+
+
+def _gradient_colours(values: "pandas.Series") -> list[RGB]:
+    """Vectorised so 87,000 values cost one numpy pass, not 87,000 Python ones."""
+    import pandas as pd
+
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    finite = np.isfinite(numbers)
+    if not finite.any():
+        return [MISSING_GREY] * len(numbers)
+    low, high = numbers[finite].min(), numbers[finite].max()
+    # A constant column has no scale: show it mid-gradient rather than at an end.
+    t = np.full(len(numbers), 0.5) if high == low else (numbers - low) / (high - low)
+    anchors = np.asarray(GRADIENT_ANCHORS, dtype="float64")
+    stops = np.linspace(0.0, 1.0, len(anchors))
+    channels = [np.interp(np.nan_to_num(t), stops, anchors[:, c]) for c in range(3)]
+    rgb = np.rint(np.stack(channels, axis=1)).astype(int)
+    return [tuple(row) if ok else MISSING_GREY for row, ok in zip(rgb.tolist(), finite)]
+
+
+def _is_empty(value: object) -> bool:
+    """Blank text is "no value" to a reader, so it is grey like NaN."""
+    return isinstance(value, str) and not value.strip()
+
+
+def _categorical_colours(values: "pandas.Series") -> list[RGB]:
+    """Frequency order puts the most distinct colours on the categories a
+    viewer sees most; the string tie-break makes reruns identical."""
+    counts = values.value_counts(dropna=True)
+    ranked = sorted(
+        ((value, int(n)) for value, n in counts.items() if n > 0 and not _is_empty(value)),
+        key=lambda item: (-item[1], str(item[0])),
+    )
+    lookup = {value: PALETTE[rank] for rank, (value, _) in enumerate(ranked[: len(PALETTE)])}
+    return [_lookup_colour(lookup, value) for value in values.tolist()]
+
+
+def _lookup_colour(lookup: dict, value: object) -> RGB:
+    """Unhashable or unseen values (NaN, None, overflow) fall back to grey."""
+    try:
+        return lookup.get(value, MISSING_GREY)
+    except TypeError:
+        return MISSING_GREY
+
+
+def text_colour(background: RGB) -> RGB:
+    """Black or white, whichever has the higher WCAG contrast ratio against
+    the background, so labels stay readable on any palette or gradient colour."""
+    return _text_colour_cached(tuple(int(c) for c in background))
+
+
+@lru_cache(maxsize=4096)
+def _text_colour_cached(background: RGB) -> RGB:
+    luminance = _relative_luminance(background)
+    contrast_white = 1.05 / (luminance + 0.05)
+    contrast_black = (luminance + 0.05) / 0.05
+    return _WHITE if contrast_white > contrast_black else _BLACK
+
+
+def _relative_luminance(rgb: RGB) -> float:
+    """sRGB must be linearised first: perceived brightness is not linear in 0..255."""
+
+    def linear(channel: int) -> float:
+        c = channel / 255.0
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+# --------------------------------------------------------------------------
+# Text
+# --------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    """Loading parses the embedded font each time, so one instance per size."""
+    font = ImageFont.load_default(size=size)
+    if not isinstance(font, ImageFont.FreeTypeFont):
+        raise RuntimeError("Pillow was built without FreeType; sprite cards need scalable text")
+    return font
+
+
+class _Typesetter:
+    """One font size, plus a cache of rasterised words.
+
+    Labels repeat words ("The", "(1995)", occupations), so rendering each word
+    once and stamping its mask is several times faster than asking FreeType to
+    render every line. Word masks are positioned by their advance widths, so
+    spacing matches what the font would produce for the whole line (the
+    bundled font applies no kerning across spaces).
+    """
+
+    # Tall and deep glyphs: their extents bound every line.
+    _EXTENT_SAMPLE = "ÅÉjgy(|)"
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.font = _font(size)
+        left, top, right, bottom = self.font.getbbox(self._EXTENT_SAMPLE, anchor="ls")
+        self.above = -top  # px above the baseline
+        self.below = bottom  # px below the baseline
+        leading = max(1, round(size * 0.12))
+        self.line_height = self.above + self.below + leading
+        self.space = self.font.getlength(" ")
+        self._words: dict[str, tuple[float, Image.Image | None, int, int]] = {}
+
+    def block_height(self, lines: int) -> int:
+        """The last line needs no leading below it."""
+        if lines == 0:
+            return 0
+        return self.line_height * (lines - 1) + self.above + self.below
+
+    def word(self, text: str) -> tuple[float, Image.Image | None, int, int]:
+        """(advance, mask, dx, dy) with the mask's offset from the pen on the baseline."""
+        entry = self._words.get(text)
+        if entry is None:
+            entry = self._render(text)
+            self._words[text] = entry
+        return entry
+
+    def _render(self, text: str) -> tuple[float, Image.Image | None, int, int]:
+        advance = self.font.getlength(text)
+        left, top, right, bottom = self.font.getbbox(text, anchor="ls")
+        if right <= left or bottom <= top:
+            return advance, None, 0, 0
+        mask = Image.new("L", (right - left, bottom - top), 0)
+        ImageDraw.Draw(mask).text((-left, -top), text, font=self.font, fill=255, anchor="ls")
+        return advance, mask, left, top
+
+    def width(self, text: str) -> float:
+        return self.word(text)[0]
+
+    def line_width(self, words: list[str]) -> float:
+        return sum(self.width(w) for w in words) + self.space * (len(words) - 1)
+
+    def wrap(self, label: str, max_width: float) -> list[list[str]]:
+        """Greedy word wrap; a word wider than the line is split by characters
+        rather than overflowing into the neighbouring cell."""
+        lines: list[list[str]] = []
+        current: list[str] = []
+        current_width = 0.0
+        for piece in self._pieces(label, max_width):
+            w = self.width(piece)
+            if current and current_width + self.space + w <= max_width:
+                current.append(piece)
+                current_width += self.space + w
+            else:
+                if current:
+                    lines.append(current)
+                current, current_width = [piece], w
+        if current:
+            lines.append(current)
+        return lines
+
+    def _pieces(self, label: str, max_width: float):
+        for word in label.split():
+            if self.width(word) <= max_width:
+                yield word
+            else:
+                yield from self._split_long(word, max_width)
+
+    def _split_long(self, word: str, max_width: float):
+        """Uncached measuring is fine here: over-long words are rare."""
+        start = 0
+        while start < len(word):
+            end = start + 1
+            while end < len(word) and self.font.getlength(word[start : end + 1]) <= max_width:
+                end += 1
+            yield word[start:end]
+            start = end
+
+    def ellipsize(self, words: list[str], max_width: float) -> list[str]:
+        """Shorten the last visible line so the reader can tell text was cut."""
+        text = " ".join(words)
+        while text and self.font.getlength(text + ELLIPSIS) > max_width:
+            text = text[:-1].rstrip()
+        return [text + ELLIPSIS] if text else [ELLIPSIS]
+
+    def stamp(self, canvas: Image.Image, words: list[str], x: float, baseline: int, ink: RGB) -> None:
+        for text in words:
+            advance, mask, dx, dy = self.word(text)
+            if mask is not None:
+                canvas.paste(ink, (round(x) + dx, baseline + dy), mask)
+            x += advance + self.space
+
+
+def font_sizes_for(cell: int) -> list[int]:
+    """Descending font sizes to try for one cell: long labels shrink before
+    they get truncated, short ones keep the largest readable size."""
+    base = max(MIN_FONT, min(MAX_FONT, round(cell * FONT_PER_CELL)))
+    sizes = [base]
+    while sizes[-1] > MIN_FONT and len(sizes) < 4:
+        sizes.append(max(MIN_FONT, int(sizes[-1] * 0.8)))
+    return sizes
+
+
+# --------------------------------------------------------------------------
+# One cell
+# --------------------------------------------------------------------------
+
+
+class CardPainter:
+    """Draws label cards of one cell size onto any canvas at any offset.
+
+    Holding the typesetters here keeps the word caches alive for a whole sheet
+    (where the repetition is) without growing a module-level cache forever.
+    """
+
+    def __init__(self, cell: int) -> None:
+        self.cell = cell
+        self.pad = max(2, cell // 16)
+        self.text_box = cell - 2 * self.pad
+        self.has_text = cell >= MIN_TEXT_CELL
+        self._setters = [_Typesetter(s) for s in font_sizes_for(cell)] if self.has_text else []
+
+    def draw(self, canvas: Image.Image, x: int, y: int, label: str, colour: RGB) -> None:
+        """Fill the cell at (x, y) with the colour and centre the wrapped label on it."""
+        cell = self.cell
+        canvas.paste(colour, (x, y, x + cell, y + cell))
+        if not self.has_text or not label:
+            return
+        setter, lines = self._layout(label)
+        if not lines:
+            return
+        ink = text_colour(colour)
+        top = y + (cell - setter.block_height(len(lines))) // 2
+        for row, words in enumerate(lines):
+            baseline = top + setter.above + row * setter.line_height
+            left = x + (cell - setter.line_width(words)) / 2
+            setter.stamp(canvas, words, left, baseline, ink)
+
+    def _layout(self, label: str) -> tuple[_Typesetter, list[list[str]]]:
+        """Largest size at which the whole label fits; otherwise the smallest
+        size with as many lines as fit and an ellipsis."""
+        for setter in self._setters:
+            lines = setter.wrap(label, self.text_box)
+            if setter.block_height(len(lines)) <= self.text_box:
+                return setter, lines
+        setter = self._setters[-1]
+        lines = setter.wrap(label, self.text_box)
+        max_lines = 0
+        while setter.block_height(max_lines + 1) <= self.text_box:
+            max_lines += 1
+        if max_lines == 0:
+            return setter, []
+        kept = lines[:max_lines]
+        kept[-1] = setter.ellipsize(kept[-1], self.text_box)
+        return setter, kept
+
+
+def render_card(label: str, colour: RGB, cell: int) -> Image.Image:
+    """A single card as its own image, for previews and tests; sheets use
+    CardPainter directly to avoid one Image per point."""
+    canvas = Image.new("RGB", (cell, cell), BACKGROUND)
+    CardPainter(cell).draw(canvas, 0, 0, _label_text(label), _rgb(colour))
+    return canvas
+
+
+def letterbox_into(canvas: Image.Image, x: int, y: int, cell: int, image: Image.Image) -> None:
+    """Fit the image into the cell without cropping or distortion (posters
+    are not square) and fill the rest with LETTERBOX_FILL."""
+    canvas.paste(LETTERBOX_FILL, (x, y, x + cell, y + cell))
+    rgb = _flatten(image)
+    scale = min(cell / rgb.width, cell / rgb.height)
+    size = (max(1, min(cell, round(rgb.width * scale))), max(1, min(cell, round(rgb.height * scale))))
+    if size != rgb.size:
+        rgb = rgb.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    canvas.paste(rgb, (x + (cell - size[0]) // 2, y + (cell - size[1]) // 2))
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """Transparent areas show the letterbox fill, not black."""
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        base = Image.new("RGB", rgba.size, LETTERBOX_FILL)
+        base.paste(rgba, mask=rgba.getchannel("A"))
+        return base
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _label_text(label: object) -> str:
+    """pandas hands over NaN/None for missing labels; print nothing, not "nan"."""
+    if label is None or (isinstance(label, float) and math.isnan(label)):
+        return ""
+    return printable(label if isinstance(label, str) else str(label))
+
+
+# Letters that Unicode does not decompose into ASCII but have a usual spelling.
+_ASCII_SPELLING = str.maketrans({
+    "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
+    "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th",
+    "ı": "i", "\u2013": "-", "\u2014": "-", "\u00a0": " ",
+})
+_NOT_DRAWABLE = "?"
+
+
+def printable(label: str) -> str:
+    """Pillow's bundled font covers ASCII only (plus a few quotes), so
+    "Misérables" would show a box for "é". Accents are dropped instead
+    ("Miserables"); characters with no ASCII form become "?"."""
+    if label.isascii():
+        return label
+    folded = unicodedata.normalize("NFKD", label.translate(_ASCII_SPELLING))
+    return "".join(
+        ch if _has_glyph(ch) else _NOT_DRAWABLE
+        for ch in folded
+        if not unicodedata.combining(ch)
+    )
+
+
+@lru_cache(maxsize=None)
+def _has_glyph(ch: str) -> bool:
+    """A missing glyph renders as the font's "notdef" box; compare against it."""
+    if ch.isascii() or ch.isspace():
+        return True
+    font = _font(16)
+    return _mask_signature(font, ch) != _mask_signature(font, "\U0010FFFD")
+
+
+def _mask_signature(font: ImageFont.FreeTypeFont, text: str) -> tuple:
+    mask = font.getmask(text)
+    return mask.size, bytes(mask)
+
+
+def _rgb(colour) -> RGB:
+    """Pillow rejects numpy integers in fill tuples."""
+    r, g, b = colour
+    return int(r), int(g), int(b)
+
+
+# --------------------------------------------------------------------------
+# Whole sheet
+# --------------------------------------------------------------------------
+
+
+def draw_sprite_sheet(
+    labels: list[str],
+    colours: list[tuple[int, int, int]],
+    max_cell: int = 128,
+    max_sheet: int = 8192,
+    images: dict[int, Image.Image] | None = None,
+) -> tuple[Image.Image, int]:
+    """RGB sheet of k*cell x k*cell px, and the cell size. Point i occupies the cell at row i // k,
+    column i % k. `images` optionally maps point index -> an image to use instead of a card: it is
+    letterboxed (aspect kept, centred, fill colour = dark grey) into the cell. Unused cells at the end stay
+    a plain background colour.
+
+    The sheet is exactly k*cell wide because the projector derives the grid
+    from the sheet width divided by the cell size.
+    """
+    if len(labels) != len(colours):
+        raise ValueError(f"{len(labels)} labels but {len(colours)} colours")
+    images = images or {}
+    num_points = len(labels)
+    bad = [i for i in images if not 0 <= i < num_points]
+    if bad:
+        raise ValueError(f"images given for indices outside 0..{num_points - 1}: {sorted(bad)[:5]}")
+    k, cell = sprite_grid(num_points, max_cell, max_sheet)
+    sheet = Image.new("RGB", (k * cell, k * cell), BACKGROUND)
+    painter = CardPainter(cell)
+    for i, (label, colour) in enumerate(zip(labels, colours)):
+        x, y = (i % k) * cell, (i // k) * cell
+        image = images.get(i)
+        if image is not None:
+            letterbox_into(sheet, x, y, cell, image)
+        else:
+            painter.draw(sheet, x, y, _label_text(label), _rgb(colour))
+    return sheet, cell
+
+
+def preview_montage(
+    sheet: Image.Image,
+    cell: int,
+    indices: list[int],
+    columns: int = 4,
+    rows: int = 3,
+    tile: int = 160,
+) -> Image.Image:
+    """A columns x rows montage (tile px per cell, small gap between tiles) of the given points' cells cut from the sheet
+    (point i at (i % k * cell, i // k * cell)), for the landing page's preview image. Fewer indices than slots leaves
+    the rest as background.
+
+    Size is (columns*tile + (columns-1)*PREVIEW_GAP) x (rows*tile + (rows-1)*PREVIEW_GAP):
+    no outer margin, so the page's CSS decides the frame. Indices beyond the
+    slots are ignored.
+    """
+    if columns < 1 or rows < 1 or tile < 1:
+        raise ValueError(f"columns, rows and tile must be positive, got {columns}, {rows}, {tile}")
+    k = sheet.width // cell
+    if k < 1:
+        raise ValueError(f"a sheet {sheet.width} px wide holds no {cell}-px cells")
+    step = tile + PREVIEW_GAP
+    montage = Image.new("RGB", (columns * step - PREVIEW_GAP, rows * step - PREVIEW_GAP), BACKGROUND)
+    for slot, index in enumerate(indices[: columns * rows]):
+        if not 0 <= index < k * k:
+            raise ValueError(f"point {index} is outside the {k} x {k} sheet")
+        x, y = (index % k) * cell, (index // k) * cell
+        piece = sheet.crop((x, y, x + cell, y + cell))
+        if cell != tile:
+            piece = piece.resize((tile, tile), Image.Resampling.LANCZOS)
+        montage.paste(piece.convert("RGB"), ((slot % columns) * step, (slot // columns) * step))
+    return montage

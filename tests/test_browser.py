@@ -1,0 +1,85 @@
+"""A real browser on the built demo: the landing page, the self-hosted projector, its search.
+
+Runs Debian's chromium headless (WebGL through SwiftShader). It fails, not
+skips, when the browser is missing: visitors rely on what it checks.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+
+import pytest
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def served_site(demo_site):
+    handler = functools.partial(_Quiet, directory=str(demo_site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail("chromium is not installed: ./portals.sh test installs it (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_landing_page_leads_to_a_working_projector(browser, served_site):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    failed_requests = []
+    page.on("requestfailed", lambda request: failed_requests.append(request.url))
+    outside = []
+    page.on("request", lambda request: outside.append(request.url)
+            if not request.url.startswith(served_site) and not request.url.startswith("data:") else None)
+
+    page.goto(served_site + "/")
+    cards = page.locator(".card h3")
+    assert cards.all_inner_texts() == ["Movies", "Moviegoers"]
+
+    page.get_by_role("link", name="Open the movies map").click()
+    page.wait_for_url("**/movies/**")
+    # the projector reports the loaded data in its header (inside its shadow DOM)
+    page.get_by_text("Points: 1682").first.wait_for(timeout=90_000)
+    assert page.get_by_text("Dimension: 100").first.is_visible()
+
+    search = page.locator("vz-projector-inspector-panel input").first
+    search.fill("Toy Story")
+    search.press("Enter")
+    page.get_by_text("1 matches.").first.wait_for(timeout=30_000)
+    assert page.get_by_text("Toy Story (1995)").first.is_visible()
+
+    assert not failed_requests, failed_requests
+    assert not outside, f"requests left the site: {outside}"
+    page.close()
+
+
+def test_landing_page_fits_a_phone(browser, served_site):
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    page.goto(served_site + "/")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+    assert page.locator(".card").first.bounding_box()["width"] <= 360
+    page.close()

@@ -1,0 +1,151 @@
+"""The full build of the demo, checked file by file, and the build's guarantees."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from bs4 import BeautifulSoup
+from PIL import Image
+
+from site_builder.build import build_site
+from site_builder.errors import BuildError
+
+from conftest import write_tiny_content
+from sitecheck import links, pages, resolve
+
+BASE_URL = "https://example.github.io/some-repo"
+DEMO_COUNTS = {"movies": 1682, "users": 943}
+
+
+@pytest.mark.parametrize("portal", ["movies", "users"])
+def test_projector_files_are_consistent(demo_site, portal):
+    folder = demo_site / portal
+    config = json.loads((folder / "projector_config.json").read_text())
+    embedding = config["embeddings"][0]
+    n, d = embedding["tensorShape"]
+    assert n == DEMO_COUNTS[portal] and d == 100
+    assert (folder / embedding["tensorPath"]).stat().st_size == n * d * 4
+    vectors = np.frombuffer((folder / embedding["tensorPath"]).read_bytes(), dtype="<f4").reshape(n, d)
+    assert np.isfinite(vectors).all() and (np.linalg.norm(vectors, axis=1) > 0).all()
+
+    rows = (folder / embedding["metadataPath"]).read_text(encoding="utf-8").split("\n")
+    assert rows[-1] == "" and len(rows) - 1 == n + 1
+    header = rows[0].split("\t")
+    assert "id" in header and all(len(r.split("\t")) == len(header) for r in rows[1:-1])
+
+    cell_w, cell_h = embedding["sprite"]["singleImageDim"]
+    with Image.open(folder / embedding["sprite"]["imagePath"]) as sprite:
+        width, height = sprite.size
+    assert cell_w == cell_h and width == height <= 8192
+    cells_per_side = width // cell_w
+    assert width % cell_w == 0 and cells_per_side == math.ceil(math.sqrt(n))
+
+    # every path in both configs exists; the online one is absolute under the base URL
+    online = json.loads((folder / "projector_config.online.json").read_text())["embeddings"][0]
+    for key in ("tensorPath", "metadataPath"):
+        assert (folder / embedding[key]).is_file()
+        assert online[key] == f"{BASE_URL}/{portal}/{embedding[key]}"
+    assert online["sprite"]["imagePath"] == f"{BASE_URL}/{portal}/sprite.png"
+
+
+def test_movie_metadata_columns(demo_site):
+    rows = (demo_site / "movies" / "metadata.tsv").read_text(encoding="utf-8").split("\n")
+    header = rows[0].split("\t")
+    assert header == ["title", "id", "year", "decade", "genres", "first_genre", "num_ratings", "mean_rating"]
+    toy_story = dict(zip(header, rows[1].split("\t")))
+    assert toy_story["title"] == "Toy Story (1995)" and toy_story["decade"] == "1990s"
+    assert toy_story["num_ratings"] == "452" and toy_story["first_genre"] == "Animation"
+    users = (demo_site / "users" / "metadata.tsv").read_text(encoding="utf-8").split("\n")[0].split("\t")
+    assert users == ["name", "id", "age_band", "gender", "occupation", "num_ratings"]
+
+
+def test_every_href_and_src_resolves_inside_the_site(demo_site):
+    html_files = pages(demo_site)
+    assert len(html_files) > 5  # landing, two projector pages, docs pages
+    missing, external_src = [], []
+    for page in html_files:
+        for attribute, url in links(page):
+            target = resolve(demo_site, page, url, BASE_URL)
+            if target is None:
+                if attribute == "src" or url.endswith(".css") or url.endswith(".js"):
+                    external_src.append(f"{page.relative_to(demo_site)}: {url}")
+                continue
+            if not target.is_file():
+                missing.append(f"{page.relative_to(demo_site)}: {attribute}={url}")
+    assert not missing, missing
+    assert not external_src, external_src  # no CDN: the site is self-contained
+
+
+def test_projector_pages_and_bundle(demo_site):
+    assert (demo_site / "static/projector/projector_binary.js").stat().st_size > 1_000_000
+    assert "Apache License" in (demo_site / "static/projector/LICENSE").read_text()
+    soup = BeautifulSoup((demo_site / "movies/index.html").read_text(), "html.parser")
+    element = soup.find("vz-projector")
+    assert element["projector-config-json-path"] == "projector_config.json"
+    assert element["serving-mode"] == "demo"
+    assert soup.find("a", string=lambda s: s and "All" not in s and "projector.tensorflow.org" in s)["href"] == (
+        f"https://projector.tensorflow.org/?config={BASE_URL}/movies/projector_config.online.json")
+    assert soup.find("a", class_="back")["href"] == "../index.html"
+    assert "polymerSkipLoadingFontRoboto" in soup.find("script").string
+
+
+def test_landing_page_structure(demo_site):
+    soup = BeautifulSoup((demo_site / "index.html").read_text(), "html.parser")
+    assert soup.find("h1").get_text(strip=True) == "Floating movie recommendations"
+    levels = [int(h.name[1]) for h in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"])]
+    assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:]))
+    assert all(img.get("alt") for img in soup.find_all("img"))
+    assert soup.find("meta", attrs={"name": "viewport"})
+    cards = soup.select(".card")
+    assert [c.find("h3").get_text(strip=True) for c in cards] == ["Movies", "Moviegoers"]
+    text = soup.get_text(" ", strip=True)
+    assert "1,682" in text and "100,000" in text and "943" in text
+    for card in cards:
+        assert (demo_site / card.find("img")["src"]).is_file()
+    assert soup.find("a", href="docs/index.html")
+
+
+def _tree_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_failed_build_leaves_previous_site_and_rebuild_uses_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # mkdocs stamps the build date
+    content = write_tiny_content(tmp_path / "content")
+    out, cache = tmp_path / "_site", tmp_path / "cache"
+    first = build_site(content, out, cache)
+    assert not any(p.vectors_from_cache for p in first.portals)
+    before = _tree_digest(out)
+
+    second = build_site(content, out, cache)
+    assert all(p.vectors_from_cache for p in second.portals)
+    assert _tree_digest(out) == before  # same input, same site, byte for byte
+
+    site_yml = content / "site.yml"
+    site_yml.write_text(site_yml.read_text().replace("label: title", "label: titel"))
+    with pytest.raises(BuildError):
+        build_site(content, out, cache)
+    # a failure after the config stage (the docs) also leaves the site alone
+    site_yml.write_text(site_yml.read_text().replace("label: titel", "label: title"))
+    (content / "docs" / "index.md").write_text("# Tiny\n\n[broken](missing.md)\n")
+    with pytest.raises(BuildError, match="mkdocs"):
+        build_site(content, out, cache)
+    assert _tree_digest(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_site", "cache", "content"]  # no leftovers
+
+
+def test_strict_turns_warnings_into_errors(tmp_path):
+    content = write_tiny_content(tmp_path / "content")
+    movies = content / "data" / "movies.csv"
+    movies.write_text(movies.read_text() + "40,Nobody Rated This (2001),Drama\n")
+    summary = build_site(content, tmp_path / "_site", tmp_path / "cache")
+    assert any("no interactions" in w for w in summary.warnings)
+    with pytest.raises(BuildError, match="no interactions"):
+        build_site(content, tmp_path / "_site2", tmp_path / "cache", strict=True)
+    assert not (tmp_path / "_site2").exists()

@@ -1,0 +1,57 @@
+"""Stage 6: the projector's file formats."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from site_builder.pages import relative_url
+from site_builder.projector import ProjectorFiles, metadata_columns, metadata_tsv, projector_bundle, tensor_bytes
+
+
+def test_tensor_bytes_are_little_endian_float32_row_major():
+    vectors = np.arange(6, dtype=np.float64).reshape(2, 3)
+    raw = tensor_bytes(vectors)
+    assert len(raw) == 2 * 3 * 4
+    np.testing.assert_array_equal(np.frombuffer(raw, dtype="<f4").reshape(2, 3), vectors)
+
+
+def test_metadata_label_first_and_unbreakable_rows():
+    table = pd.DataFrame({
+        "id": [1, 2, 3],
+        "title": ["Tab\there", "Line\nbreak\r\nhere", "Plain"],
+        "score": [1.5, float("nan"), 3.0],
+    })
+    columns = metadata_columns("title", ["id", "score"])
+    assert columns == ["title", "id", "score"]
+    lines = metadata_tsv(table, columns).split("\n")
+    assert lines[0] == "title\tid\tscore"
+    assert lines[1:4] == ["Tab here\t1\t1.5", "Line break here\t2\t", "Plain\t3\t3"]
+    assert lines[4] == "" and len(lines) == 5  # N + 1 rows and a final newline
+
+
+def test_single_column_metadata_has_no_header():
+    table = pd.DataFrame({"id": [7, 8]})
+    assert metadata_tsv(table, ["id"]) == "7\n8\n"
+
+
+def test_config_relative_and_absolute():
+    files = ProjectorFiles(tensor_name="Movies", shape=(10, 4), cell=32)
+    relative = files.config()["embeddings"][0]
+    assert relative["tensorPath"] == "tensors.bytes" and relative["tensorShape"] == [10, 4]
+    assert relative["sprite"] == {"imagePath": "sprite.png", "singleImageDim": [32, 32]}
+    absolute = files.config(base="https://u.github.io/r/movies/")["embeddings"][0]
+    assert absolute["metadataPath"] == "https://u.github.io/r/movies/metadata.tsv"
+    assert absolute["tensorPath"].endswith(".bytes")  # no query string: the projector needs the suffix
+
+
+def test_projector_bundle_is_in_the_tensorboard_wheel():
+    script, licence = projector_bundle()
+    assert script.stat().st_size > 1_000_000
+    assert "Apache License" in licence.read_text()
+
+
+def test_relative_urls():
+    assert relative_url("index.html", "movies/index.html") == "movies/index.html"
+    assert relative_url("movies/index.html", "static/site.css") == "../static/site.css"
+    assert relative_url("movies/index.html", "movies/projector_config.json") == "projector_config.json"
