@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import os
+import resource
 import shutil
 import tempfile
 import time
@@ -45,6 +46,8 @@ class BuildSummary:
     out: Path
     portals: list[PortalSummary] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # the process's peak resident memory (bytes) when each stage ended
+    stage_peak_rss: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     total_seconds: float = 0.0
     site_bytes: int = 0
@@ -63,6 +66,7 @@ class _Stages:
         yield
         elapsed = time.perf_counter() - start
         self.summary.stage_seconds[name] = self.summary.stage_seconds.get(name, 0.0) + elapsed
+        self.summary.stage_peak_rss[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         log.info("    %s done in %.1f s", name, elapsed)
 
 
@@ -108,10 +112,13 @@ def build_site(content: Path, out: Path, cache_dir: Path, base_url: str | None =
                      "from cache" if cached else "trained")
         with stage(f"sprites: {portal.name}"):
             table = dataset.side(portal.points)
-            colour_column = portal.color_by or portal.label
+            if portal.color_by:
+                colours = sprites.colours_for(table[portal.color_by])
+            else:
+                colours = [sprites.MISSING_GREY] * len(table)
             sheet, cell = sprites.draw_sprite_sheet(
-                labels=[str(v) for v in table[portal.label].tolist()],
-                colours=sprites.colours_for(table[colour_column]),
+                labels=table[portal.label].tolist(),
+                colours=colours,
                 max_cell=portal.sprite.max_cell,
                 max_sheet=portal.sprite.max_sheet,
             )

@@ -225,8 +225,9 @@ class _Typesetter:
     bundled font applies no kerning across spaces).
     """
 
-    # Tall and deep glyphs: their extents bound every line.
-    _EXTENT_SAMPLE = "ÅÉjgy(|)"
+    # Tall and deep glyphs: their extents bound every line. ASCII only,
+    # because labels are folded to ASCII before drawing (see printable).
+    _EXTENT_SAMPLE = "Ajgy(|)[]{}"
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -237,7 +238,9 @@ class _Typesetter:
         leading = max(1, round(size * 0.12))
         self.line_height = self.above + self.below + leading
         self.space = self.font.getlength(" ")
-        self._words: dict[str, tuple[float, Image.Image | None, int, int]] = {}
+        self._advances: dict[str, float] = {}
+        self._masks: dict[str, tuple[Image.Image | None, int, int]] = {}
+        self._splits: dict[tuple[str, float], list[str]] = {}
 
     def block_height(self, lines: int) -> int:
         """The last line needs no leading below it."""
@@ -245,25 +248,28 @@ class _Typesetter:
             return 0
         return self.line_height * (lines - 1) + self.above + self.below
 
-    def word(self, text: str) -> tuple[float, Image.Image | None, int, int]:
-        """(advance, mask, dx, dy) with the mask's offset from the pen on the baseline."""
-        entry = self._words.get(text)
+    def width(self, text: str) -> float:
+        """Cached apart from the masks: wrapping tries several font sizes per
+        label, and sizes that get rejected should not pay for rasterising."""
+        advance = self._advances.get(text)
+        if advance is None:
+            advance = self._advances[text] = self.font.getlength(text)
+        return advance
+
+    def mask(self, text: str) -> tuple[Image.Image | None, int, int]:
+        """(mask, dx, dy): the rendered word and its offset from the pen on the baseline."""
+        entry = self._masks.get(text)
         if entry is None:
-            entry = self._render(text)
-            self._words[text] = entry
+            entry = self._masks[text] = self._render(text)
         return entry
 
-    def _render(self, text: str) -> tuple[float, Image.Image | None, int, int]:
-        advance = self.font.getlength(text)
+    def _render(self, text: str) -> tuple[Image.Image | None, int, int]:
         left, top, right, bottom = self.font.getbbox(text, anchor="ls")
         if right <= left or bottom <= top:
-            return advance, None, 0, 0
+            return None, 0, 0
         mask = Image.new("L", (right - left, bottom - top), 0)
         ImageDraw.Draw(mask).text((-left, -top), text, font=self.font, fill=255, anchor="ls")
-        return advance, mask, left, top
-
-    def width(self, text: str) -> float:
-        return self.word(text)[0]
+        return mask, left, top
 
     def line_width(self, words: list[str]) -> float:
         return sum(self.width(w) for w in words) + self.space * (len(words) - 1)
@@ -294,29 +300,46 @@ class _Typesetter:
             else:
                 yield from self._split_long(word, max_width)
 
-    def _split_long(self, word: str, max_width: float):
-        """Uncached measuring is fine here: over-long words are rare."""
-        start = 0
-        while start < len(word):
-            end = start + 1
-            while end < len(word) and self.font.getlength(word[start : end + 1]) <= max_width:
-                end += 1
-            yield word[start:end]
-            start = end
+    def _split_long(self, word: str, max_width: float) -> list[str]:
+        """Memoised: small cells split many words, and the same words recur."""
+        key = (word, max_width)
+        pieces = self._splits.get(key)
+        if pieces is None:
+            pieces, rest = [], word
+            while rest:
+                n = max(1, self._longest_prefix(rest, max_width))
+                pieces.append(rest[:n])
+                rest = rest[n:]
+            self._splits[key] = pieces
+        return pieces
 
     def ellipsize(self, words: list[str], max_width: float) -> list[str]:
         """Shorten the last visible line so the reader can tell text was cut."""
         text = " ".join(words)
-        while text and self.font.getlength(text + ELLIPSIS) > max_width:
-            text = text[:-1].rstrip()
-        return [text + ELLIPSIS] if text else [ELLIPSIS]
+        kept = text[: self._longest_prefix(text, max_width, ELLIPSIS)].rstrip()
+        return [kept + ELLIPSIS]
+
+    def _longest_prefix(self, text: str, max_width: float, suffix: str = "") -> int:
+        """Estimate from cached per-character advances, then confirm with one
+        real measurement: asking FreeType for every candidate prefix was the
+        main cost of drawing 87,000 small cards."""
+        budget = max_width - (self.width(suffix) if suffix else 0.0)
+        n, total = 0, 0.0
+        for ch in text:
+            total += self.width(ch)
+            if total > budget:
+                break
+            n += 1
+        while n > 0 and self.font.getlength(text[:n] + suffix) > max_width:
+            n -= 1
+        return n
 
     def stamp(self, canvas: Image.Image, words: list[str], x: float, baseline: int, ink: RGB) -> None:
         for text in words:
-            advance, mask, dx, dy = self.word(text)
+            mask, dx, dy = self.mask(text)
             if mask is not None:
                 canvas.paste(ink, (round(x) + dx, baseline + dy), mask)
-            x += advance + self.space
+            x += self.width(text) + self.space
 
 
 def font_sizes_for(cell: int) -> list[int]:
@@ -371,8 +394,7 @@ class CardPainter:
             lines = setter.wrap(label, self.text_box)
             if setter.block_height(len(lines)) <= self.text_box:
                 return setter, lines
-        setter = self._setters[-1]
-        lines = setter.wrap(label, self.text_box)
+        # Nothing fitted: `setter` and `lines` are now the smallest size's.
         max_lines = 0
         while setter.block_height(max_lines + 1) <= self.text_box:
             max_lines += 1
