@@ -127,7 +127,7 @@ def build_site(content: Path, out: Path, cache_dir: Path, base_url: str | None =
             preview = sprites.preview_montage(sheet, cell, popular)
         with stage(f"projector files: {portal.name}"):
             files = projector.ProjectorFiles(tensor_name=portal.title, shape=vectors.shape, cell=cell)
-            columns = projector.metadata_columns(portal.label, portal.metadata)
+            columns = projector.metadata_columns(portal.label, portal.metadata, portal.color_by)
             folder = portal.name
             outputs[f"{folder}/{projector.TENSORS}"] = projector.tensor_bytes(vectors)
             outputs[f"{folder}/{projector.METADATA}"] = projector.metadata_tsv(table, columns).encode("utf-8")

@@ -72,6 +72,7 @@ class DatasetConfig(_Strict):
 
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+RESERVED_NAMES = {"docs", "static"}  # the site's own folders beside the portals
 
 
 class PortalConfig(_Strict):
@@ -91,6 +92,8 @@ class PortalConfig(_Strict):
     def _slug(cls, value: str) -> str:
         if not SLUG.match(value):
             raise ValueError("a lower-case slug (letters, digits, '-'), used in URLs")
+        if value in RESERVED_NAMES:
+            raise ValueError(f'"{value}" is a folder of the site itself; choose another name')
         return value
 
 
@@ -210,9 +213,6 @@ def _line_of(node, loc: tuple) -> int | None:
         else:
             return line
     return line
-
-
-_FIELDS_BY_MODEL = {}
 
 
 def _problem_from_pydantic(path: Path, root_node, item: dict) -> Problem:

@@ -38,10 +38,11 @@ def tensor_bytes(vectors: np.ndarray) -> bytes:
     return np.ascontiguousarray(vectors, dtype="<f4").tobytes()
 
 
-def metadata_columns(label: str, metadata: list[str]) -> list[str]:
-    """Label first (the projector's default label), then `id`, then the rest, no repeats."""
+def metadata_columns(label: str, metadata: list[str], color_by: str | None = None) -> list[str]:
+    """Label first (the projector's default label), then `id`, the metadata, and the
+    colour-by column (so the projector can colour by it too), without repeats."""
     columns: list[str] = []
-    for name in [label, "id", *metadata]:
+    for name in [label, "id", *metadata, *([color_by] if color_by else [])]:
         if name not in columns:
             columns.append(name)
     return columns

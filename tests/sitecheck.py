@@ -38,7 +38,11 @@ def resolve(site: Path, page: Path, url: str, base_url: str | None = None) -> Pa
         return page  # a fragment on the same page
     current = page.relative_to(site).parent.as_posix()
     if parts.path.startswith("/"):
-        target = parts.path.lstrip("/")
+        # absolute paths resolve against the host: they must stay under the base path
+        base_path = urlsplit(base_url).path.rstrip("/") + "/" if base_url else "/"
+        if not parts.path.startswith(base_path):
+            return site / "OUTSIDE-THE-SITE" / parts.path.lstrip("/")
+        target = parts.path[len(base_path):]
     else:
         target = posixpath.normpath(posixpath.join(current, parts.path))
     return _file(site, target, trailing_slash=parts.path.endswith("/"))

@@ -74,6 +74,8 @@ def test_wrong_choice_and_bad_slug(tmp_path):
     text = "\n".join(_errors(tmp_path, broken))
     assert "portals[0].points" in text and "'items' or 'users'" in text
     assert "portals[0].name" in text and "slug" in text
+    text = "\n".join(_errors(tmp_path / "again", TINY_SITE.replace("name: movies", "name: docs")))
+    assert "portals[0].name" in text and "folder of the site itself" in text
 
 
 def test_invalid_yaml_names_the_line(tmp_path):
