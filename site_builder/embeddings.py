@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 
 import numpy as np
+from tqdm import tqdm
 
 from .cache import Cache, stable_hash
 from .config import EmbeddingSettings
@@ -118,20 +119,46 @@ def train_token_vectors(sentences: Sentences, settings: EmbeddingSettings):
     from gensim.models import Word2Vec
 
     w2v = settings.word2vec
-    return Word2Vec(
-        sentences=_TokenChunks(sentences, with_index=False),
-        vector_size=w2v.vector_size,
-        window=w2v.window,
-        epochs=w2v.epochs,
-        sg=w2v.sg,
-        min_count=w2v.min_count,
-        negative=w2v.negative,
-        ns_exponent=w2v.ns_exponent,
-        sample=w2v.sample,
-        alpha=w2v.alpha,
-        seed=w2v.seed,
-        workers=w2v.workers,
-    )
+    log.info("    Word2Vec: %s, %d epochs, window %d, %d dimensions, on %s sentences of %s tokens",
+             "skip-gram" if w2v.sg else "CBOW", w2v.epochs, w2v.window, w2v.vector_size,
+             f"{sentences.num_points:,}", f"{len(sentences.tokens):,}")
+    with tqdm(total=w2v.epochs, desc="    Word2Vec epochs", unit="epoch", leave=False,
+              disable=None if log.isEnabledFor(logging.INFO) else True) as bar:
+        return Word2Vec(
+            sentences=_TokenChunks(sentences, with_index=False),
+            vector_size=w2v.vector_size,
+            window=w2v.window,
+            epochs=w2v.epochs,
+            sg=w2v.sg,
+            min_count=w2v.min_count,
+            negative=w2v.negative,
+            ns_exponent=w2v.ns_exponent,
+            sample=w2v.sample,
+            alpha=w2v.alpha,
+            seed=w2v.seed,
+            workers=w2v.workers,
+            callbacks=[_EpochProgress(bar)],
+        )
+
+
+class _EpochProgress:
+    """gensim callback that advances a progress bar once per epoch."""
+
+    def __init__(self, bar):
+        self.bar = bar
+
+    def on_epoch_end(self, model):
+        self.bar.update(1)
+
+    # the other hooks gensim calls
+    def on_train_begin(self, model):
+        pass
+
+    def on_train_end(self, model):
+        pass
+
+    def on_epoch_begin(self, model):
+        pass
 
 
 def sentence_vectors(sentences: Sentences, word2vec_model, settings: EmbeddingSettings) -> np.ndarray:

@@ -25,5 +25,6 @@ def format_summary(summary: BuildSummary) -> str:
     lines.append("  slowest stages: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in slowest))
     for warning in summary.warnings:
         lines.append(f"  warning: {warning}")
-    lines.append(f"Preview: portals serve --dir {summary.out}  (then open http://127.0.0.1:8000/)")
+    lines.append(f"Preview: portals serve --dir {summary.out}  (or ./portals.sh serve), "
+                 "then open http://127.0.0.1:8000/")
     return "\n".join(lines)

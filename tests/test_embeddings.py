@@ -108,3 +108,26 @@ def test_corrupt_cache_entry_is_a_miss(tmp_path):
     again, cached = point_vectors(sentences, settings, cache)
     assert not cached
     np.testing.assert_array_equal(vectors, again)
+
+
+def test_identical_vectors_across_processes_and_hash_seeds():
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    script = (
+        "import hashlib, sys; sys.path.insert(0, 'tests');"
+        "from test_embeddings import _long_corpus, _settings;"
+        "from site_builder.embeddings import train_point_vectors;"
+        "print(hashlib.sha256(train_point_vectors(_long_corpus(10), _settings()).tobytes()).hexdigest())"
+    )
+    digests = set()
+    for hash_seed in ("1", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        result = subprocess.run([sys.executable, "-c", script], env=env, cwd=REPO,
+                                capture_output=True, text=True, check=True)
+        digests.add(result.stdout.strip())
+    assert len(digests) == 1
