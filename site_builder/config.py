@@ -13,7 +13,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import BuildError, Problem, did_you_mean
 
@@ -62,6 +62,75 @@ class SpriteSettings(_Strict):
 
     max_cell: int = Field(128, ge=8, le=1024)
     max_sheet: int = Field(8192, ge=64, le=8192)
+    # png, jpeg, or auto: whichever file is smaller (JPEG at `jpeg_quality`).
+    format: Literal["auto", "png", "jpeg"] = "auto"
+    jpeg_quality: int = Field(85, ge=30, le=100)
+
+
+class LocalImages(_Strict):
+    """Image files named by the point's id (e.g. 42.jpg) in a folder of the content."""
+
+    folder: Path
+    extensions: list[str] = ["jpg", "jpeg", "png", "webp", "gif"]
+
+
+class UrlColumnImages(_Strict):
+    """A column of the point table that holds each point's image URL."""
+
+    column: str
+
+
+class TmdbImages(_Strict):
+    """Posters from The Movie Database, by a TMDB id column or by title and year."""
+
+    # A column with TMDB movie ids (MovieLens links.csv: tmdbId); null: search by title and year.
+    id_column: str | None = "tmdbId"
+    title_column: str = "title"
+    year_column: str | None = "year"
+    # Name of the environment variable holding the API key (never written anywhere).
+    api_key_env: str = "TMDB_API_KEY"
+    api_base: str = "https://api.themoviedb.org/3"
+    image_base: str = "https://image.tmdb.org/t/p/w185"
+
+
+class ImageSource(_Strict):
+    """One image source; exactly one of its keys is set."""
+
+    local: LocalImages | None = None
+    url_column: UrlColumnImages | None = None
+    tmdb: TmdbImages | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        chosen = [name for name in ("local", "url_column", "tmdb") if getattr(self, name) is not None]
+        if len(chosen) != 1:
+            raise ValueError("each image source sets exactly one of: local, url_column, tmdb")
+        return self
+
+
+class ImageSettings(_Strict):
+    """Where a portal's pictures come from; a generated card stands in for any point without one."""
+
+    # Tried in order for each point; empty: every point gets a generated card.
+    sources: list[ImageSource] = []
+    fit: Literal["letterbox", "crop"] = "letterbox"
+    fill: str = Field("#282828", pattern=r"^#[0-9a-fA-F]{6}$")
+
+
+class DownloadSettings(_Strict):
+    """How images are downloaded (one HTTP session for the whole build)."""
+
+    concurrency: int = Field(8, ge=1, le=64)
+    requests_per_second: float = Field(20.0, gt=0)
+    connect_timeout: float = Field(5.0, gt=0)
+    read_timeout: float = Field(20.0, gt=0)
+    retries: int = Field(3, ge=0, le=10)
+    backoff: float = Field(0.5, ge=0)
+    max_bytes: int = Field(5_000_000, ge=1024)
+    max_pixels: int = Field(40_000_000, ge=1)
+    # How long a 404 is remembered, so a rebuild does not ask again.
+    missing_ttl_hours: float = Field(168.0, ge=0)
+    user_agent: str = "projector-portals/0.1 (static site builder for embedding maps)"
 
 
 class DatasetConfig(_Strict):
@@ -86,6 +155,7 @@ class PortalConfig(_Strict):
     metadata: list[str] = []
     embedding: EmbeddingSettings = EmbeddingSettings()
     sprite: SpriteSettings = SpriteSettings()
+    images: ImageSettings = ImageSettings()
 
     @field_validator("name")
     @classmethod
@@ -102,6 +172,7 @@ class SiteConfig(_Strict):
     description: str = ""
     base_url: str | None = None
     docs: Path = Path("docs")
+    download: DownloadSettings = DownloadSettings()
     datasets: dict[str, DatasetConfig]
     portals: list[PortalConfig] = Field(min_length=1)
 
