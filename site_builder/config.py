@@ -133,11 +133,56 @@ class DownloadSettings(_Strict):
     user_agent: str = "projector-portals/0.1 (static site builder for embedding maps)"
 
 
+DATASET_FORMATS = ("movielens-csv", "movielens-1m", "movielens-100k", "goodbooks-10k", "csv", "parquet")
+
+
+class InteractionColumns(_Strict):
+    """Generic formats: which columns of the interactions file mean what."""
+
+    user: str
+    item: str
+    weight: str | None = None
+    timestamp: str | None = None
+
+
+class SideTable(_Strict):
+    """Generic formats: an optional table describing the items (or the users)."""
+
+    file: Path  # inside the dataset folder
+    id: str  # the column matching the interactions' item (or user) column
+    label: str | None = None  # copied into a column named `label`
+    columns: list[str] = []  # more columns to keep, for metadata and colouring
+    image: str | None = None  # a column of image URLs, copied into a column named `image_url`
+
+
 class DatasetConfig(_Strict):
-    format: Literal["movielens-csv"]
-    path: Path
-    # Resolved against the content folder during validation.
+    format: Literal[DATASET_FORMATS]
+    # A folder (or, for csv/parquet, a file) inside the content folder ...
+    path: Path | None = None
+    # ... or an archive or file downloaded once, checked against its sha256.
+    url: str | None = None
+    sha256: str | None = Field(None, pattern=r"^[0-9a-fA-F]{64}$")
+    # For archives: the folder inside it that holds the files (default: its single top folder).
+    folder: str | None = None
     description: str = ""
+    # csv / parquet only:
+    interactions: Path | None = None  # file inside the dataset folder
+    columns: InteractionColumns | None = None
+    items: SideTable | None = None
+    users: SideTable | None = None
+
+    @model_validator(mode="after")
+    def _where_from(self):
+        if (self.path is None) == (self.url is None):
+            raise ValueError("set either `path` (a local folder) or `url` with `sha256`, not both")
+        if self.url is not None and self.sha256 is None:
+            raise ValueError("a dataset with a `url` needs its `sha256`, so a changed download is noticed")
+        generic = self.format in ("csv", "parquet")
+        if generic and self.columns is None:
+            raise ValueError(f"format {self.format} needs `columns` (user, item, and optionally weight, timestamp)")
+        if not generic and any(v is not None for v in (self.interactions, self.columns, self.items, self.users)):
+            raise ValueError(f"`interactions`, `columns`, `items` and `users` are for the csv and parquet formats, not {self.format}")
+        return self
 
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -232,10 +277,13 @@ def load_config(content_dir: Path, base_url: str | None = None) -> SiteConfig:
             problems.append(Problem(path if base_url is None else "--base-url", "base_url", str(error)))
 
     for key, dataset in config.datasets.items():
+        if dataset.path is None:
+            continue  # downloaded into the cache by the sources stage
         resolved = (content_dir / dataset.path).resolve()
         if not resolved.exists():
             where = _where(root_node, ("datasets", key, "path"))
-            problems.append(Problem(path, where, f'"{dataset.path}" does not exist (looked for {resolved})'))
+            problems.append(Problem(path, where, f'"{dataset.path}" does not exist (looked for {resolved})'
+                                    + _path_hint(content_dir, dataset.path)))
         dataset.path = resolved
 
     docs_dir = (content_dir / config.docs).resolve()
@@ -256,6 +304,16 @@ def load_config(content_dir: Path, base_url: str | None = None) -> SiteConfig:
     if problems:
         raise BuildError(problems)
     return config
+
+
+def _path_hint(content_dir: Path, given: Path) -> str:
+    """Paths are relative to the content folder; spot a path written from elsewhere."""
+    parts = Path(given).parts
+    for start in range(1, len(parts)):
+        candidate = Path(*parts[start:])
+        if (content_dir / candidate).exists():
+            return f'; paths are relative to the content folder {content_dir}: did you mean "{candidate.as_posix()}"?'
+    return f"; paths are relative to the content folder {content_dir}"
 
 
 def _where(root_node, loc: tuple) -> str:

@@ -7,7 +7,8 @@ import pytest
 
 from site_builder.config import DatasetConfig
 from site_builder.errors import BuildError
-from site_builder.sources import age_band, load_dataset
+from site_builder.readers import age_band
+from site_builder.sources import load_dataset
 
 from conftest import TINY_MOVIES, TINY_RATINGS, TINY_USERS, write_movielens
 
@@ -81,3 +82,11 @@ def test_empty_and_missing_column(tmp_path):
 def test_users_without_users_file(tmp_path):
     data = _load(write_movielens(tmp_path, TINY_RATINGS, TINY_MOVIES))
     assert list(data.users["id"]) == [1, 2, 3]
+
+
+def test_links_add_tmdb_and_imdb_ids(tmp_path):
+    folder = write_movielens(tmp_path, TINY_RATINGS, TINY_MOVIES, TINY_USERS)
+    (folder / "links.csv").write_text("movieId,imdbId,tmdbId\n10,0113277,949\n20,0114709,862\n30,0116282,\n")
+    items = _load(folder).items.set_index("id")
+    assert items.loc[20, "tmdbId"] == "862" and items.loc[20, "imdbId"] == "0114709"
+    assert items.loc[30, "tmdbId"] == ""
