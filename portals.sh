@@ -4,6 +4,7 @@
 #   ./portals.sh build [portals build options]   build the site into _site/
 #   ./portals.sh test  [pytest options]          run the whole test suite
 #   ./portals.sh serve [portals serve options]   preview the built site
+#   ./portals.sh COMMAND [...]                   any other `portals` command
 #
 # Each command first makes sure that the virtual environment (.venv, or
 # $PORTALS_VENV) holds the project and its dependencies, including fse, which
@@ -71,8 +72,12 @@ case "$command" in
         cd "$ROOT"
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
-    *)
-        sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    ""|-h|--help)
+        sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
+        ;;
+    *)
+        ensure_env ""
+        exec "$VENV/bin/portals" "$command" "$@"
         ;;
 esac

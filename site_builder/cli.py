@@ -71,6 +71,23 @@ def build(content: Path, out: Path, cache_dir: Path, base_url: str | None, stric
     click.echo(format_summary(summary))
 
 
+@main.command("cache-keys")
+@click.option("--content", type=click.Path(path_type=Path), default=Path("content"), show_default=True)
+def cache_keys_command(content: Path) -> None:
+    """Print NAME=KEY per cache folder (for $GITHUB_OUTPUT in the deploy workflow)."""
+    from .cache_keys import cache_keys
+    from .config import load_config
+
+    try:
+        keys = cache_keys(load_config(content))
+    except BuildError as error:
+        for problem in error.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(1)
+    for name, key in keys.items():
+        click.echo(f"{name}={key}")
+
+
 @main.command()
 @click.option("--dir", "directory", type=click.Path(path_type=Path, exists=True, file_okay=False),
               default=Path("_site"), show_default=True, help="The built site to serve.")

@@ -24,13 +24,27 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def _serve(directory):
+    handler = functools.partial(_Quiet, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 @pytest.fixture(scope="module")
 def served_site(demo_site):
-    handler = functools.partial(_Quiet, directory=str(demo_site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = _serve(demo_site)
     yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def served_under_sub_path(demo_site, tmp_path_factory):
+    """The site at /some-repo/, as GitHub Pages serves a project site."""
+    root = tmp_path_factory.mktemp("pages-host")
+    (root / "some-repo").symlink_to(demo_site, target_is_directory=True)
+    server = _serve(root)
+    yield f"http://127.0.0.1:{server.server_address[1]}/some-repo"
     server.shutdown()
 
 
@@ -82,4 +96,18 @@ def test_landing_page_fits_a_phone(browser, served_site):
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
     assert page.locator(".card").first.bounding_box()["width"] <= 360
+    page.close()
+
+
+def test_site_works_under_a_sub_path(browser, served_under_sub_path):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    responses = []
+    page.on("response", lambda response: responses.append((response.status, response.url)))
+    page.goto(served_under_sub_path + "/")
+    page.get_by_role("link", name="Open the moviegoers map").click()
+    page.get_by_text("Points: 943").first.wait_for(timeout=90_000)
+    page.goto(served_under_sub_path + "/docs/")
+    assert page.locator("h1").first.is_visible()
+    bad = [(status, url) for status, url in responses if status >= 400 or "/some-repo/" not in url]
+    assert not bad, bad
     page.close()

@@ -1,0 +1,103 @@
+"""The GitHub workflows: valid, deploying safely, running the README's commands, cached right."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from site_builder.cache_keys import cache_keys
+from site_builder.config import load_config
+
+from conftest import REPO, write_tiny_content
+
+WORKFLOWS = REPO / ".github" / "workflows"
+
+
+def _workflow(name: str) -> dict:
+    return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+def _on(workflow: dict) -> dict:
+    return workflow.get("on", workflow.get(True))  # YAML 1.1 reads the key `on` as True
+
+
+def quick_start_commands() -> list[str]:
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Quick start", 1)[1]
+    block = re.search(r"```[a-z]*\n(.*?)```", section, re.S).group(1)
+    return [line.strip() for line in block.strip().splitlines()]
+
+
+def test_workflows_validate_against_the_github_schema():
+    files = sorted(str(p) for p in WORKFLOWS.glob("*.yml"))
+    assert len(files) == 2
+    result = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema",
+                             "vendor.github-workflows", *files], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_readme_quick_start_is_two_commands():
+    assert quick_start_commands() == ["./portals.sh build", "./portals.sh test"]
+
+
+def test_workflows_run_the_readme_commands():
+    build_command, test_command = quick_start_commands()
+    build_steps = [s for s in _workflow("deploy.yml")["jobs"]["build"]["steps"] if s.get("name") == "Build the site"]
+    assert len(build_steps) == 1 and build_steps[0]["run"].split(" ${")[0] == build_command
+    test_runs = [s.get("run") for s in _workflow("tests.yml")["jobs"]["test"]["steps"] if s.get("run")]
+    assert test_runs == [test_command]
+    assert (REPO / ".ci" / "run").read_text().strip().endswith(test_command)
+
+
+def test_deploy_only_from_main_in_order_with_least_privilege():
+    workflow = _workflow("deploy.yml")
+    assert _on(workflow)["push"]["branches"] == ["main"] and "pull_request" in _on(workflow)
+    assert workflow["permissions"] == {"contents": "read"}
+    assert workflow["concurrency"]["cancel-in-progress"] is False
+    deploy = workflow["jobs"]["deploy"]
+    assert deploy["if"] == "github.event_name != 'pull_request'"
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["environment"]["name"] == "github-pages"
+    assert [s["uses"] for s in deploy["steps"]] == ["actions/deploy-pages@v4"]
+    uses = [s.get("uses", "") for s in workflow["jobs"]["build"]["steps"]]
+    assert "actions/configure-pages@v5" in uses and "actions/upload-pages-artifact@v3" in uses
+
+
+def test_tmdb_secret_reaches_only_the_build_step():
+    text = (WORKFLOWS / "deploy.yml").read_text()
+    assert text.count("secrets.TMDB_API_KEY") == 1
+    steps = _workflow("deploy.yml")["jobs"]["build"]["steps"]
+    holders = [s["name"] for s in steps if "TMDB_API_KEY" in str(s.get("env", {}))]
+    assert holders == ["Build the site"]
+    assert "secrets" not in (WORKFLOWS / "tests.yml").read_text()
+
+
+def test_every_cache_folder_is_restored_with_its_computed_key():
+    steps = _workflow("deploy.yml")["jobs"]["build"]["steps"]
+    caches = {s["with"]["path"]: s["with"]["key"] for s in steps if s.get("uses", "").startswith("actions/cache@")}
+    for name in ("datasets", "images", "vectors", "sprites"):
+        assert caches[f".cache/{name}"] == f"portals-{name}-${{{{ steps.keys.outputs.{name} }}}}"
+    assert ".cache/wheelhouse" in caches
+
+
+def test_cache_keys_change_when_and_only_when_their_inputs_change(tmp_path):
+    content = write_tiny_content(tmp_path / "content")
+    before = cache_keys(load_config(content))
+    (content / "docs" / "index.md").write_text("# Changed docs\n")
+    site = content / "site.yml"
+    site.write_text(site.read_text().replace("description: A test site.", "description: Edited."))
+    assert cache_keys(load_config(content)) == before  # docs and wording: nothing to redo
+
+    site.write_text(site.read_text().replace("{vector_size: 8, epochs: 2}", "{vector_size: 8, epochs: 3}", 1))
+    after_settings = cache_keys(load_config(content))
+    assert after_settings["vectors"] != before["vectors"]
+    assert after_settings["images"] == before["images"] and after_settings["datasets"] == before["datasets"]
+
+    ratings = content / "data" / "ratings.csv"
+    ratings.write_text(ratings.read_text() + "1,30,3,107\n")
+    after_data = cache_keys(load_config(content))
+    assert after_data["vectors"] != after_settings["vectors"] and after_data["sprites"] != after_settings["sprites"]
