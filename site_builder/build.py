@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import docs, embeddings, pages, projector, sources, sprites
+from . import docs, embeddings, pages, projector, remote, sources, sprites
 from .cache import Cache
 from .config import load_config
 from .errors import BuildError, Problem
@@ -78,6 +78,11 @@ def build_site(content: Path, out: Path, cache_dir: Path, base_url: str | None =
 
     with stage("config"):
         config = load_config(Path(content), base_url=base_url)
+
+    with stage("datasets"):
+        for name, dataset in config.datasets.items():
+            if dataset.url is not None:
+                dataset.path = remote.dataset_root(name, dataset, Path(cache_dir), config.config_file)
         sources.check_columns(config)
 
     cache = Cache(cache_dir)

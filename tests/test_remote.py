@@ -1,0 +1,122 @@
+"""Datasets by URL: downloaded once, verified, resumed, extracted safely, then read as usual."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+import zipfile
+
+import pytest
+
+from site_builder.build import build_site
+from site_builder.config import DatasetConfig
+from site_builder.errors import BuildError
+from site_builder.remote import dataset_root
+from site_builder.sources import load_dataset
+
+from conftest import TINY_MOVIES, TINY_RATINGS, TINY_USERS, write_tiny_content
+from loopback import LoopbackServer
+import textwrap
+
+
+def _zip(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+TINY_ZIP = _zip({
+    "ml-tiny/ratings.csv": textwrap.dedent(TINY_RATINGS).lstrip(),
+    "ml-tiny/movies.csv": textwrap.dedent(TINY_MOVIES).lstrip(),
+    "ml-tiny/users.csv": textwrap.dedent(TINY_USERS).lstrip(),
+})
+TINY_SHA = hashlib.sha256(TINY_ZIP).hexdigest()
+
+
+@pytest.fixture
+def server():
+    served = LoopbackServer({"/ml-tiny.zip": TINY_ZIP})
+    yield served
+    served.close()
+
+
+def _config(server, sha=TINY_SHA, path="/ml-tiny.zip", **more) -> DatasetConfig:
+    return DatasetConfig(format="movielens-csv", url=server.url + path, sha256=sha, **more)
+
+
+def test_downloaded_once_then_read_from_the_cache(server, tmp_path):
+    root = dataset_root("tiny", _config(server), tmp_path)
+    assert root.name == "ml-tiny" and (root / "ratings.csv").is_file()
+    config = _config(server)
+    config.path = root
+    assert load_dataset("tiny", config).num_interactions == 7
+    again = dataset_root("tiny", _config(server), tmp_path)
+    assert again == root and len(server.requests) == 1
+    assert not list((tmp_path / "datasets").glob("*.part"))
+
+
+def test_interrupted_download_resumes_with_a_range_request(server, tmp_path):
+    part = tmp_path / "datasets" / f"{TINY_SHA}.part"
+    part.parent.mkdir(parents=True)
+    part.write_bytes(TINY_ZIP[:100])
+    dataset_root("tiny", _config(server), tmp_path)
+    assert server.requests == [("/ml-tiny.zip", "bytes=100-")]
+
+
+def test_checksum_mismatch_says_what_to_change(server, tmp_path):
+    wrong = "0" * 64
+    with pytest.raises(BuildError) as caught:
+        dataset_root("tiny", _config(server, sha=wrong), tmp_path, "content/site.yml")
+    message = str(caught.value)
+    assert "datasets.tiny.sha256" in message and f"set `sha256: {TINY_SHA}`" in message
+    assert not (tmp_path / "datasets" / wrong).exists()
+
+
+def test_archive_members_cannot_escape(tmp_path):
+    evil = _zip({"ok/ratings.csv": "x", "../../escaped.txt": "gotcha"})
+    served = LoopbackServer({"/evil.zip": evil})
+    try:
+        config = DatasetConfig(format="movielens-csv", url=served.url + "/evil.zip",
+                               sha256=hashlib.sha256(evil).hexdigest())
+        with pytest.raises(BuildError, match="outside the dataset folder"):
+            dataset_root("evil", config, tmp_path / "cache")
+    finally:
+        served.close()
+    assert not (tmp_path / "escaped.txt").exists() and not (tmp_path.parent / "escaped.txt").exists()
+    assert not (tmp_path / "cache" / "datasets" / hashlib.sha256(evil).hexdigest()).exists()
+
+
+def test_tar_with_a_link_is_refused(tmp_path):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        link = tarfile.TarInfo("data/ratings.csv")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "/etc/passwd"
+        archive.addfile(link)
+    body = buffer.getvalue()
+    served = LoopbackServer({"/t.tar.gz": body})
+    try:
+        config = DatasetConfig(format="movielens-csv", url=served.url + "/t.tar.gz", sha256=hashlib.sha256(body).hexdigest())
+        with pytest.raises(BuildError, match="not a plain file"):
+            dataset_root("t", config, tmp_path)
+    finally:
+        served.close()
+
+
+def test_missing_url_is_a_clear_error(server, tmp_path):
+    with pytest.raises(BuildError, match="answered HTTP 404"):
+        dataset_root("tiny", _config(server, path="/nope.zip"), tmp_path)
+
+
+def test_site_built_from_a_url_dataset(server, tmp_path):
+    content = write_tiny_content(tmp_path / "content")
+    site = content / "site.yml"
+    site.write_text(site.read_text().replace(
+        "path: data", f"url: {server.url}/ml-tiny.zip\n    sha256: {TINY_SHA}"))
+    summary = build_site(content, tmp_path / "_site", tmp_path / "cache")
+    assert [p.points for p in summary.portals] == [3, 3]
+    build_site(content, tmp_path / "_site", tmp_path / "cache")
+    assert len(server.requests) == 1  # the rebuild used the cached download
