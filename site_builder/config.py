@@ -230,13 +230,16 @@ class SiteConfig(_Strict):
 
 
 def normalise_base_url(value: str) -> str:
-    """A site URL such as https://user.github.io/repo, without trailing slash."""
+    """Check a site URL such as https://user.github.io/repo (no trailing slash)."""
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(
-            f'"{value}" is not an absolute URL: expected e.g. https://USER.github.io/REPO'
-        )
-    return value.rstrip("/")
+        suggestion = f"https://{value.lstrip('/')}".rstrip("/") if "://" not in value else "https://USER.github.io/REPO"
+        raise ValueError(f'"{value}" is not an absolute URL: write it with its scheme, e.g. {suggestion}')
+    if value.endswith("/"):
+        raise ValueError(f'"{value}" ends with "/": write {value.rstrip("/")} (pages are joined to it with "/")')
+    if parts.query or parts.fragment:
+        raise ValueError(f'"{value}" has a query or fragment: write {parts.scheme}://{parts.netloc}{parts.path}')
+    return value
 
 
 def load_config(content_dir: Path, base_url: str | None = None) -> SiteConfig:

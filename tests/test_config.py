@@ -83,7 +83,15 @@ def test_invalid_yaml_names_the_line(tmp_path):
     assert "not valid YAML" in text and "line" in text
 
 
-def test_base_url_is_checked_and_normalised(tiny_content):
-    assert load_config(tiny_content, base_url="https://u.github.io/repo/").base_url == "https://u.github.io/repo"
-    with pytest.raises(BuildError, match="not an absolute URL"):
+def test_base_url_mistakes_say_what_to_write(tiny_content):
+    assert load_config(tiny_content, base_url="https://u.github.io/repo").base_url == "https://u.github.io/repo"
+    with pytest.raises(BuildError, match="not an absolute URL: write it with its scheme, e.g. https://u.github.io/repo"):
         load_config(tiny_content, base_url="u.github.io/repo")
+    with pytest.raises(BuildError, match='ends with "/": write https://u.github.io/repo '):
+        load_config(tiny_content, base_url="https://u.github.io/repo/")
+
+
+def test_path_relative_to_the_wrong_folder_gets_a_hint(tmp_path):
+    text = "\n".join(_errors(tmp_path, TINY_SITE.replace("path: data", "path: content/data")))
+    assert '"content/data" does not exist' in text
+    assert 'paths are relative to the content folder' in text and 'did you mean "data"?' in text
