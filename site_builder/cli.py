@@ -71,6 +71,26 @@ def build(content: Path, out: Path, cache_dir: Path, base_url: str | None, stric
     click.echo(format_summary(summary))
 
 
+@main.command()
+@click.argument("csv_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--name", required=True, help="Slug for the dataset and portal (used in URLs).")
+@click.option("--title", default=None, help="The portal's title (default: from the name).")
+@click.option("--items", "items_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              default=None, help="Optional CSV describing the items (id, title, categories, image URL).")
+@click.option("--content", type=click.Path(path_type=Path), default=Path("content"), show_default=True)
+def new(csv_file: Path, name: str, title: str | None, items_file: Path | None, content: Path) -> None:
+    """Add a portal for CSV_FILE, a file of user-item interactions, to the site."""
+    from .scaffold import scaffold
+
+    try:
+        steps = scaffold(csv_file, content, name, title=title, items_file=items_file)
+    except BuildError as error:
+        for problem in error.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(1)
+    click.echo("\n".join(steps))
+
+
 @main.command("cache-keys")
 @click.option("--content", type=click.Path(path_type=Path), default=Path("content"), show_default=True)
 def cache_keys_command(content: Path) -> None:
