@@ -19,7 +19,7 @@ from .config import DatasetConfig, SiteConfig
 def dataset_identity(dataset: DatasetConfig) -> str:
     """The checksum of a downloaded dataset, or a hash of a local dataset's files."""
     if dataset.url is not None:
-        return f"sha256:{dataset.sha256.lower()}"
+        return "{}:{}".format(*dataset.checksum())
     root = Path(dataset.path)
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
     from .sources import fingerprint
@@ -31,7 +31,7 @@ def cache_keys(config: SiteConfig) -> dict[str, str]:
     identities = {name: dataset_identity(d) for name, d in config.datasets.items()}
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     libraries = {name: version(name) for name in ("gensim", "fse", "numpy", "pillow")}
-    datasets = sorted((d.url, d.sha256.lower()) for d in config.datasets.values() if d.url)
+    datasets = sorted((d.url, *d.checksum()) for d in config.datasets.values() if d.url)
     vectors = [(identities[p.dataset], p.points, p.embedding.model_dump()) for p in config.portals]
     images = [(identities[p.dataset], p.points, p.images.model_dump(mode="json")) for p in config.portals]
     sprites = [(identities[p.dataset], p.points, p.label, p.color_by, p.sprite.model_dump(),

@@ -162,6 +162,8 @@ class DatasetConfig(_Strict):
     # ... or an archive or file downloaded once, checked against its sha256.
     url: str | None = None
     sha256: str | None = Field(None, pattern=r"^[0-9a-fA-F]{64}$")
+    # Where the publisher only gives an MD5 (GroupLens does), it may stand in for sha256.
+    md5: str | None = Field(None, pattern=r"^[0-9a-fA-F]{32}$")
     # For archives: the folder inside it that holds the files (default: its single top folder).
     folder: str | None = None
     description: str = ""
@@ -171,12 +173,19 @@ class DatasetConfig(_Strict):
     items: SideTable | None = None
     users: SideTable | None = None
 
+    def checksum(self) -> tuple[str, str]:
+        """("sha256", hex) or ("md5", hex): what a download is checked against."""
+        return ("sha256", self.sha256.lower()) if self.sha256 else ("md5", self.md5.lower())
+
     @model_validator(mode="after")
     def _where_from(self):
         if (self.path is None) == (self.url is None):
             raise ValueError("set either `path` (a local folder) or `url` with `sha256`, not both")
-        if self.url is not None and self.sha256 is None:
-            raise ValueError("a dataset with a `url` needs its `sha256`, so a changed download is noticed")
+        if self.url is None and (self.sha256 or self.md5 or self.folder):
+            raise ValueError("`sha256`, `md5` and `folder` go with `url`")
+        if self.url is not None and self.sha256 is None and self.md5 is None:
+            raise ValueError("a dataset with a `url` needs its `sha256` (or the publisher's `md5`), "
+                             "so a changed download is noticed")
         generic = self.format in ("csv", "parquet")
         if generic and self.columns is None:
             raise ValueError(f"format {self.format} needs `columns` (user, item, and optionally weight, timestamp)")

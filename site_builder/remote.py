@@ -36,8 +36,8 @@ RETRIES = 4
 def dataset_root(name: str, config: DatasetConfig, cache_root: Path, config_file: Path | str = "site.yml",
                  session: requests.Session | None = None) -> Path:
     """The local folder (or file) holding the dataset's files, downloading it first if needed."""
-    sha256 = config.sha256.lower()
-    folder = Path(cache_root) / "datasets" / sha256
+    algorithm, expected = config.checksum()
+    folder = Path(cache_root) / "datasets" / f"{algorithm}-{expected}"
     if not folder.is_dir():
         archive = _download(name, config, Path(cache_root) / "datasets", config_file, session or requests.Session())
         _unpack(archive, folder, _file_name(config.url), config_file, name)
@@ -51,7 +51,8 @@ def _file_name(url: str) -> str:
 
 def _download(name: str, config: DatasetConfig, folder: Path, config_file, session: requests.Session) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    part = folder / f"{config.sha256.lower()}.part"
+    algorithm, expected = config.checksum()
+    part = folder / f"{algorithm}-{expected}.part"
     for attempt in range(RETRIES + 1):
         try:
             _fetch_into(part, config.url, session, name, config_file)
@@ -63,13 +64,13 @@ def _download(name: str, config: DatasetConfig, folder: Path, config_file, sessi
             wait = 0.5 * 2 ** attempt
             log.warning("    download of %s interrupted (%s); retrying in %.1f s", config.url, error, wait)
             time.sleep(wait)
-    actual = _sha256(part)
-    if actual != config.sha256.lower():
+    actual = _digest(part, algorithm)
+    if actual != expected:
         part.unlink()
         raise BuildError(Problem(
-            config_file, f"datasets.{name}.sha256",
-            f"the file downloaded from {config.url} has sha256 {actual}, but the config says "
-            f"{config.sha256.lower()}; if the file changed on purpose, set `sha256: {actual}`, "
+            config_file, f"datasets.{name}.{algorithm}",
+            f"the file downloaded from {config.url} has {algorithm} {actual}, but the config says "
+            f"{expected}; if the file changed on purpose, set `{algorithm}: {actual}`, "
             "otherwise check the URL"))
     return part
 
@@ -100,8 +101,8 @@ def _fetch_into(part: Path, url: str, session: requests.Session, name: str, conf
                 bar.update(len(block))
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+def _digest(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(CHUNK), b""):
             digest.update(block)

@@ -59,7 +59,7 @@ def test_downloaded_once_then_read_from_the_cache(server, tmp_path):
 
 
 def test_interrupted_download_resumes_with_a_range_request(server, tmp_path):
-    part = tmp_path / "datasets" / f"{TINY_SHA}.part"
+    part = tmp_path / "datasets" / f"sha256-{TINY_SHA}.part"
     part.parent.mkdir(parents=True)
     part.write_bytes(TINY_ZIP[:100])
     dataset_root("tiny", _config(server), tmp_path)
@@ -72,7 +72,16 @@ def test_checksum_mismatch_says_what_to_change(server, tmp_path):
         dataset_root("tiny", _config(server, sha=wrong), tmp_path, "content/site.yml")
     message = str(caught.value)
     assert "datasets.tiny.sha256" in message and f"set `sha256: {TINY_SHA}`" in message
-    assert not (tmp_path / "datasets" / wrong).exists()
+    assert not list((tmp_path / "datasets").iterdir())  # nothing kept of a bad download
+
+
+def test_md5_can_stand_in_for_sha256(server, tmp_path):
+    md5 = hashlib.md5(TINY_ZIP).hexdigest()
+    config = DatasetConfig(format="movielens-csv", url=server.url + "/ml-tiny.zip", md5=md5)
+    assert (dataset_root("tiny", config, tmp_path) / "movies.csv").is_file()
+    with pytest.raises(BuildError, match="set `md5: "):
+        dataset_root("tiny", DatasetConfig(format="movielens-csv", url=server.url + "/ml-tiny.zip", md5="0" * 32),
+                     tmp_path / "other")
 
 
 def test_archive_members_cannot_escape(tmp_path):
@@ -86,7 +95,7 @@ def test_archive_members_cannot_escape(tmp_path):
     finally:
         served.close()
     assert not (tmp_path / "escaped.txt").exists() and not (tmp_path.parent / "escaped.txt").exists()
-    assert not (tmp_path / "cache" / "datasets" / hashlib.sha256(evil).hexdigest()).exists()
+    assert not (tmp_path / "cache" / "datasets" / f"sha256-{hashlib.sha256(evil).hexdigest()}").exists()
 
 
 def test_tar_with_a_link_is_refused(tmp_path):
