@@ -39,7 +39,8 @@ def main() -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=Path("_site"), show_default=True,
               help="Folder the site is written to (replaced only when the build succeeds).")
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=Path(".cache"), show_default=True,
-              help="Folder for trained vectors and other cached results.")
+              envvar="PORTALS_CACHE_DIR",
+              help="Folder for downloads, trained vectors and other cached results [env: PORTALS_CACHE_DIR].")
 @click.option("--base-url", default=None, metavar="URL",
               help="Public URL of the site, e.g. https://USER.github.io/REPO (enables links to projector.tensorflow.org).")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")

@@ -46,6 +46,14 @@ def _matches(column: str, words) -> bool:
     return any(word in name for word in words)
 
 
+def _looks_like_times(values: pd.Series) -> bool:
+    """Date-time text, such as 2024-03-01T12:00:00Z, in nearly every sampled row."""
+    if pd.api.types.is_numeric_dtype(values):
+        return False
+    parsed = pd.to_datetime(values.astype(str), errors="coerce", utc=True, format="mixed")
+    return bool(parsed.notna().mean() > 0.9)
+
+
 def propose_mapping(interactions: pd.DataFrame, items: pd.DataFrame | None = None) -> Proposal:
     """Guess the roles of the columns: by name, then by position and type."""
     columns = list(interactions.columns)
@@ -56,7 +64,8 @@ def propose_mapping(interactions: pd.DataFrame, items: pd.DataFrame | None = Non
                 next(c for c in columns if c != user))
     rest = [c for c in columns if c not in (user, item)]
     numeric = [c for c in rest if pd.api.types.is_numeric_dtype(interactions[c])]
-    timestamp = next((c for c in rest if _matches(c, TIME_WORDS)), None)
+    timestamp = next((c for c in rest if _matches(c, TIME_WORDS) or re.search(r"_(at|on)$", c.lower())),
+                     next((c for c in rest if _looks_like_times(interactions[c])), None))
     weight = next((c for c in numeric if c != timestamp and _matches(c, WEIGHT_WORDS)), None)
     proposal = Proposal(user=user, item=item, weight=weight, timestamp=timestamp)
     if items is not None:
