@@ -6,7 +6,7 @@ order is the index used by the interactions. Each table has an `id` column,
 the reader's own columns, and two columns computed from the interactions:
 `num_ratings` and `mean_rating`.
 
-The readers (readers.py, one per format) check the data as they load it.
+The readers (the readers package, one module per family of formats) check the data as they load it.
 """
 
 from __future__ import annotations
