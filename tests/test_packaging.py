@@ -17,7 +17,8 @@ def test_wheel_ships_package_and_templates(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for template in ("base.html", "index.html", "projector.html", "site.css"):
         assert f"site_builder/templates/{template}" in names
-    for module in ("config", "sources", "embeddings", "sprites", "projector", "pages", "docs", "build", "cli"):
+    for module in ("config", "sources", "embeddings", "sprites", "projector", "pages", "docs", "build", "cli",
+                   "readers/__init__", "readers/tables", "readers/generic"):
         assert f"site_builder/{module}.py" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "portals = site_builder.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
