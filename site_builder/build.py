@@ -8,7 +8,6 @@ succeeded, so a failed build leaves the previous site exactly as it was.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
@@ -22,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import docs, embeddings, pages, projector, remote, sources, sprites
+from . import docs, embeddings, pages, pictures, projector, remote, sources
+from .download import Downloader
 from .cache import Cache
 from .config import load_config
 from .errors import BuildError, Problem
@@ -38,6 +38,7 @@ class PortalSummary:
     interactions: int
     vectors_from_cache: bool
     cell: int
+    pictures: str = ""
     bytes_written: int = 0
 
 
@@ -103,6 +104,9 @@ def build_site(content: Path, out: Path, cache_dir: Path, base_url: str | None =
                 log.info("    %s: %s interactions, %s items, %s users", portal.dataset,
                          f"{data.num_interactions:,}", f"{len(data.items):,}", f"{len(data.users):,}")
 
+    downloader = None
+    if any(pictures.uses_network(p) for p in config.portals):
+        downloader = Downloader(config.download, Path(cache_dir))
     for portal in config.portals:
         dataset = datasets[portal.dataset]
         with stage(f"embeddings: {portal.name}"):
@@ -115,29 +119,24 @@ def build_site(content: Path, out: Path, cache_dir: Path, base_url: str | None =
             vectors, cached = embeddings.point_vectors(sentences, portal.embedding, cache)
             log.info("    %s vectors of %d dimensions (%s)", f"{len(vectors):,}", vectors.shape[1],
                      "from cache" if cached else "trained")
-        with stage(f"sprites: {portal.name}"):
+        with stage(f"pictures: {portal.name}"):
             table = dataset.side(portal.points)
-            if portal.color_by:
-                colours = sprites.colours_for(table[portal.color_by])
-            else:
-                colours = [sprites.MISSING_GREY] * len(table)
-            sheet, cell = sprites.draw_sprite_sheet(
-                labels=table[portal.label].tolist(),
-                colours=colours,
-                max_cell=portal.sprite.max_cell,
-                max_sheet=portal.sprite.max_sheet,
-            )
-            # the preview shows the points with the most interactions first
-            popular = np.argsort(-table["num_ratings"].to_numpy(), kind="stable")[:12].tolist()
-            preview = sprites.preview_montage(sheet, cell, popular)
+            art = pictures.make_pictures(portal, table, config.content_dir, dataset.fingerprint,
+                                         config.download, downloader, cache)
+            log.info("    %s", art.describe())
+            if art.failed:
+                summary.warnings.append(f"portal {portal.name}: {art.failed:,} images could not be had "
+                                        f"and were replaced by cards ({art.describe()})")
         with stage(f"projector files: {portal.name}"):
-            files = projector.ProjectorFiles(tensor_name=portal.title, shape=vectors.shape, cell=cell)
+            sprite_name = f"sprite.{art.extension}"
+            files = projector.ProjectorFiles(tensor_name=portal.title, shape=vectors.shape, cell=art.cell,
+                                             sprite=sprite_name)
             columns = projector.metadata_columns(portal.label, portal.metadata, portal.color_by)
             folder = portal.name
             outputs[f"{folder}/{projector.TENSORS}"] = projector.tensor_bytes(vectors)
             outputs[f"{folder}/{projector.METADATA}"] = projector.metadata_tsv(table, columns).encode("utf-8")
-            outputs[f"{folder}/{projector.SPRITE}"] = _png(sheet)
-            outputs[f"{folder}/preview.png"] = _png(preview)
+            outputs[f"{folder}/{sprite_name}"] = art.sheet
+            outputs[f"{folder}/preview.png"] = art.preview
             outputs[f"{folder}/{projector.CONFIG}"] = _json(files.config())
             online_url = None
             if config.base_url:
@@ -148,12 +147,16 @@ def build_site(content: Path, out: Path, cache_dir: Path, base_url: str | None =
                 name=portal.name, title=portal.title, description=portal.description,
                 num_points=len(vectors), dimensions=int(vectors.shape[1]),
                 num_interactions=dataset.num_interactions, preview=f"{folder}/preview.png",
-                preview_size=preview.size, online_url=online_url,
+                preview_size=art.preview_size, online_url=online_url,
             ))
             summary.portals.append(PortalSummary(
                 name=portal.name, points=len(vectors), dimensions=int(vectors.shape[1]),
-                interactions=dataset.num_interactions, vectors_from_cache=cached, cell=cell,
+                interactions=dataset.num_interactions, vectors_from_cache=cached, cell=art.cell,
+                pictures=art.describe(),
             ))
+
+    if downloader is not None:
+        downloader.close()
 
     with stage("pages"):
         outputs.update({path: html.encode("utf-8") for path, html in pages.render_pages(site).items()})
@@ -209,12 +212,6 @@ def publish(staging: Path, out: Path) -> None:
     else:
         os.replace(final, out)
     os.chmod(out, 0o755)
-
-
-def _png(image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False, compress_level=6)
-    return buffer.getvalue()
 
 
 def _json(value) -> bytes:

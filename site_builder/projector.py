@@ -26,7 +26,6 @@ import pandas as pd
 
 TENSORS = "tensors.bytes"
 METADATA = "metadata.tsv"
-SPRITE = "sprite.png"
 CONFIG = "projector_config.json"
 ONLINE_CONFIG = "projector_config.online.json"
 ONLINE_PROJECTOR = "https://projector.tensorflow.org/"
@@ -71,6 +70,7 @@ class ProjectorFiles:
     tensor_name: str
     shape: tuple[int, int]
     cell: int
+    sprite: str = "sprite.png"  # or sprite.jpg
 
     def config(self, base: str = "") -> dict:
         """The projector config; `base` is '' (relative) or the portal folder's absolute URL + '/'."""
@@ -80,7 +80,7 @@ class ProjectorFiles:
                 "tensorShape": list(self.shape),
                 "tensorPath": base + TENSORS,
                 "metadataPath": base + METADATA,
-                "sprite": {"imagePath": base + SPRITE, "singleImageDim": [self.cell, self.cell]},
+                "sprite": {"imagePath": base + self.sprite, "singleImageDim": [self.cell, self.cell]},
             }],
             "modelCheckpointPath": self.tensor_name,
         }

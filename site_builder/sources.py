@@ -62,6 +62,14 @@ def check_columns(config: SiteConfig) -> None:
         available = available_columns(dataset, portal.points)
         named = [("label", portal.label)] + ([("color_by", portal.color_by)] if portal.color_by else [])
         named += [(f"metadata[{i}]", column) for i, column in enumerate(portal.metadata)]
+        for number, source in enumerate(portal.images.sources):
+            where = f"images.sources[{number}]"
+            if source.url_column is not None:
+                named.append((f"{where}.url_column.column", source.url_column.column))
+            if source.tmdb is not None:
+                named.append((f"{where}.tmdb.title_column", source.tmdb.title_column))
+                if source.tmdb.year_column:
+                    named.append((f"{where}.tmdb.year_column", source.tmdb.year_column))
         for key, column in named:
             if column not in available:
                 problems.append(Problem(

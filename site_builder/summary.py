@@ -20,7 +20,8 @@ def format_summary(summary: BuildSummary) -> str:
         origin = "cached vectors" if portal.vectors_from_cache else "trained"
         lines.append(f"  {portal.name}: {portal.points:,} points x {portal.dimensions} dims, "
                      f"{portal.interactions:,} interactions, {origin}, "
-                     f"sprite cells {portal.cell}px (generated cards), {_size(portal.bytes_written)}")
+                     f"sprite cells {portal.cell}px, {_size(portal.bytes_written)}")
+        lines.append(f"    pictures: {portal.pictures}")
     slowest = sorted(summary.stage_seconds.items(), key=lambda kv: -kv[1])[:3]
     lines.append("  slowest stages: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in slowest))
     for warning in summary.warnings:

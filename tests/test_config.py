@@ -95,3 +95,22 @@ def test_path_relative_to_the_wrong_folder_gets_a_hint(tmp_path):
     text = "\n".join(_errors(tmp_path, TINY_SITE.replace("path: data", "path: content/data")))
     assert '"content/data" does not exist' in text
     assert 'paths are relative to the content folder' in text and 'did you mean "data"?' in text
+
+
+def test_image_source_columns_are_checked(tmp_path):
+    site = TINY_SITE.replace("        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users",
+                             "        images:\n          sources:\n            - url_column: {column: poster}\n"
+                             "            - tmdb: {title_column: titel}\n"
+                             "        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users")
+    text = "\n".join(_errors(tmp_path, site))
+    assert 'portals[0].images.sources[0].url_column.column: no column "poster"' in text
+    assert 'portals[0].images.sources[1].tmdb.title_column: no column "titel" in the items' in text
+    assert 'did you mean "title"' in text
+
+
+def test_an_image_source_sets_exactly_one_kind(tmp_path):
+    site = TINY_SITE.replace("        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users",
+                             "        images:\n          sources:\n            - {url_column: {column: title}, local: {folder: x}}\n"
+                             "        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users")
+    text = "\n".join(_errors(tmp_path, site))
+    assert "portals[0].images.sources[0]" in text and "exactly one of: local, url_column, tmdb" in text

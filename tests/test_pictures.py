@@ -1,0 +1,118 @@
+"""Real pictures through the whole build: local files, TMDB on a loopback server, cards, caching."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+from PIL import Image
+
+from site_builder.build import build_site
+from site_builder.errors import BuildError
+
+from conftest import TINY_SITE, write_tiny_content
+from loopback import LoopbackServer
+
+KEY = "secret-key-0123456789"
+
+
+def _image(colour, size=(60, 90), fmt="JPEG") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def _json(value):
+    body = json.dumps(value).encode()
+
+    def send(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+    return send
+
+
+@pytest.fixture
+def tmdb():
+    server = LoopbackServer({})
+    routes = {
+        f"/3/search/movie?query=Toy+Story&year=1995&api_key={KEY}": _json({"results": [{"poster_path": "/toy.jpg"}]}),
+        f"/3/search/movie?query=Fargo&year=1996&api_key={KEY}": _json({"results": []}),
+        "/img/toy.jpg": _image((0, 200, 0)),
+    }
+    server.routes.update(routes)
+    yield server
+    server.close()
+
+
+def _content(tmp_path, server):
+    images = (
+        "        images:\n"
+        "          sources:\n"
+        "            - local: {folder: posters}\n"
+        f"            - tmdb: {{id_column: null, api_base: '{server.url}/3', image_base: '{server.url}/img'}}\n"
+        "          fill: '#000000'\n"
+    )
+    site = TINY_SITE.replace("        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users",
+                             images + "        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users")
+    content = write_tiny_content(tmp_path / "content", site)
+    (content / "posters").mkdir()
+    Image.new("RGB", (90, 60), (220, 0, 0)).save(content / "posters" / "10.png")
+    return content
+
+
+def _cell_centre(site, portal, index):
+    config = json.loads((site / portal / "projector_config.json").read_text())["embeddings"][0]
+    cell = config["sprite"]["singleImageDim"][0]
+    with Image.open(site / portal / config["sprite"]["imagePath"]) as sheet:
+        per_side = sheet.width // cell
+        x, y = (index % per_side) * cell, (index // per_side) * cell
+        return sheet.convert("RGB").getpixel((x + cell // 2, y + cell // 2))
+
+
+def _close(actual, expected, tolerance=40):
+    return all(abs(a - b) <= tolerance for a, b in zip(actual, expected))
+
+
+def test_images_from_local_files_and_tmdb_with_cards_for_the_rest(tmp_path, tmdb, monkeypatch, caplog):
+    monkeypatch.setenv("TMDB_API_KEY", KEY)
+    content = _content(tmp_path, tmdb)
+    site, cache = tmp_path / "_site", tmp_path / "cache"
+    caplog.set_level("DEBUG")
+    summary = build_site(content, site, cache)
+
+    assert _close(_cell_centre(site, "movies", 0), (220, 0, 0))  # 10: local file
+    assert _close(_cell_centre(site, "movies", 1), (0, 200, 0))  # 20: TMDB poster
+    fargo = _cell_centre(site, "movies", 2)  # 30: no poster -> a card in its genre's colour
+    assert not _close(fargo, (0, 0, 0), 10) and not _close(fargo, (0, 200, 0))
+    pictures = summary.portals[0].pictures
+    assert re.match(r"2 images \(0 from cache, 1 downloaded, 1 local\), 1 cards, failed: no poster x 1", pictures)
+    assert any("could not be had" in w for w in summary.warnings)
+    requests_made = len(tmdb.requests)
+    assert requests_made == 3
+
+    # the key is in no output file, no cache file and no log line
+    for folder in (site, cache):
+        for path in folder.rglob("*"):
+            assert not path.is_file() or KEY.encode() not in path.read_bytes(), path
+    assert KEY not in caplog.text
+
+    # a rebuild asks nothing and re-stitches nothing
+    again = build_site(content, site, cache)
+    assert len(tmdb.requests) == requests_made
+    assert "sheet from cache" in again.portals[0].pictures
+
+    with pytest.raises(BuildError, match="could not be had"):
+        build_site(content, tmp_path / "_strict", cache, strict=True)
+
+
+def test_without_the_key_the_build_still_succeeds_with_cards(tmp_path, tmdb, monkeypatch):
+    monkeypatch.delenv("TMDB_API_KEY", raising=False)
+    content = _content(tmp_path, tmdb)
+    summary = build_site(content, tmp_path / "_site", tmp_path / "cache")
+    assert summary.portals[0].pictures.startswith("1 images (0 from cache, 0 downloaded, 1 local), 2 cards")
+    assert not tmdb.requests
