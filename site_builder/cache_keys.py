@@ -39,6 +39,6 @@ def cache_keys(config: SiteConfig) -> dict[str, str]:
     return {
         "datasets": stable_hash("datasets", datasets)[:32],
         "vectors": stable_hash("vectors", vectors, libraries, python)[:32],
-        "images": stable_hash("images", images)[:32],
+        "downloads": stable_hash("downloads", images)[:32],
         "sprites": stable_hash("sprites", sprites, libraries)[:32],
     }

@@ -12,7 +12,7 @@ from PIL import Image
 from site_builder.build import build_site
 from site_builder.errors import BuildError
 
-from conftest import TINY_SITE, write_tiny_content
+from conftest import REPO, TINY_SITE, write_tiny_content
 from loopback import LoopbackServer
 
 KEY = "secret-key-0123456789"
@@ -108,6 +108,11 @@ def test_images_from_local_files_and_tmdb_with_cards_for_the_rest(tmp_path, tmdb
 
     with pytest.raises(BuildError, match="could not be had"):
         build_site(content, tmp_path / "_strict", cache, strict=True)
+
+    # every cache folder the build writes is one the deploy workflow restores
+    workflow = (REPO / ".github" / "workflows" / "deploy.yml").read_text()
+    for folder in cache.iterdir():
+        assert f"path: .cache/{folder.name}\n" in workflow, folder.name
 
 
 def test_without_the_key_the_build_still_succeeds_with_cards(tmp_path, tmdb, monkeypatch):
