@@ -1,17 +1,20 @@
-"""Demo build figures: cold build, warm rebuild, time and peak memory per stage.
+"""Demo build figures: a cold build, a rebuild with no change and a rebuild after
+a docs-only change (what a redeploy with restored caches does), with the time
+and peak memory of each stage.
 
 Usage: python benchmarks/build_demo.py [--content content]
 
-Each build runs in its own process so that its peak memory is its own. The
-cold build starts from an empty cache; the warm rebuild reuses that cache
-with unchanged inputs (no retraining). Peak memory is the process's peak
-resident set size when each stage ended, so it only grows down the table.
+Each build runs in its own process so that its peak memory is its own, on a
+copy of the content folder. The cold build starts from an empty cache; the
+rebuilds reuse it. Peak memory is the process's peak resident set size when
+each stage ended, so it only grows down a column.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,15 +43,22 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
-        cold = run_build(args.content, work / "site", work / "cache")
-        warm = run_build(args.content, work / "site", work / "cache")
-    print(f"{'stage':<28}{'cold s':>9}{'warm s':>9}{'cold peak MB':>14}{'warm peak MB':>14}")
-    for stage in cold["stages"]:
-        print(f"{stage:<28}{cold['stages'][stage]:>9.2f}{warm['stages'].get(stage, 0):>9.2f}"
-              f"{cold['rss'][stage] / 2**20:>14.0f}{warm['rss'].get(stage, 0) / 2**20:>14.0f}")
-    print(f"{'total':<28}{cold['total']:>9.2f}{warm['total']:>9.2f}"
-          f"{max(cold['rss'].values()) / 2**20:>14.0f}{max(warm['rss'].values()) / 2**20:>14.0f}")
-    print(f"site size: {cold['bytes'] / 2**20:.1f} MB")
+        content = work / "content"
+        shutil.copytree(args.content, content)
+        runs = {"cold": run_build(content, work / "site", work / "cache")}
+        runs["no change"] = run_build(content, work / "site", work / "cache")
+        page = content / "docs" / "index.md"
+        page.write_text(page.read_text() + "\nOne more sentence.\n")
+        runs["docs only"] = run_build(content, work / "site", work / "cache")
+    names = list(runs)
+    print(f"{'stage':<28}" + "".join(f"{name + ' s':>14}" for name in names)
+          + "".join(f"{name + ' MB':>15}" for name in names))
+    for stage in runs["cold"]["stages"]:
+        print(f"{stage:<28}" + "".join(f"{runs[n]['stages'].get(stage, 0):>14.2f}" for n in names)
+              + "".join(f"{runs[n]['rss'].get(stage, 0) / 2**20:>15.0f}" for n in names))
+    print(f"{'total':<28}" + "".join(f"{runs[n]['total']:>14.2f}" for n in names)
+          + "".join(f"{max(runs[n]['rss'].values()) / 2**20:>15.0f}" for n in names))
+    print(f"site size: {runs['cold']['bytes'] / 2**20:.1f} MB")
 
 
 if __name__ == "__main__":
