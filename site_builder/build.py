@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import docs, embeddings, pages, pictures, projector, remote, sources
+from . import docs, embeddings, neighbours, pages, pictures, projector, remote, sources
 from .download import Downloader
 from .cache import Cache
 from .config import load_config
@@ -119,6 +119,8 @@ def build_site(content: Path, out: Path, cache_dir: Path, base_url: str | None =
             vectors, cached = embeddings.point_vectors(sentences, portal.embedding, cache)
             log.info("    %s vectors of %d dimensions (%s)", f"{len(vectors):,}", vectors.shape[1],
                      "from cache" if cached else "trained")
+        with stage(f"neighbours: {portal.name}"):
+            neighbour_index, neighbour_score = neighbours.top_k_neighbours(vectors, portal.recommendations.k)
         with stage(f"pictures: {portal.name}"):
             table = dataset.side(portal.points)
             art = pictures.make_pictures(portal, table, config.content_dir, dataset.fingerprint,

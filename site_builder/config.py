@@ -133,6 +133,28 @@ class DownloadSettings(_Strict):
     user_agent: str = "projector-portals/0.1 (static site builder for embedding maps)"
 
 
+class RecommendationSettings(_Strict):
+    """The portal's recommendation page: neighbours, taste queries, evaluation figures."""
+
+    # Neighbours listed per point (top-k cosine, computed at build time).
+    k: int = Field(12, ge=1, le=100)
+    # How the vectors ship to the page for taste queries: float16 or int8 (smaller, a little lossier).
+    vectors: Literal["float16", "int8"] = "int8"
+    # Show `portals evaluate` figures on the page's "About this map" panel (items portals only).
+    show_evaluation: bool = False
+
+
+class LayoutSettings(_Strict):
+    """Layouts computed at build time, so the projector opens on a finished map."""
+
+    # Which precomputed layouts to offer; the first one is shown when the projector opens.
+    umap: list[Literal["3d", "2d"]] = ["3d", "2d"]
+    n_neighbors: int = Field(15, ge=2, le=200)
+    min_dist: float = Field(0.1, ge=0.0, le=1.0)
+    metric: Literal["cosine", "euclidean"] = "cosine"
+    seed: int = 42
+
+
 DATASET_FORMATS = ("movielens-csv", "movielens-1m", "movielens-100k", "goodbooks-10k", "csv", "parquet")
 
 
@@ -210,6 +232,8 @@ class PortalConfig(_Strict):
     embedding: EmbeddingSettings = EmbeddingSettings()
     sprite: SpriteSettings = SpriteSettings()
     images: ImageSettings = ImageSettings()
+    recommendations: RecommendationSettings = RecommendationSettings()
+    layouts: LayoutSettings = LayoutSettings()
 
     @field_validator("name")
     @classmethod
