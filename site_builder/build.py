@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import docs, embeddings, neighbours, pages, pictures, projector, remote, sources
+from . import docs, embeddings, layouts, neighbours, pages, pictures, projector, recommend, remote, sources
 from .download import Downloader
 from .cache import Cache
 from .config import load_config
@@ -76,6 +76,25 @@ def build_site(content: Path, out: Path, cache_dir: Path, base_url: str | None =
     started = time.perf_counter()
     summary = BuildSummary(out=Path(out))
     stage = _Stages(summary)
+    # every warning logged during the build is in the summary, and fatal with --strict
+    collector = _WarningCollector(summary.warnings)
+    log.addHandler(collector)
+    try:
+        return _build(content, out, cache_dir, base_url, strict, summary, stage, started)
+    finally:
+        log.removeHandler(collector)
+
+
+class _WarningCollector(logging.Handler):
+    def __init__(self, warnings: list[str]):
+        super().__init__(level=logging.WARNING)
+        self.warnings = warnings
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.warnings.append(record.getMessage().strip())
+
+
+def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -> BuildSummary:
 
     with stage("config"):
         config = load_config(Path(content), base_url=base_url)
@@ -113,26 +132,36 @@ def build_site(content: Path, out: Path, cache_dir: Path, base_url: str | None =
             sentences = embeddings.build_sentences(dataset, portal.points)
             empty = int((np.diff(sentences.offsets) == 0).sum())
             if empty:
-                summary.warnings.append(
-                    f"portal {portal.name}: {empty} of {sentences.num_points} points have no interactions "
-                    "and sit at the origin")
+                log.warning("portal %s: %s of %s points have no interactions and sit at the origin",
+                            portal.name, f"{empty:,}", f"{sentences.num_points:,}")
             vectors, cached = embeddings.point_vectors(sentences, portal.embedding, cache)
             log.info("    %s vectors of %d dimensions (%s)", f"{len(vectors):,}", vectors.shape[1],
                      "from cache" if cached else "trained")
         with stage(f"neighbours: {portal.name}"):
             neighbour_index, neighbour_score = neighbours.top_k_neighbours(vectors, portal.recommendations.k)
+        with stage(f"recommendations: {portal.name}"):
+            page_data = recommend.portal_page_data(portal, config.portals, dataset, vectors,
+                                                   neighbour_index, neighbour_score)
+            outputs.update({f"{portal.name}/{name}": data for name, data in page_data.files.items()})
+            log.info("    %s", page_data.describe())
+        with stage(f"layouts: {portal.name}"):
+            layout_states = layouts.bookmarks(layouts.umap_layouts(vectors, portal.layouts, cache),
+                                              int(vectors.shape[1]), portal.label, portal.color_by, portal.layouts)
+            if layout_states:
+                outputs[f"{portal.name}/{layouts.BOOKMARKS}"] = layouts.bookmarks_json(layout_states)
         with stage(f"pictures: {portal.name}"):
             table = dataset.side(portal.points)
             art = pictures.make_pictures(portal, table, config.content_dir, dataset.fingerprint,
                                          config.download, downloader, cache)
             log.info("    %s", art.describe())
             if art.failed:
-                summary.warnings.append(f"portal {portal.name}: {art.failed:,} images could not be had "
-                                        f"and were replaced by cards ({art.describe()})")
+                log.warning("portal %s: %s images could not be had and were replaced by cards (%s)",
+                            portal.name, f"{art.failed:,}", art.describe())
         with stage(f"projector files: {portal.name}"):
             sprite_name = f"sprite.{art.extension}"
             files = projector.ProjectorFiles(tensor_name=portal.title, shape=vectors.shape, cell=art.cell,
-                                             sprite=sprite_name)
+                                             sprite=sprite_name,
+                                             bookmarks=layouts.BOOKMARKS if layout_states else None)
             columns = projector.metadata_columns(portal.label, portal.metadata, portal.color_by)
             folder = portal.name
             outputs[f"{folder}/{projector.TENSORS}"] = projector.tensor_bytes(vectors)
@@ -149,7 +178,8 @@ def build_site(content: Path, out: Path, cache_dir: Path, base_url: str | None =
                 name=portal.name, title=portal.title, description=portal.description,
                 num_points=len(vectors), dimensions=int(vectors.shape[1]),
                 num_interactions=dataset.num_interactions, preview=f"{folder}/preview.png",
-                preview_size=art.preview_size, online_url=online_url,
+                preview_size=art.preview_size, online_url=online_url, sprite=sprite_name,
+                layouts=[state["label"] for state in layout_states],
             ))
             summary.portals.append(PortalSummary(
                 name=portal.name, points=len(vectors), dimensions=int(vectors.shape[1]),

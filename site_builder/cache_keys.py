@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .cache import stable_hash
 from .config import DatasetConfig, SiteConfig
+from .pictures import network_period
 
 
 def dataset_identity(dataset: DatasetConfig) -> str:
@@ -30,15 +31,21 @@ def dataset_identity(dataset: DatasetConfig) -> str:
 def cache_keys(config: SiteConfig) -> dict[str, str]:
     identities = {name: dataset_identity(d) for name, d in config.datasets.items()}
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
-    libraries = {name: version(name) for name in ("gensim", "fse", "numpy", "pillow")}
+    libraries = {name: version(name) for name in ("gensim", "fse", "numpy", "pillow", "umap-learn")}
     datasets = sorted((d.url, *d.checksum()) for d in config.datasets.values() if d.url)
     vectors = [(identities[p.dataset], p.points, p.embedding.model_dump()) for p in config.portals]
-    images = [(identities[p.dataset], p.points, p.images.model_dump(mode="json")) for p in config.portals]
+    # portals with network sources may get new pictures once per missing_ttl_hours period,
+    # so their keys move on then (and GitHub saves the caches again)
+    periods = [network_period(p, config.download) for p in config.portals]
+    images = [(identities[p.dataset], p.points, p.images.model_dump(mode="json"), period)
+              for p, period in zip(config.portals, periods)]
     sprites = [(identities[p.dataset], p.points, p.label, p.color_by, p.sprite.model_dump(),
-                p.images.model_dump(mode="json")) for p in config.portals]
+                p.images.model_dump(mode="json"), period) for p, period in zip(config.portals, periods)]
     return {
         "datasets": stable_hash("datasets", datasets)[:32],
         "vectors": stable_hash("vectors", vectors, libraries, python)[:32],
+        "layouts": stable_hash("layouts", vectors, [p.layouts.model_dump() for p in config.portals],
+                               libraries, python)[:32],
         "downloads": stable_hash("downloads", images)[:32],
         "sprites": stable_hash("sprites", sprites, libraries)[:32],
     }

@@ -92,6 +92,39 @@ def new(csv_file: Path, name: str, title: str | None, items_file: Path | None, c
     click.echo("\n".join(steps))
 
 
+@main.command()
+@click.option("--content", type=click.Path(path_type=Path), default=Path("content"), show_default=True,
+              help="Folder with site.yml, datasets and docs.")
+@click.option("--portal", "portal_name", default=None, metavar="NAME",
+              help="The portal of items to evaluate (default: the first one with `points: items`).")
+@click.option("--split", "split_name", type=click.Choice(["test", "validation"]), default="test", show_default=True,
+              help="test: hold out each user's last interaction. validation: the one before it "
+                   "(for choosing settings without seeing the test items).")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=Path(".cache"), show_default=True,
+              envvar="PORTALS_CACHE_DIR", help="Where a dataset given by `url` is downloaded [env: PORTALS_CACHE_DIR].")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logs, and tracebacks on errors.")
+def evaluate(content: Path, portal_name: str | None, split_name: str, cache_dir: Path, verbose: bool) -> None:
+    """HitRate@10, NDCG@10 and Coverage@10 of a portal of items, next to popularity and ItemKNN."""
+    from .config import load_config
+    from .evaluate import evaluate_portal
+
+    _setup_logging(verbose, quiet=True)
+    try:
+        report = evaluate_portal(load_config(content), portal_name, split=split_name, cache_dir=cache_dir)
+    except BuildError as error:
+        if verbose:
+            log.exception("evaluation failed")
+        for problem in error.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(1)
+    except Exception as error:  # an unexpected failure: one line unless -v
+        if verbose:
+            raise
+        click.echo(f"error: {type(error).__name__}: {error} (run with -v for the traceback)", err=True)
+        sys.exit(1)
+    click.echo(report.table())
+
+
 @main.command("cache-keys")
 @click.option("--content", type=click.Path(path_type=Path), default=Path("content"), show_default=True)
 def cache_keys_command(content: Path) -> None:

@@ -55,6 +55,11 @@ class SentenceSettings(_Strict):
 class EmbeddingSettings(_Strict):
     word2vec: Word2VecSettings = Word2VecSettings()
     sentence: SentenceSettings = SentenceSettings()
+    # Order of each point's tokens for Word2Vec: `time` (as they happened), or
+    # `shuffled` (a seeded shuffle within each sentence, from word2vec.seed).
+    order: Literal["time", "shuffled"] = "time"
+    # Leave out interactions whose rating is below this; null keeps them all.
+    min_rating: float | None = None
 
 
 class SpriteSettings(_Strict):
@@ -183,9 +188,18 @@ class DatasetConfig(_Strict):
     path: Path | None = None
     # ... or an archive or file downloaded once, checked against its sha256.
     url: str | None = None
-    sha256: str | None = Field(None, pattern=r"^[0-9a-fA-F]{64}$")
+    sha256: str | None = None
     # Where the publisher only gives an MD5 (GroupLens does), it may stand in for sha256.
-    md5: str | None = Field(None, pattern=r"^[0-9a-fA-F]{32}$")
+    md5: str | None = None
+
+    @field_validator("sha256", "md5")
+    @classmethod
+    def _hex_digest(cls, value: str | None, info) -> str | None:
+        length = 64 if info.field_name == "sha256" else 32
+        if value is not None and not re.fullmatch(rf"[0-9a-fA-F]{{{length}}}", value):
+            raise ValueError(f"expected {length} hexadecimal digits; compute it on a machine with internet "
+                             f"access with: curl -sL URL | {info.field_name}sum")
+        return value
     # For archives: the folder inside it that holds the files (default: its single top folder).
     folder: str | None = None
     description: str = ""

@@ -14,6 +14,12 @@ token counts, which equals the weighted average over the whole sentence.
 The common-component removal of SIF/uSIF then runs once, on the point
 vectors, with fse's own functions, exactly as fse does after training.
 
+Variants (EmbeddingSettings, applied by prepare_sentences before training):
+`min_rating` leaves out interactions rated below it, and `order: shuffled`
+shuffles the tokens within each sentence with word2vec.seed instead of
+keeping them in time order. Neither is on by default: on MovieLens 100K both
+measured no better than the plain recipe (docs/evaluation.md).
+
 Determinism: with workers = 1 (the default) the same sentences, settings and
 seed give the same vectors, bit for bit.
 """
@@ -44,6 +50,7 @@ class Sentences:
     tokens: np.ndarray  # int32 indices into the other side's table
     offsets: np.ndarray  # int64, length num_points + 1
     num_tokens: int  # size of the token vocabulary (rows of the other side)
+    ratings: np.ndarray | None = None  # float32, one per token, when known (for `min_rating`)
 
     @property
     def num_points(self) -> int:
@@ -67,7 +74,27 @@ def build_sentences(dataset: Dataset, points: str) -> Sentences:
     counts = np.bincount(point, minlength=num_points)
     offsets = np.zeros(num_points + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    return Sentences(tokens=token[order].astype(np.int32), offsets=offsets, num_tokens=num_tokens)
+    return Sentences(tokens=token[order].astype(np.int32), offsets=offsets, num_tokens=num_tokens,
+                     ratings=np.asarray(dataset.rating, dtype=np.float32)[order])
+
+
+def prepare_sentences(sentences: Sentences, settings: EmbeddingSettings) -> Sentences:
+    """Apply `min_rating` (drop low-rated tokens) and `order` (seeded shuffle within each sentence)."""
+    tokens, offsets, ratings = sentences.tokens, sentences.offsets, sentences.ratings
+    point = np.repeat(np.arange(sentences.num_points), np.diff(offsets))
+    if settings.min_rating is not None and ratings is not None:
+        keep = ratings >= settings.min_rating
+        tokens, ratings, point = tokens[keep], ratings[keep], point[keep]
+        offsets = np.zeros_like(offsets)
+        np.cumsum(np.bincount(point, minlength=sentences.num_points), out=offsets[1:])
+    if settings.order == "shuffled":
+        keys = np.random.default_rng(settings.word2vec.seed).random(len(tokens))
+        order = np.lexsort((keys, point))
+        tokens = tokens[order]
+        ratings = ratings[order] if ratings is not None else None
+    if tokens is sentences.tokens:
+        return sentences
+    return Sentences(tokens=tokens, offsets=offsets, num_tokens=sentences.num_tokens, ratings=ratings)
 
 
 class _TokenChunks:
@@ -86,6 +113,8 @@ class _TokenChunks:
 
 
 def settings_key(sentences: Sentences, settings: EmbeddingSettings) -> str:
+    """Key of the vectors: settings, library versions and the prepared sentences (see prepare_sentences)."""
+    sentences = prepare_sentences(sentences, settings)
     return stable_hash(
         "point-vectors-v1",
         settings.model_dump(),
@@ -110,6 +139,7 @@ def point_vectors(sentences: Sentences, settings: EmbeddingSettings, cache: Cach
 
 
 def train_point_vectors(sentences: Sentences, settings: EmbeddingSettings) -> np.ndarray:
+    sentences = prepare_sentences(sentences, settings)
     token_vectors = train_token_vectors(sentences, settings)
     return sentence_vectors(sentences, token_vectors, settings)
 

@@ -14,7 +14,7 @@ from importlib.resources import files
 import jinja2
 
 TEMPLATES = files("site_builder.templates")
-STATIC_FILES = ["site.css"]
+STATIC_FILES = ["site.css", "recommend.js", "projector.js"]
 
 
 @dataclass
@@ -28,10 +28,17 @@ class PortalPage:
     preview: str  # site-relative path of the preview image
     preview_size: tuple[int, int]
     online_url: str | None = None
+    sprite: str = "sprite.png"  # the sprite sheet's file name in the portal folder
+    # names of the precomputed layouts (bookmarks.json); the projector page opens on the first
+    layouts: list[str] = field(default_factory=list)
 
     @property
     def page(self) -> str:
         return f"{self.name}/index.html"
+
+    @property
+    def recommend_page(self) -> str:
+        return f"{self.name}/recommend.html"
 
     @property
     def config(self) -> str:
@@ -74,6 +81,7 @@ def render_pages(site: SiteModel) -> dict[str, str]:
     render("index.html", "index.html")
     for portal in site.portals:
         render("projector.html", portal.page, portal=portal)
+        render("recommend.html", portal.recommend_page, portal=portal)
     return pages
 
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,7 @@ class Pictures:
     preview: bytes  # PNG
     preview_size: tuple[int, int]
     report: dict  # images.ImageReport fields, reasons as a dict
+    warnings: list[str] = field(default_factory=list)  # logged while collecting the images
     from_cache: bool = False
 
     def describe(self) -> str:
@@ -59,6 +61,14 @@ def uses_network(portal: PortalConfig) -> bool:
     return any(s.url_column or s.tmdb for s in portal.images.sources)
 
 
+def network_period(portal: PortalConfig, download: DownloadSettings) -> int | None:
+    """The current period of `missing_ttl_hours` for portals with network sources, else None."""
+    if not uses_network(portal):
+        return None
+    ttl = max(download.missing_ttl_hours, 1e-6) * 3600
+    return int(time.time() // ttl)
+
+
 def pictures_key(portal: PortalConfig, table: pd.DataFrame, colours: list, content_dir: Path,
                  dataset_fingerprint: str, download: DownloadSettings) -> str:
     local_files = []
@@ -67,16 +77,16 @@ def pictures_key(portal: PortalConfig, table: pd.DataFrame, colours: list, conte
             folder = Path(content_dir) / source.local.folder
             if folder.is_dir():
                 local_files += sorted(p for p in folder.iterdir() if p.is_file())
-    period = None
-    if uses_network(portal):
-        ttl = max(download.missing_ttl_hours, 1e-6) * 3600
-        period = int(time.time() // ttl)
+    period = network_period(portal, download)
+    # a sheet made without the TMDB key (cards) must not stand in once the key is set
+    keys_present = [bool(os.environ.get(s.tmdb.api_key_env, "").strip())
+                    for s in portal.images.sources if s.tmdb is not None]
     return stable_hash(
         "pictures-v1",
         [str(label) for label in table[portal.label].tolist()],
         np.asarray(colours, dtype=np.uint8).tobytes(),
         portal.sprite.model_dump(), portal.images.model_dump(mode="json"),
-        dataset_fingerprint, fingerprint(local_files) if local_files else None, period,
+        dataset_fingerprint, fingerprint(local_files) if local_files else None, period, keys_present,
     )
 
 
@@ -86,11 +96,14 @@ def make_pictures(portal: PortalConfig, table: pd.DataFrame, content_dir: Path, 
     key = pictures_key(portal, table, colours, content_dir, dataset_fingerprint, download)
     cached = _load(cache, key)
     if cached is not None:
+        for warning in cached.warnings:  # what went wrong then still holds for this sheet
+            log.warning("%s", warning)
         return cached
 
     _, cell = sprites.sprite_grid(len(table), portal.sprite.max_cell, portal.sprite.max_sheet)
-    thumbs, report = (images.collect_images(table, portal.images, downloader, content_dir, cell)
-                      if portal.images.sources else ({}, images.ImageReport(generated=len(table))))
+    with _WarningsOf("site_builder.images", "site_builder.download") as warnings:
+        thumbs, report = (images.collect_images(table, portal.images, downloader, content_dir, cell)
+                          if portal.images.sources else ({}, images.ImageReport(generated=len(table))))
     sheet, cell = sprites.draw_sprite_sheet(labels=table[portal.label].tolist(), colours=colours,
                                             max_cell=portal.sprite.max_cell, max_sheet=portal.sprite.max_sheet,
                                             images=thumbs)
@@ -102,9 +115,29 @@ def make_pictures(portal: PortalConfig, table: pd.DataFrame, content_dir: Path, 
     preview_image.save(buffer, format="PNG")
     report_fields = {**report.__dict__, "reasons": dict(report.reasons)}
     pictures = Pictures(sheet=data, extension=extension, cell=cell, preview=buffer.getvalue(),
-                        preview_size=preview_image.size, report=report_fields)
+                        preview_size=preview_image.size, report=report_fields, warnings=warnings)
     _save(cache, key, pictures)
     return pictures
+
+
+class _WarningsOf(logging.Handler):
+    """Collects the warnings the named loggers emit inside a `with` block."""
+
+    def __init__(self, *names: str):
+        super().__init__(level=logging.WARNING)
+        self.names, self.messages = names, []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage().strip())
+
+    def __enter__(self) -> list[str]:
+        for name in self.names:
+            logging.getLogger(name).addHandler(self)
+        return self.messages
+
+    def __exit__(self, *exc) -> None:
+        for name in self.names:
+            logging.getLogger(name).removeHandler(self)
 
 
 def _load(cache: Cache, key: str) -> Pictures | None:
@@ -118,7 +151,8 @@ def _load(cache: Cache, key: str) -> Pictures | None:
     if len(sheet) != meta.get("sheet_bytes") or len(preview) != meta.get("preview_bytes"):
         return None  # a damaged entry is a miss
     return Pictures(sheet=sheet, extension=meta["extension"], cell=meta["cell"], preview=preview,
-                    preview_size=tuple(meta["preview_size"]), report=meta["report"], from_cache=True)
+                    preview_size=tuple(meta["preview_size"]), report=meta["report"],
+                    warnings=meta.get("warnings", []), from_cache=True)
 
 
 def _save(cache: Cache, key: str, pictures: Pictures) -> None:
@@ -127,6 +161,6 @@ def _save(cache: Cache, key: str, pictures: Pictures) -> None:
     with atomic_writer(cache.path("sprites", key, ".preview.png")) as handle:
         handle.write(pictures.preview)
     meta = {"extension": pictures.extension, "cell": pictures.cell, "preview_size": list(pictures.preview_size),
-            "report": pictures.report, "sheet_bytes": len(pictures.sheet), "preview_bytes": len(pictures.preview)}
+            "report": pictures.report, "warnings": pictures.warnings, "sheet_bytes": len(pictures.sheet), "preview_bytes": len(pictures.preview)}
     with atomic_writer(cache.path("sprites", key, ".json"), mode="w") as handle:
         json.dump(meta, handle)  # written last: it marks the entry complete

@@ -71,19 +71,20 @@ class ProjectorFiles:
     shape: tuple[int, int]
     cell: int
     sprite: str = "sprite.png"  # or sprite.jpg
+    bookmarks: str | None = None  # bookmarks.json: precomputed layouts (site_builder/layouts.py)
 
     def config(self, base: str = "") -> dict:
         """The projector config; `base` is '' (relative) or the portal folder's absolute URL + '/'."""
-        return {
-            "embeddings": [{
-                "tensorName": self.tensor_name,
-                "tensorShape": list(self.shape),
-                "tensorPath": base + TENSORS,
-                "metadataPath": base + METADATA,
-                "sprite": {"imagePath": base + self.sprite, "singleImageDim": [self.cell, self.cell]},
-            }],
-            "modelCheckpointPath": self.tensor_name,
+        embedding = {
+            "tensorName": self.tensor_name,
+            "tensorShape": list(self.shape),
+            "tensorPath": base + TENSORS,
+            "metadataPath": base + METADATA,
+            "sprite": {"imagePath": base + self.sprite, "singleImageDim": [self.cell, self.cell]},
         }
+        if self.bookmarks:
+            embedding["bookmarksPath"] = base + self.bookmarks
+        return {"embeddings": [embedding], "modelCheckpointPath": self.tensor_name}
 
 
 def online_projector_url(config_url: str) -> str:

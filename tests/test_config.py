@@ -114,3 +114,9 @@ def test_an_image_source_sets_exactly_one_kind(tmp_path):
                              "        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users")
     text = "\n".join(_errors(tmp_path, site))
     assert "portals[0].images.sources[0]" in text and "exactly one of: local, url_column, tmdb" in text
+
+
+def test_checksum_placeholder_says_how_to_compute_it(tmp_path):
+    site = TINY_SITE.replace("path: data", "url: https://example.org/data.zip\n        sha256: PUT-THE-SHA256-HERE")
+    text = "\n".join(_errors(tmp_path, site))
+    assert "datasets.tiny.sha256" in text and "64 hexadecimal digits" in text and "sha256sum" in text

@@ -121,3 +121,11 @@ def test_without_the_key_the_build_still_succeeds_with_cards(tmp_path, tmdb, mon
     summary = build_site(content, tmp_path / "_site", tmp_path / "cache")
     assert summary.portals[0].pictures.startswith("1 images (0 from cache, 0 downloaded, 1 local), 2 cards")
     assert not tmdb.requests
+    assert any("TMDB_API_KEY is not set" in w for w in summary.warnings)
+    with pytest.raises(BuildError, match="TMDB_API_KEY is not set"):
+        build_site(content, tmp_path / "_strict", tmp_path / "cache", strict=True)
+
+    # once the key is set, the sheet of cards made without it is not reused
+    monkeypatch.setenv("TMDB_API_KEY", KEY)
+    summary = build_site(content, tmp_path / "_site", tmp_path / "cache")
+    assert summary.portals[0].pictures.startswith("2 images") and tmdb.requests

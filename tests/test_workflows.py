@@ -79,7 +79,7 @@ def test_tmdb_secret_reaches_only_the_build_step():
 def test_every_cache_folder_is_restored_with_its_computed_key():
     steps = _workflow("deploy.yml")["jobs"]["build"]["steps"]
     caches = {s["with"]["path"]: s["with"]["key"] for s in steps if s.get("uses", "").startswith("actions/cache@")}
-    for name in ("datasets", "downloads", "vectors", "sprites"):
+    for name in ("datasets", "downloads", "vectors", "layouts", "sprites"):
         assert caches[f".cache/{name}"] == f"portals-{name}-${{{{ steps.keys.outputs.{name} }}}}"
     assert ".cache/wheelhouse" in caches
 

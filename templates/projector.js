@@ -1,0 +1,216 @@
+/* The projector page: open on the precomputed layout, deep links to a point, and the way back.
+ *
+ * Drives the Embedding Projector element of tensorboard 2.21.0 (pinned in
+ * pyproject.toml) through its internal methods, which are no public API:
+ * tests/test_browser_projector.py covers each of them.
+ *
+ * - Bookmarks from the config's bookmarksPath are listed but never applied by
+ *   the projector itself, and a state applied before its first PCA has finished
+ *   is overwritten by that PCA. So wait until the data is loaded, the PCA
+ *   projection is set and the bookmarks have arrived, then apply the first one.
+ * - A bookmark replaces every point's coordinates with its own, which would
+ *   leave the PCA tab without coordinates (the projector never recomputes a PCA
+ *   it has done once): the PCA coordinates are copied into the bookmarks first.
+ * - `#item=<row index>` selects that point once the layout is shown and moves
+ *   the camera to it; the hash follows the visitor's selection.
+ */
+(function () {
+  "use strict";
+
+  var POLL_MS = 50;
+  var projector = document.querySelector("vz-projector");
+  if (!projector) return;
+  var expectedLayouts = Number(projector.getAttribute("data-layouts") || "0");
+  var recommendLink = document.getElementById("recommend-link");
+  var recommendBase = recommendLink ? recommendLink.getAttribute("href").split("#")[0] : null;
+  var genericText = recommendLink ? recommendLink.textContent : "";
+
+  // What happened, for the curious and for the browser tests.
+  var status = (window.portalProjector = {
+    state: "loading", layout: null, dataMs: null, appliedMs: null, item: null, cameraFocused: false,
+  });
+
+  function itemFromHash() {
+    var match = /(?:^#|&)item=(\d+)/.exec(window.location.hash || "");
+    return match ? Number(match[1]) : null;
+  }
+
+  // The projector numbers points within its current data set, which is a subset once the
+  // visitor isolates points; links and hashes use the row in metadata.tsv.
+  function rowOf(position) {
+    var point = projector.dataSet && projector.dataSet.points[position];
+    return point && typeof point.index === "number" ? point.index : position;
+  }
+
+  function positionOf(row) {
+    var points = projector.dataSet ? projector.dataSet.points : [];
+    if (points[row] && rowOf(row) === row) return row;
+    for (var i = 0; i < points.length; i++) if (rowOf(i) === row) return i;
+    return null;
+  }
+
+  function labelOf(position) {
+    var point = projector.dataSet && projector.dataSet.points[position];
+    var value = point && point.metadata && point.metadata[projector.selectedLabelOption];
+    return value == null || value === "" ? "#" + rowOf(position) : String(value);
+  }
+
+  function updateLink(position) {
+    if (!recommendLink) return;
+    if (position == null) {
+      recommendLink.href = recommendBase;
+      recommendLink.textContent = genericText;
+    } else {
+      recommendLink.href = recommendBase + "#item=" + rowOf(position);
+      recommendLink.textContent = "Recommendations for " + labelOf(position);
+    }
+  }
+
+  function updateHash(row) {
+    var wanted = row == null ? "" : "#item=" + row;
+    if ((window.location.hash || "") === wanted) return;
+    var url = window.location.pathname + window.location.search + wanted;
+    window.history.replaceState(window.history.state, "", url);
+  }
+
+  // Move the camera to a point: towards it along the current line of sight in 3-D,
+  // centred and zoomed in 2-D. Uses the scatter plot's own camera setter.
+  function focusCamera(index) { // index: position in the current data set
+    var adapter = projector.projectorScatterPlotAdapter;
+    var plot = adapter && adapter.scatterPlot;
+    var positions = plot && plot.worldSpacePointPositions;
+    if (!positions || positions.length < 3 * (index + 1) || typeof plot.setCameraPositionAndTarget !== "function") {
+      return false;
+    }
+    var point = [positions[3 * index], positions[3 * index + 1], positions[3 * index + 2]];
+    var eye = plot.getCameraPosition();
+    var target = plot.getCameraTarget();
+    if (plot.sceneIs3D()) {
+      var away = [eye[0] - target[0], eye[1] - target[1], eye[2] - target[2]];
+      var length = Math.hypot(away[0], away[1], away[2]) || 1;
+      var distance = 0.6; // the map spans [-1, 1]; the projector starts about 1.9 away
+      eye = [0, 1, 2].map(function (i) { return point[i] + (away[i] / length) * distance; });
+    } else {
+      eye = [point[0], point[1], eye[2]];
+      // points are drawn larger as the 2-D camera zooms: a little closer, not a wall of posters
+      plot.camera.zoom = Math.max(plot.camera.zoom, 1.5);
+      plot.camera.updateProjectionMatrix();
+    }
+    plot.setCameraPositionAndTarget(eye, point);
+    return true;
+  }
+
+  function selectItem(row, moveCamera) {
+    var position = row == null ? null : positionOf(row);
+    if (position == null) return false;
+    projector.notifySelectionChanged([position]);
+    if (moveCamera) status.cameraFocused = focusCamera(position);
+    return true;
+  }
+
+  function onSelectionChanged(positions) {
+    var position = positions && positions.length === 1 ? positions[0] : null;
+    status.item = position == null ? null : rowOf(position);
+    updateLink(position);
+    updateHash(status.item);
+  }
+
+  // Keep the in-browser PCA: a bookmark replaces each point's coordinates wholesale.
+  var merged = new WeakSet();
+  function keepCurrentCoordinates(states) {
+    var points = projector.dataSet.points;
+    states.forEach(function (state) {
+      if (merged.has(state) || !Array.isArray(state.projections)) return;
+      state.projections = state.projections.map(function (given, i) {
+        var both = {};
+        var current = points[i] ? points[i].projections : {};
+        Object.keys(current).forEach(function (key) {
+          if (key.indexOf("pca-") === 0) both[key] = current[key];
+        });
+        Object.keys(given).forEach(function (key) { both[key] = given[key]; });
+        return both;
+      });
+      merged.add(state);
+    });
+  }
+
+  function pcaDone() {
+    var data = projector.dataSet;
+    return !!(data && projector.projection && projector.projection.projectionType === "pca" &&
+      data.points.length && data.points[0].projections["pca-0"] != null);
+  }
+
+  function bookmarksArrived() {
+    var panel = projector.bookmarkPanel;
+    return !!(panel && panel.savedStates && panel.savedStates.length >= expectedLayouts);
+  }
+
+  var started = performance.now();
+  var waitingForBookmarksSince = null;
+
+  function finish() {
+    projector.registerSelectionChangedListener(onSelectionChanged);
+    window.addEventListener("hashchange", function () {
+      var row = itemFromHash();
+      if (row !== status.item) selectItem(row, true);
+    });
+    if (!selectItem(itemFromHash(), true)) onSelectionChanged(projector.selectedPointIndices || []);
+  }
+
+  // Apply the first layout once the PCA is done and the bookmarks are in; true when settled.
+  function tryApply() {
+    if (status.state !== "loading") return true;
+    if (status.dataMs == null && projector.dataSet) status.dataMs = performance.now() - started;
+    var projection = projector.projection;
+    if (projector.dataSet && projection && projection.projectionType !== "pca") {
+      status.state = "visitor-chose"; // a tab clicked before the layout was ready: leave it be
+      finish();
+      return true;
+    }
+    if (!pcaDone()) return false;
+    if (expectedLayouts > 0 && !bookmarksArrived()) {
+      // give up on the layout (never on the page) if the bookmarks do not come
+      if (waitingForBookmarksSince == null) waitingForBookmarksSince = performance.now();
+      if (performance.now() - waitingForBookmarksSince < 30000) return false;
+      status.state = "no-bookmarks";
+    } else if (expectedLayouts > 0) {
+      var panel = projector.bookmarkPanel;
+      // a visitor may have searched or picked points already: loading a state clears that
+      var chosen = (projector.selectedPointIndices || []).slice();
+      var search = projector.inspectorPanel && projector.inspectorPanel.searchBox;
+      var message = search ? search.message : "";
+      keepCurrentCoordinates(panel.savedStates);
+      panel.loadSavedState(0);
+      // as the panel's own radio button does: loading a state clears the selection mark
+      panel.setSelectionState(0, true);
+      if (chosen.length) {
+        projector.notifySelectionChanged(chosen);
+        if (search) search.message = message;
+      }
+      status.state = "applied";
+      status.layout = panel.savedStates[0].label;
+      status.appliedMs = performance.now() - started;
+    } else {
+      status.state = "pca";
+    }
+    finish();
+    return true;
+  }
+
+  // The PCA announces itself as a projection change: apply right after it, in the same task,
+  // so the browser never paints the PCA first. Polling covers the bookmarks arriving later.
+  var listening = false;
+  function poll() {
+    if (!listening && Array.isArray(projector.projectionChangedListeners)) {
+      listening = true;
+      projector.registerProjectionChangedListener(function (projection) {
+        if (status.state === "loading" && projection && projection.projectionType === "pca") {
+          Promise.resolve().then(tryApply);
+        }
+      });
+    }
+    if (!tryApply()) window.setTimeout(poll, POLL_MS);
+  }
+
+  poll();
+})();

@@ -1,0 +1,574 @@
+/* Projector Portals: the recommendation page of one portal (recommend.html).
+ *
+ * Static: everything comes from the portal's recommend.json (labels, search
+ * keys, metadata, the precomputed top-k neighbours with their evidence) and,
+ * for taste queries only, its vectors file (int8 or float16 unit vectors),
+ * fetched the first time a taste is ranked. Pictures are cells of the portal's
+ * sprite sheet, shown as CSS backgrounds: one image request for the page.
+ *
+ * The state lives in the URL's hash, so any view can be shared:
+ *   #item=12                  point 12 and its neighbours
+ *   #like=1,5,9&dislike=3     all points ranked by the taste
+ *   #item=12&like=1,5         point 12, with a taste kept for later
+ * Point numbers are rows of the portal's metadata, as in the projector.
+ */
+(function () {
+  "use strict";
+
+  var root = document.querySelector("[data-recommend]");
+  if (!root) return;
+  var input = document.getElementById("rec-input");
+  var listbox = document.getElementById("rec-options");
+  var statusLine = document.getElementById("rec-status");
+  var resultBox = document.getElementById("rec-result");
+  var tasteBox = document.getElementById("rec-taste");
+  var chipList = document.getElementById("rec-chips");
+  var tasteActions = document.getElementById("rec-taste-actions");
+  var aboutText = document.getElementById("rec-about-text");
+  var dataUrl = new URL(root.getAttribute("data-data"), document.baseURI);
+  var spriteUrl = new URL(root.getAttribute("data-sprite"), document.baseURI);
+  var mapUrl = root.getAttribute("data-map");
+  var baseTitle = document.title;
+
+  var MAX_SUGGESTIONS = 8;
+  var SPECIAL = { "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ł": "l", "đ": "d", "þ": "th", "ð": "d", "ı": "i" };
+
+  var data = null;          // recommend.json
+  var unit = null;          // Float32Array N x D of unit vectors, once loaded
+  var vectorsPromise = null;
+  var suggestions = [];     // point indices in the open listbox
+  var active = -1;          // highlighted suggestion
+  var renderToken = 0;
+  // milliseconds since navigation (start: this script ran; data: recommend.json parsed; firstResult:
+  // the first item or taste result shown) and durations (vectors: fetch + decode; rank: one taste ranking)
+  var timing = { start: performance.now() };
+  window.recommendPage = { timing: timing, fold: fold };
+
+  // ------------------------------------------------------------ helpers
+
+  function h(tag, attributes) {
+    var element = document.createElement(tag);
+    if (attributes) {
+      for (var name in attributes) {
+        var value = attributes[name];
+        if (value === null || value === undefined || value === false) continue;
+        if (name === "text") element.textContent = value;
+        else if (name === "className") element.className = value;
+        else element.setAttribute(name, value === true ? "" : value);
+      }
+    }
+    for (var i = 2; i < arguments.length; i++) {
+      var child = arguments[i];
+      if (child === null || child === undefined || child === false) continue;
+      element.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return element;
+  }
+
+  function fold(text) {
+    return String(text).normalize("NFKD").replace(/\p{Mn}/gu, "").toLowerCase()
+      .replace(/[øæœßłđþðı]/g, function (c) { return SPECIAL[c]; })
+      .replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+  }
+
+  function formatNumber(n) { return Number(n).toLocaleString("en"); }
+
+  function plural(n, one, many) { return formatNumber(n) + " " + (n === 1 ? one : many); }
+
+  function say(text) { statusLine.textContent = text; }
+
+  function columnValue(column, i) {
+    return column.data ? column.data[i] : column.values[column.codes[i]];
+  }
+
+  function splitValues(value) {
+    var seen = [];
+    value.split("|").forEach(function (part) {
+      part = part.trim();
+      if (part && seen.indexOf(part) < 0) seen.push(part);
+    });
+    return seen;
+  }
+
+  // ------------------------------------------------------------ state in the hash
+
+  function parseHash() {
+    var params = new URLSearchParams(location.hash.replace(/^#/, ""));
+    function list(name) {
+      var out = [];
+      (params.get(name) || "").split(",").forEach(function (part) {
+        part = part.trim();
+        if (/^\d+$/.test(part)) {
+          var n = Number(part);
+          if (n < data.count && out.indexOf(n) < 0) out.push(n);
+        }
+      });
+      return out;
+    }
+    var item = list("item");
+    var like = list("like");
+    var dislike = list("dislike").filter(function (n) { return like.indexOf(n) < 0; });
+    var wanted = params.get("item");
+    return { item: item.length ? item[0] : null, like: like, dislike: dislike,
+             badItem: wanted !== null && !item.length ? wanted : null };
+  }
+
+  function hashOf(state) {
+    var parts = [];
+    if (state.item !== null && state.item !== undefined) parts.push("item=" + state.item);
+    if (state.like.length) parts.push("like=" + state.like.join(","));
+    if (state.dislike.length) parts.push("dislike=" + state.dislike.join(","));
+    return "#" + parts.join("&");
+  }
+
+  function go(state) {
+    var hash = hashOf(state);
+    if ((location.hash || "#") === hash) render(); else location.hash = hash;
+  }
+
+  // ------------------------------------------------------------ pictures
+
+  function setUpSprite() {
+    root.style.setProperty("--rec-sprite", 'url("' + spriteUrl.href.replace(/"/g, "%22") + '")');
+    root.style.setProperty("--rec-sprite-size", (data.grid * 100) + "%");
+  }
+
+  function picture(i, className) {
+    var grid = data.grid;
+    var x = grid > 1 ? (i % grid) / (grid - 1) * 100 : 0;
+    var y = grid > 1 ? Math.floor(i / grid) / (grid - 1) * 100 : 0;
+    var element = h("span", { className: "rec-sprite" + (className ? " " + className : ""), "aria-hidden": "true" });
+    element.style.backgroundPosition = x.toFixed(4) + "% " + y.toFixed(4) + "%";
+    return element;
+  }
+
+  // ------------------------------------------------------------ type-ahead
+
+  function search(query) {
+    var q = fold(query);
+    if (!q) return [];
+    var tokens = q.split(" ");
+    var keys = data.keys, counts = data.counts, found = [];
+    for (var i = 0; i < keys.length; i++) {
+      var key = keys[i], rank;
+      if (key === q) rank = 0;
+      else if (key.lastIndexOf(q, 0) === 0) rank = 1;
+      else {
+        var at = key.indexOf(q);
+        if (at > 0 && key.charAt(at - 1) === " ") rank = 2;
+        else if (tokens.every(function (t) { return key.lastIndexOf(t, 0) === 0 || key.indexOf(" " + t) >= 0; })) rank = 3;
+        else if (at >= 0 || tokens.every(function (t) { return key.indexOf(t) >= 0; })) rank = 4;
+        else continue;
+      }
+      found.push([rank, counts[i], i]);
+    }
+    found.sort(function (a, b) { return a[0] - b[0] || b[1] - a[1] || a[2] - b[2]; });
+    return found.slice(0, MAX_SUGGESTIONS).map(function (f) { return f[2]; });
+  }
+
+  function openSuggestions() {
+    if (!data) return;
+    suggestions = search(input.value);
+    active = -1;
+    listbox.textContent = "";
+    suggestions.forEach(function (point, n) {
+      var option = h("li", { role: "option", id: "rec-option-" + n, "aria-selected": "false", "data-point": point },
+        picture(point, "rec-sprite-small"),
+        h("span", { className: "rec-option-label", text: data.labels[point] }));
+      option.addEventListener("mousedown", function (event) { event.preventDefault(); choose(n); });
+      listbox.appendChild(option);
+    });
+    var open = suggestions.length > 0;
+    listbox.hidden = !open;
+    input.setAttribute("aria-expanded", open ? "true" : "false");
+    input.removeAttribute("aria-activedescendant");
+    if (input.value.trim() && !open) say("Nothing matches “" + input.value.trim() + "”.");
+    else if (open) say(plural(suggestions.length, "suggestion", "suggestions") + ".");
+  }
+
+  function closeSuggestions() {
+    listbox.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+    active = -1;
+  }
+
+  function highlight(n) {
+    var options = listbox.children;
+    for (var i = 0; i < options.length; i++) options[i].setAttribute("aria-selected", i === n ? "true" : "false");
+    active = n;
+    if (n >= 0) {
+      input.setAttribute("aria-activedescendant", "rec-option-" + n);
+      options[n].scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function choose(n) {
+    var point = suggestions[n];
+    if (point === undefined) return;
+    input.value = data.labels[point];
+    closeSuggestions();
+    var state = parseHash();
+    state.item = point;
+    go(state);
+  }
+
+  input.addEventListener("input", openSuggestions);
+  input.addEventListener("focus", function () { if (input.value.trim() && listbox.hidden) openSuggestions(); });
+  input.addEventListener("blur", function () { setTimeout(closeSuggestions, 0); });
+  input.addEventListener("keydown", function (event) {
+    var open = !listbox.hidden;
+    if (event.key === "ArrowDown" || event.key === "Down") {
+      event.preventDefault();
+      if (!open) { openSuggestions(); if (suggestions.length) highlight(0); return; }
+      highlight(active + 1 >= suggestions.length ? 0 : active + 1);
+    } else if (event.key === "ArrowUp" || event.key === "Up") {
+      event.preventDefault();
+      if (!open) { openSuggestions(); if (suggestions.length) highlight(suggestions.length - 1); return; }
+      highlight(active <= 0 ? suggestions.length - 1 : active - 1);
+    } else if (event.key === "Enter") {
+      if (open && suggestions.length) { event.preventDefault(); choose(active >= 0 ? active : 0); }
+    } else if (event.key === "Escape" || event.key === "Esc") {
+      if (open) { event.preventDefault(); closeSuggestions(); }
+      else if (input.value) { event.preventDefault(); input.value = ""; say(""); }
+    } else if (event.key === "Tab") {
+      closeSuggestions();
+    }
+  });
+
+  // ------------------------------------------------------------ cards
+
+  function evidence(i, slot) {
+    var e = data.evidence, at = i * data.k + slot, j = data.neighbours[at], parts = [];
+    parts.push(plural(e.common[at], e.noun_one, e.noun) + " in common");
+    var multiFirst = e.shared.filter(function (s) { return s.multi; })
+      .concat(e.shared.filter(function (s) { return !s.multi; }));
+    multiFirst.forEach(function (shared) {
+      var mask = shared.masks[at];
+      if (!mask) return;
+      var column = data.columns[shared.column];
+      if (shared.multi) {
+        var values = splitValues(columnValue(column, i)).filter(function (_, bit) { return mask & (1 << bit); });
+        if (values.length) parts.push("shared " + column.title.toLowerCase() + ": " + values.join(", "));
+      } else {
+        parts.push("same " + column.title.toLowerCase() + ": " + columnValue(column, j));
+      }
+    });
+    var text = parts.join(" · ");
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+
+  function tasteButtons(point, state) {
+    var liked = state.like.indexOf(point) >= 0, disliked = state.dislike.indexOf(point) >= 0;
+    function button(kind, pressed, text) {
+      var b = h("button", { type: "button", className: "rec-toggle rec-" + kind, "aria-pressed": pressed ? "true" : "false",
+                            "data-focus": kind + "-" + point, "aria-label": text + ": " + data.labels[point] },
+        (pressed ? "✓ " : "") + text);
+      b.addEventListener("click", function () { toggleTaste(point, kind); });
+      return b;
+    }
+    return [button("like", liked, "Like"), button("dislike", disliked, "Dislike")];
+  }
+
+  function toggleTaste(point, kind) {
+    var state = parseHash();
+    var mine = kind === "like" ? state.like : state.dislike;
+    var other = kind === "like" ? state.dislike : state.like;
+    var at = mine.indexOf(point);
+    if (at >= 0) mine.splice(at, 1);
+    else { mine.push(point); var o = other.indexOf(point); if (o >= 0) other.splice(o, 1); }
+    go(state);
+  }
+
+  function mapLink(point) {
+    return h("a", { className: "rec-map", href: mapUrl + "#item=" + point, "aria-label": "Show " + data.labels[point] + " on the map" },
+      "On the map");
+  }
+
+  function card(point, rank, scoreText, scoreLabel, evidenceText, state) {
+    var itemState = { item: point, like: state.like, dislike: state.dislike };
+    var links = h("p", { className: "rec-card-links" }, mapLink(point));
+    tasteButtons(point, state).forEach(function (b) { links.appendChild(b); });
+    return h("li", { className: "rec-card", "data-point": point },
+      picture(point),
+      h("div", { className: "rec-card-body" },
+        h("a", { className: "rec-card-title", href: hashOf(itemState), "data-focus": "open-" + point, text: data.labels[point] }),
+        scoreText === null ? null : h("p", { className: "rec-score" },
+          h("span", { className: "rec-rank", text: "#" + rank }), " " + scoreLabel + " ",
+          h("strong", { className: "rec-score-value", text: scoreText })),
+        h("p", { className: "rec-evidence", text: evidenceText }),
+        links));
+  }
+
+  function metadataList(point) {
+    var noun = data.evidence.noun;
+    var counted = data.columns.some(function (column) { return column.name === "num_ratings"; });
+    var list = h("dl", { className: "rec-meta" }, counted ? null :
+      h("div", null, h("dt", { text: noun.charAt(0).toUpperCase() + noun.slice(1) }),
+        h("dd", { text: formatNumber(data.counts[point]) })));
+    data.columns.forEach(function (column) {
+      var value = columnValue(column, point);
+      if (!value) return;
+      if (column.multi) value = splitValues(value).join(", ");
+      list.appendChild(h("div", null, h("dt", { text: column.title }), h("dd", { text: value })));
+    });
+    return list;
+  }
+
+  // ------------------------------------------------------------ views
+
+  function renderItem(point, state) {
+    var k = data.k, label = data.labels[point];
+    var actions = h("p", { className: "rec-actions" }, mapLink(point));
+    tasteButtons(point, state).forEach(function (b) { actions.appendChild(b); });
+    var cards = h("ol", { className: "rec-cards" });
+    for (var slot = 0; slot < k; slot++) {
+      var j = data.neighbours[point * k + slot];
+      var score = (data.scores[point * k + slot] / data.score_scale).toFixed(3);
+      cards.appendChild(card(j, slot + 1, score, "similarity", evidence(point, slot), state));
+    }
+    var view = h("article", { className: "rec-item", "aria-labelledby": "rec-item-title" },
+      h("div", { className: "rec-item-head" },
+        picture(point, "rec-sprite-large"),
+        h("div", { className: "rec-item-text" },
+          h("h2", { id: "rec-item-title", tabindex: "-1", text: label }),
+          metadataList(point),
+          actions)),
+      h("h3", { className: "rec-list-heading", text: k ? plural(k, "nearest neighbour", "nearest neighbours") + " on the map" : "No neighbours" }),
+      cards);
+    show(view, true);
+    document.title = label + " · " + baseTitle;
+    say(label + ": " + plural(k, "neighbour", "neighbours") + " shown.");
+  }
+
+  function renderStart(state, message) {
+    var order = data.counts.map(function (_, i) { return i; });
+    order.sort(function (a, b) { return data.counts[b] - data.counts[a] || a - b; });
+    var cards = h("ol", { className: "rec-cards" });
+    order.slice(0, Math.min(data.k || 12, 12)).forEach(function (point, n) {
+      cards.appendChild(card(point, n + 1, null, "", plural(data.counts[point], data.evidence.noun_one, data.evidence.noun), state));
+    });
+    show(h("section", { className: "rec-start", "aria-labelledby": "rec-start-heading" },
+      h("h2", { id: "rec-start-heading", tabindex: "-1", text: "Or start from one of the most popular" }), cards), true);
+    document.title = baseTitle;
+    say(message || "Ready: " + formatNumber(data.count) + " to search.");
+  }
+
+  function loadVectors() {
+    if (!vectorsPromise) {
+      var info = data.vectors;
+      var started = performance.now();
+      vectorsPromise = fetch(new URL(info.path, dataUrl)).then(function (response) {
+        if (!response.ok) throw new Error("the vectors file answered " + response.status);
+        return response.arrayBuffer();
+      }).then(function (buffer) {
+        unit = decodeVectors(buffer, info.dtype, data.count, data.dims);
+        timing.vectors = performance.now() - started;
+        return unit;
+      });
+      vectorsPromise.catch(function () { vectorsPromise = null; });
+    }
+    return vectorsPromise;
+  }
+
+  var halfTable = null;
+  function halfToFloat() {
+    if (halfTable) return halfTable;
+    halfTable = new Float32Array(65536);
+    for (var bits = 0; bits < 65536; bits++) {
+      var sign = bits & 0x8000 ? -1 : 1, exponent = (bits >> 10) & 0x1f, fraction = bits & 0x3ff;
+      halfTable[bits] = exponent === 0 ? sign * Math.pow(2, -14) * (fraction / 1024)
+        : exponent === 31 ? (fraction ? NaN : sign * Infinity)
+        : sign * Math.pow(2, exponent - 15) * (1 + fraction / 1024);
+    }
+    return halfTable;
+  }
+
+  function decodeVectors(buffer, dtype, count, dims) {
+    var size = count * dims, out = new Float32Array(size), i;
+    if (dtype === "int8") {
+      if (buffer.byteLength !== size) throw new Error("the vectors file has the wrong size");
+      var bytes = new Int8Array(buffer);
+      for (i = 0; i < size; i++) out[i] = bytes[i];
+    } else {
+      if (buffer.byteLength !== size * 2) throw new Error("the vectors file has the wrong size");
+      var halves = new Uint16Array(buffer), table = halfToFloat();
+      for (i = 0; i < size; i++) out[i] = table[halves[i]];
+    }
+    for (var row = 0; row < size; row += dims) {
+      var sum = 0, d;
+      for (d = 0; d < dims; d++) sum += out[row + d] * out[row + d];
+      if (sum > 0) {
+        var scale = 1 / Math.sqrt(sum);
+        for (d = 0; d < dims; d++) out[row + d] *= scale;
+      }
+    }
+    return out;
+  }
+
+  function dot(a, b, dims) {
+    var s = 0, pa = a * dims, pb = b * dims;
+    for (var d = 0; d < dims; d++) s += unit[pa + d] * unit[pb + d];
+    return s;
+  }
+
+  // Rank every point by (sum of liked unit vectors - sum of disliked) . its unit vector.
+  function rankTaste(like, dislike, top) {
+    var n = data.count, dims = data.dims, query = new Float32Array(dims), d, p;
+    like.forEach(function (i) { for (d = 0; d < dims; d++) query[d] += unit[i * dims + d]; });
+    dislike.forEach(function (i) { for (d = 0; d < dims; d++) query[d] -= unit[i * dims + d]; });
+    var norm = 0;
+    for (d = 0; d < dims; d++) norm += query[d] * query[d];
+    norm = Math.sqrt(norm);
+    if (!(norm > 0)) return [];
+    var chosen = new Uint8Array(n);
+    like.concat(dislike).forEach(function (i) { chosen[i] = 1; });
+    top = Math.min(top, n - like.length - dislike.length);
+    var bestIndex = new Int32Array(top).fill(-1), bestScore = new Float64Array(top).fill(-Infinity);
+    for (p = 0; p < n; p++) {
+      var s = 0, offset = p * dims;
+      for (d = 0; d < dims; d++) s += query[d] * unit[offset + d];
+      if (s > bestScore[top - 1] && !chosen[p]) {
+        var at = top - 1;
+        while (at > 0 && bestScore[at - 1] < s) {
+          bestScore[at] = bestScore[at - 1]; bestIndex[at] = bestIndex[at - 1]; at--;
+        }
+        bestScore[at] = s; bestIndex[at] = p;
+      }
+    }
+    var out = [];
+    for (p = 0; p < top; p++) if (bestIndex[p] >= 0) out.push([bestIndex[p], bestScore[p] / norm]);
+    return out;
+  }
+
+  function renderTaste(state) {
+    var token = renderToken;
+    var count = state.like.length + state.dislike.length;
+    if (!unit) {
+      show(h("p", { className: "rec-loading", text: "Loading the vectors (" + formatNumber(Math.round(data.vectors.bytes / 1024)) + " KB)…" }));
+      say("Loading the vectors…");
+    }
+    loadVectors().then(function () {
+      if (token !== renderToken) return;
+      var started = performance.now();
+      var top = Math.max(data.k, 1);
+      var ranked = rankTaste(state.like, state.dislike, top);
+      timing.rank = performance.now() - started;
+      var cards = h("ol", { className: "rec-cards" });
+      ranked.forEach(function (pair, n) {
+        var point = pair[0], closest = null, closestScore = -Infinity;
+        state.like.forEach(function (liked) {
+          var s = dot(point, liked, data.dims);
+          if (s > closestScore) { closestScore = s; closest = liked; }
+        });
+        var why = closest === null ? "Far from what you dislike"
+          : "Closest to " + data.labels[closest] + " (" + closestScore.toFixed(3) + ")";
+        cards.appendChild(card(point, n + 1, pair[1].toFixed(3), "match", why, state));
+      });
+      var heading = state.like.length ? "Picked for your taste" : "Farthest from what you dislike";
+      show(h("section", { className: "rec-taste-result", "aria-labelledby": "rec-taste-result-heading" },
+        h("h2", { id: "rec-taste-result-heading", tabindex: "-1", text: heading }),
+        h("p", { className: "rec-note", text: "All " + formatNumber(data.count) + " ranked in your browser by the sum of the " +
+          plural(state.like.length, "one", "ones") + " you like minus the " + plural(state.dislike.length, "one", "ones") +
+          " you dislike (cosine, 1 = same direction); the " + plural(count, "chosen one is", "chosen ones are") + " left out." }),
+        ranked.length ? cards : h("p", { text: "Nothing to rank: like something first." })), true);
+      document.title = "Your taste · " + baseTitle;
+      say(plural(ranked.length, "pick", "picks") + " for your taste.");
+    }, function (error) {
+      if (token !== renderToken) return;
+      show(h("p", { className: "rec-error", text: "Could not load the vectors: " + error.message }), true);
+      say("Could not load the vectors.");
+    });
+  }
+
+  function renderTasteBar(state) {
+    var count = state.like.length + state.dislike.length;
+    tasteBox.hidden = count === 0;
+    chipList.textContent = "";
+    tasteActions.textContent = "";
+    if (!count) return;
+    function chip(point, kind) {
+      var remove = h("button", { type: "button", className: "rec-chip-remove", "data-focus": "remove-" + point,
+                                 "aria-label": "Remove " + data.labels[point] + " from what you " + kind }, "×");
+      remove.addEventListener("click", function () { toggleTaste(point, kind); });
+      return h("li", { className: "rec-chip rec-chip-" + kind },
+        h("span", { className: "rec-chip-kind", text: kind === "like" ? "Like" : "Dislike" }),
+        h("a", { href: hashOf({ item: point, like: state.like, dislike: state.dislike }), text: data.labels[point] }),
+        remove);
+    }
+    state.like.forEach(function (p) { chipList.appendChild(chip(p, "like")); });
+    state.dislike.forEach(function (p) { chipList.appendChild(chip(p, "dislike")); });
+    if (state.item !== null) {
+      tasteActions.appendChild(h("a", { className: "button", href: hashOf({ item: null, like: state.like, dislike: state.dislike }) },
+        "Show picks for this taste"));
+    }
+    tasteActions.appendChild(h("a", { className: "rec-clear", href: hashOf({ item: state.item, like: [], dislike: [] }) },
+      "Clear the taste"));
+  }
+
+  var pendingFocus = null;  // data-focus of the control that had focus before a re-render
+  var renderingHash = "";   // the hash the current render shows: set on the result as data-state when done
+
+  function show(view, final) {
+    resultBox.textContent = "";
+    resultBox.appendChild(view);
+    if (!timing.firstResult && view.querySelector && view.querySelector(".rec-card") && location.hash.length > 1) {
+      timing.firstResult = performance.now();
+      if (performance.mark) performance.mark("recommend:first-result");
+    }
+    if (final) resultBox.setAttribute("data-state", renderingHash);
+    if (final && pendingFocus) {
+      var again = root.querySelector('[data-focus="' + pendingFocus + '"]');
+      var heading = resultBox.querySelector("h2");
+      if (again) again.focus();
+      else if (heading) heading.focus();
+      pendingFocus = null;
+    }
+  }
+
+  function render() {
+    if (!data) return;
+    renderToken++;
+    pendingFocus = document.activeElement && document.activeElement.getAttribute("data-focus");
+    renderingHash = location.hash;
+    resultBox.removeAttribute("data-state");
+    var state = parseHash();
+    renderTasteBar(state);
+    if (state.item !== null) renderItem(state.item, state);
+    else if (state.like.length || state.dislike.length) renderTaste(state);
+    else renderStart(state, state.badItem !== null ? "There is no number " + state.badItem + " here; search instead." : null);
+  }
+
+  function describe() {
+    var v = data.vectors, loss = v.loss, e = data.evidence;
+    aboutText.textContent = "";
+    aboutText.appendChild(h("p", { text: "Neighbours are the " + data.k + " points whose vectors point the most the same way " +
+      "(cosine similarity, 1 = same direction), computed when the site was built: the same neighbours the map shows. " +
+      "The evidence under each is counted from the data: how many " + e.noun + " the two have in common, and which " +
+      "of their details they share." }));
+    aboutText.appendChild(h("p", { text: "Taste rankings run in your browser on " + v.dtype + " copies of the " +
+      formatNumber(data.count) + " × " + data.dims + " vectors (" + formatNumber(Math.round(v.bytes / 1024)) + " KB). " +
+      "Measured against the exact float32 vectors, their top-10 lists agree on " + (loss.taste_overlap * 100).toFixed(1) +
+      "% of the picks on average (neighbours: " + (loss.neighbour_overlap * 100).toFixed(1) + "%), with a mean cosine error of " +
+      loss.mean_cosine_error.toExponential(1) + "." }));
+  }
+
+  // ------------------------------------------------------------ start
+
+  window.addEventListener("hashchange", render);
+  fetch(dataUrl).then(function (response) {
+    if (!response.ok) throw new Error("recommend.json answered " + response.status);
+    return response.json();
+  }).then(function (loaded) {
+    data = loaded;
+    timing.data = performance.now();
+    setUpSprite();
+    describe();
+    render();
+    if (document.activeElement === input && input.value.trim()) openSuggestions();
+  }).catch(function (error) {
+    say("Could not load this page's data: " + error.message);
+  });
+})();

@@ -1,0 +1,260 @@
+"""A real browser on the built demo's recommendation page: type-ahead, neighbours with
+evidence, pictures from the sprite sheet, taste queries, state in the URL, a phone.
+
+Runs Debian's chromium headless, like test_browser.py (its small helpers are
+copied here, not imported). It fails, not skips, when the browser is missing.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import re
+import shutil
+import threading
+
+import numpy as np
+import pytest
+
+from site_builder import recommend
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def _serve(directory):
+    handler = functools.partial(_Quiet, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def served_site(demo_site):
+    server = _serve(demo_site)
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail("chromium is not installed: ./portals.sh test installs it (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def movies(demo_site):
+    return json.loads((demo_site / "movies" / "recommend.json").read_text(encoding="utf-8"))
+
+
+class Watch:
+    """Every request of a page, and the ones that failed or left the test server."""
+
+    def __init__(self, page, site: str):
+        self.requests, self.finished, self.failed, self.outside = [], [], [], []
+        page.on("request", lambda request: self.requests.append(request))
+        page.on("requestfinished", lambda request: self.finished.append(request.url))
+        page.on("requestfailed", lambda request: self.failed.append(request.url))
+        page.on("request", lambda request: self.outside.append(request.url)
+                if not request.url.startswith(site) and not request.url.startswith("data:") else None)
+
+    def wait_for(self, page, url: str, seconds: float = 30):
+        for _ in range(int(seconds * 10)):
+            if url in self.finished:
+                return
+            page.wait_for_timeout(100)
+        raise AssertionError(f"{url} was not loaded")
+
+    def check(self):
+        assert not self.outside, f"requests left the site: {self.outside}"
+        assert not [url for url in self.failed if not url.endswith("favicon.ico")], self.failed
+
+
+def choose(page, query: str, label: str):
+    """Type into the combobox and pick `label` with the keyboard only."""
+    box = page.get_by_role("combobox", name=re.compile("^Search"))
+    box.fill("")
+    box.press_sequentially(query, delay=10)
+    page.get_by_role("option", name=label).wait_for()
+    options = page.get_by_role("option").all_inner_texts()
+    box.press("ArrowDown")
+    for _ in range(options.index(label)):
+        box.press("ArrowDown")
+    assert page.get_by_role("option", name=label).get_attribute("aria-selected") == "true"
+    assert box.get_attribute("aria-activedescendant")
+    box.press("Enter")
+    page.locator("#rec-item-title", has_text=label).wait_for()
+
+
+def test_search_shows_neighbours_with_evidence_and_sprite_pictures(browser, served_site, movies):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    watch = Watch(page, served_site)
+    page.goto(served_site + "/")
+    page.get_by_role("link", name="Find movies like one you know").click()
+    page.wait_for_url("**/movies/recommend.html")
+    landing = len(watch.requests)  # the requests the landing page made
+    box = page.get_by_role("combobox", name="Search movies")
+    assert box.get_attribute("aria-expanded") == "false"
+
+    # Escape closes the suggestions, and the input keeps the text
+    box.press_sequentially("usual suspects", delay=10)
+    page.get_by_role("option", name="Usual Suspects, The (1995)").wait_for()
+    assert box.get_attribute("aria-expanded") == "true"
+    box.press("Escape")
+    assert box.get_attribute("aria-expanded") == "false" and page.locator("#rec-options").is_hidden()
+
+    choose(page, "usual suspects", "Usual Suspects, The (1995)")
+    suspects = movies["labels"].index("Usual Suspects, The (1995)")
+    assert page.evaluate("location.hash") == f"#item={suspects}"
+    cards = page.locator(".rec-item .rec-card")
+    assert cards.count() == 12
+    expected = [movies["labels"][j] for j in movies["neighbours"][suspects * 12:(suspects + 1) * 12]]
+    assert page.locator(".rec-item .rec-card-title").all_inner_texts() == expected
+    scores = [float(s) for s in page.locator(".rec-item .rec-score-value").all_inner_texts()]
+    assert len(scores) == 12 and scores == sorted(scores, reverse=True) and 0 < scores[-1] <= scores[0] <= 1
+    evidence = page.locator(".rec-item .rec-evidence").all_inner_texts()
+    common = movies["evidence"]["common"][suspects * 12:(suspects + 1) * 12]
+    for text, count in zip(evidence, common):
+        assert re.match(rf"^{count} users? in common", text), text
+    assert any("genres: " in text for text in evidence)  # Crime, Thriller: shared by some
+
+    # each card links to its own view and to the map with the item selected
+    first = movies["neighbours"][suspects * 12]
+    assert cards.first.locator(".rec-card-title").get_attribute("href") == f"#item={first}"
+    assert cards.first.get_by_role("link", name=re.compile("on the map")).get_attribute("href") == f"index.html#item={first}"
+    assert page.locator(".rec-item-head .rec-map").get_attribute("href") == f"index.html#item={suspects}"
+    assert page.get_by_role("link", name="Open the movies map").get_attribute("href") == "index.html"
+
+    # pictures are cells of the one sprite sheet, fetched once
+    watch.wait_for(page, served_site + "/movies/sprite.png")
+    image = page.evaluate("getComputedStyle(document.querySelector('.rec-item .rec-card .rec-sprite')).backgroundImage")
+    assert "/movies/sprite.png" in image
+    assert page.evaluate("getComputedStyle(document.querySelector('.rec-item .rec-card .rec-sprite')).backgroundSize") \
+        == f"{movies['grid'] * 100}% {movies['grid'] * 100}%"
+    images = [r.url for r in watch.requests[landing:] if r.resource_type == "image" and not r.url.endswith("favicon.ico")]
+    assert images == [served_site + "/movies/sprite.png"], images
+
+    # the URL holds the view: reloading it shows the same
+    page.reload()
+    page.locator("#rec-item-title", has_text="Usual Suspects, The (1995)").wait_for()
+    assert page.locator(".rec-item .rec-card").count() == 12
+
+    # following a neighbour's card goes to its own view (keyboard: the link has focus, Enter)
+    cards = page.locator(".rec-item .rec-card")
+    cards.first.locator(".rec-card-title").focus()
+    page.keyboard.press("Enter")
+    page.locator("#rec-item-title", has_text=expected[0]).wait_for()
+    assert page.evaluate("location.hash") == f"#item={first}"
+    page.go_back()
+    page.locator("#rec-item-title", has_text="Usual Suspects, The (1995)").wait_for()
+    watch.check()
+    page.close()
+
+
+def test_taste_query_ranks_in_the_browser_and_lives_in_the_url(browser, served_site, movies, demo_site):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    watch = Watch(page, served_site)
+    page.goto(served_site + "/movies/recommend.html")
+    toy, suspects = (movies["labels"].index(t) for t in ("Toy Story (1995)", "Usual Suspects, The (1995)"))
+    choose(page, "toy story", "Toy Story (1995)")
+    page.get_by_role("button", name="Like: Toy Story (1995)").first.click()
+    choose(page, "usual suspects", "Usual Suspects, The (1995)")
+    like = page.get_by_role("button", name="Like: Usual Suspects, The (1995)").first
+    like.click()
+    page.wait_for_function(f"location.hash.endsWith('like={toy},{suspects}')")
+    page.locator('.rec-item-head .rec-like[aria-pressed="true"]').wait_for()  # re-rendered on hashchange
+    assert like.get_attribute("aria-pressed") == "true"
+    assert page.locator(".rec-chip").count() == 2
+    page.get_by_role("link", name="Show picks for this taste").click()
+    results = page.locator(".rec-taste-result .rec-card")
+    results.first.wait_for(timeout=30_000)
+    assert page.evaluate("location.hash") == f"#like={toy},{suspects}"
+    assert results.count() == 12
+    shown = [movies["labels"].index(t) for t in page.locator(".rec-taste-result .rec-card-title").all_inner_texts()]
+    assert toy not in shown and suspects not in shown
+    scores = [float(s) for s in page.locator(".rec-taste-result .rec-score-value").all_inner_texts()]
+    assert scores == sorted(scores, reverse=True)
+
+    # the same ranking as the build's Python code on the same int8 vectors
+    unit = recommend.dequantise((demo_site / "movies" / "vectors.i8").read_bytes(), "int8", 100)
+    query = unit[[toy, suspects]].sum(axis=0)
+    exact = unit @ query / np.linalg.norm(query)
+    best = recommend.taste_ranking(unit, [toy, suspects], [], 12)
+    np.testing.assert_allclose(scores, exact[shown], atol=2e-3)
+    assert scores[-1] >= exact[best[-1]] - 2e-3
+
+    # the URL restores it, a dislike joins it
+    page.reload()
+    page.locator(".rec-taste-result .rec-card").first.wait_for(timeout=30_000)
+    assert page.locator(".rec-chip").count() == 2
+    dislike = shown[0]
+    page.goto(served_site + f"/movies/recommend.html#like={toy},{suspects}&dislike={dislike}")
+    # the result says which state it shows once it is complete (the taste is ranked after the vectors load)
+    page.locator(f'#rec-result[data-state="#like={toy},{suspects}&dislike={dislike}"]').wait_for(timeout=30_000)
+    assert page.locator(".rec-chip-dislike").count() == 1
+    again = [movies["labels"].index(t) for t in page.locator(".rec-taste-result .rec-card-title").all_inner_texts()]
+    assert dislike not in again and len(again) == 12
+    watch.check()
+    page.close()
+
+
+def test_search_folds_case_and_accents_like_the_build(browser, served_site, movies):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(served_site + "/movies/recommend.html")
+    page.locator(".rec-card").first.wait_for()
+    # the page folds queries exactly as the build folded the labels into keys
+    folded = page.evaluate("labels => labels.map(window.recommendPage.fold)", movies["labels"])
+    assert folded == movies["keys"]
+    box = page.get_by_role("combobox", name="Search movies")
+    for query in ("MISERABLES", "misérables les", "the usual SUSPECTS", "cafe au lait"):
+        box.fill(query)
+        page.get_by_role("option").first.wait_for()
+        options = page.get_by_role("option").all_inner_texts()
+        assert any(("Misérables" in o) or ("Usual Suspects" in o) or ("Café au Lait" in o) for o in options[:1]), (query, options)
+    box.fill("zzzzqqq")
+    page.get_by_text("Nothing matches").wait_for()
+    assert box.get_attribute("aria-expanded") == "false"
+    page.close()
+
+
+def test_phone_width_has_no_horizontal_overflow(browser, served_site, movies):
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    watch = Watch(page, served_site)
+    suspects = movies["labels"].index("Usual Suspects, The (1995)")
+    overflow = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    for hash_ in (f"#item={suspects}", f"#like=0,{suspects}&dislike=1", ""):
+        page.goto(served_site + "/movies/recommend.html" + hash_)
+        page.locator(".rec-card").first.wait_for(timeout=30_000)
+        assert page.evaluate(overflow) <= 0, hash_
+        assert page.locator(".rec-card").first.bounding_box()["width"] <= 360
+    page.get_by_role("combobox").press_sequentially("star", delay=10)
+    page.get_by_role("option").first.wait_for()
+    assert page.evaluate(overflow) <= 0
+    watch.check()
+    page.close()
+
+
+def test_users_portal_evidence_counts_movies(browser, served_site):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    watch = Watch(page, served_site)
+    page.goto(served_site + "/users/recommend.html#item=0")
+    page.locator(".rec-item .rec-card").first.wait_for()
+    assert page.locator(".rec-item .rec-card").count() == 12
+    assert re.match(r"^\d+ movies? in common", page.locator(".rec-item .rec-evidence").first.inner_text())
+    watch.check()
+    page.close()
