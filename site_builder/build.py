@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import docs, embeddings, layouts, neighbours, pages, pictures, projector, recommend, remote, sources
+from . import docs, embeddings, evaluate, layouts, neighbours, pages, pictures, projector, recommend, remote, sources
 from .download import Downloader
 from .cache import Cache
 from .config import load_config
@@ -140,8 +140,15 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
         with stage(f"neighbours: {portal.name}"):
             neighbour_index, neighbour_score = neighbours.top_k_neighbours(vectors, portal.recommendations.k)
         with stage(f"recommendations: {portal.name}"):
+            figures = None
+            if portal.recommendations.show_evaluation and portal.points == "items":
+                report = evaluate.evaluate_dataset(dataset, portal.embedding, "test", portal.name, cache)
+                log.info("    evaluation (test split): HitRate@10 %.3f, popularity %.3f, ItemKNN %.3f",
+                         report.row("method").hit_rate, report.row("popularity").hit_rate,
+                         report.row("ItemKNN").hit_rate)
+                figures = report.as_dict()
             page_data = recommend.portal_page_data(portal, config.portals, dataset, vectors,
-                                                   neighbour_index, neighbour_score)
+                                                   neighbour_index, neighbour_score, evaluation=figures)
             outputs.update({f"{portal.name}/{name}": data for name, data in page_data.files.items()})
             log.info("    %s", page_data.describe())
         with stage(f"layouts: {portal.name}"):

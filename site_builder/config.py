@@ -28,8 +28,8 @@ class Word2VecSettings(_Strict):
     """gensim Word2Vec settings for the tokens (the other side's ids)."""
 
     vector_size: int = Field(100, ge=2, le=1024)
-    window: int = Field(5, ge=1, le=1000)
-    epochs: int = Field(20, ge=1, le=1000)
+    window: int = Field(3, ge=1, le=1000)
+    epochs: int = Field(60, ge=1, le=1000)
     sg: Literal[0, 1] = 1
     min_count: int = Field(1, ge=1)
     negative: int = Field(5, ge=1, le=100)

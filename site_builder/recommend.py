@@ -328,7 +328,8 @@ class PageData:
 def page_data(*, table: pd.DataFrame, label: str, columns: list[str], vectors: np.ndarray,
               neighbour_index: np.ndarray, neighbour_score: np.ndarray, point_index: np.ndarray,
               other_index: np.ndarray, num_other: int, points: str, vector_type: str = "int8",
-              noun: str = "users", noun_one: str | None = None, counts: np.ndarray | None = None) -> PageData:
+              noun: str = "users", noun_one: str | None = None, counts: np.ndarray | None = None,
+              evaluation: dict | None = None) -> PageData:
     """Both files of the page, from the portal's table, neighbours, vectors and interactions
     (`point_index` / `other_index`: one entry per interaction, rows of `table` and of the other side)."""
     count, dims = vectors.shape
@@ -373,6 +374,8 @@ def page_data(*, table: pd.DataFrame, label: str, columns: list[str], vectors: n
         "vectors": {"path": vector_file, "dtype": vector_type, "scale": loss.scale, "bytes": len(vector_bytes),
                     "loss": asdict(loss)},
     }
+    if evaluation is not None:
+        document["evaluation"] = evaluation
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     return PageData(files={DATA_FILE: text.encode("utf-8"), vector_file: vector_bytes}, loss=loss)
 
@@ -390,7 +393,7 @@ def evidence_noun(portals: list, portal) -> str:
 
 
 def portal_page_data(portal, portals: list, dataset, vectors: np.ndarray, neighbour_index: np.ndarray,
-                     neighbour_score: np.ndarray) -> PageData:
+                     neighbour_score: np.ndarray, evaluation: dict | None = None) -> PageData:
     """page_data for a configured portal (config.PortalConfig) over a loaded sources.Dataset."""
     from .projector import metadata_columns
 
@@ -405,4 +408,5 @@ def portal_page_data(portal, portals: list, dataset, vectors: np.ndarray, neighb
         num_other=len(dataset.users if items else dataset.items), points=portal.points,
         vector_type=portal.recommendations.vectors, noun=evidence_noun(portals, portal),
         counts=table["num_ratings"].to_numpy() if "num_ratings" in table else None,
+        evaluation=evaluation,
     )

@@ -553,6 +553,27 @@
       "Measured against the exact float32 vectors, their top-10 lists agree on " + (loss.taste_overlap * 100).toFixed(1) +
       "% of the picks on average (neighbours: " + (loss.neighbour_overlap * 100).toFixed(1) + "%), with a mean cosine error of " +
       loss.mean_cosine_error.toExponential(1) + "." }));
+    if (data.evaluation) describeEvaluation(data.evaluation);
+  }
+
+  // The figures of `portals evaluate`, when the build was asked to include them.
+  function describeEvaluation(evaluation) {
+    aboutText.appendChild(h("h3", { text: "How good are they?" }));
+    aboutText.appendChild(h("p", { text: "Measured when the site was built: each user's last interaction was hidden, " +
+      "the map was trained on the rest, and the " + evaluation.k + " nearest items to the user's previous item were " +
+      "checked for the hidden one (" + formatNumber(evaluation.users) + " users, all " + formatNumber(evaluation.items) +
+      " items ranked). Two simple recommenders, measured the same way, give the scale." }));
+    var names = { method: "This map", popularity: "Most popular items", ItemKNN: "Item-to-item cosine (ItemKNN)" };
+    var body = h("tbody");
+    evaluation.methods.forEach(function (row) {
+      body.appendChild(h("tr", null, h("th", { scope: "row", text: names[row.name] || row.name }),
+        h("td", { text: row.hit_rate.toFixed(3) }), h("td", { text: row.ndcg.toFixed(3) }),
+        h("td", { text: row.coverage.toFixed(3) })));
+    });
+    aboutText.appendChild(h("table", { className: "rec-evaluation" },
+      h("thead", null, h("tr", null, h("th", { scope: "col", text: "Recommender" }),
+        h("th", { scope: "col", text: "HitRate@" + evaluation.k }), h("th", { scope: "col", text: "NDCG@" + evaluation.k }),
+        h("th", { scope: "col", text: "Coverage@" + evaluation.k }))), body));
   }
 
   // ------------------------------------------------------------ start

@@ -149,3 +149,12 @@ def test_strict_turns_warnings_into_errors(tmp_path):
     with pytest.raises(BuildError, match="no interactions"):
         build_site(content, tmp_path / "_site2", tmp_path / "cache", strict=True)
     assert not (tmp_path / "_site2").exists()
+
+
+def test_evaluation_figures_ship_with_the_movies_page(demo_site):
+    data = json.loads((demo_site / "movies" / "recommend.json").read_text(encoding="utf-8"))
+    rows = {row["name"]: row for row in data["evaluation"]["methods"]}
+    assert set(rows) == {"method", "popularity", "ItemKNN"}
+    assert rows["method"]["hit_rate"] > rows["popularity"]["hit_rate"]
+    assert data["evaluation"]["split"] == "test" and data["evaluation"]["users"] == 943
+    assert "evaluation" not in json.loads((demo_site / "users" / "recommend.json").read_text(encoding="utf-8"))
