@@ -1,13 +1,13 @@
-"""Sprite sheets for the Embedding Projector: one PNG, one square cell per point.
+"""Sprite sheets for the Embedding Projector: one image, one square cell per point.
 
 The projector finds point i's image by cutting cell i (row-major) out of a
 single sheet whose width is a whole number of cells, so the layout here must be
 exact: a k x k grid of square cells, k = ceil(sqrt(N)). Browsers load the sheet
 as one WebGL texture, which is why the sheet is capped (8192 px by default).
 
-For now every point gets a generated "card" (a background colour from the
-colour-by column plus its label); real images (posters) can replace cards per
-point through ``images``. Drawing a card and pasting an image are separate
+A point without a picture gets a generated "card" (a background colour from
+the colour-by column plus its label); real images (posters, from
+pictures.py) take the cells of the points that have one, through ``images``. Drawing a card and pasting an image are separate
 functions so that either can be used per cell.
 
 Speed matters (87,000 cards in one build): cards are drawn straight into the

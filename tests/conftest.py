@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import shutil
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -95,3 +98,47 @@ def demo_site(tmp_path_factory) -> Path:
     out = root / "_site"
     build_site(DEMO_CONTENT, out, root / "cache", base_url="https://example.github.io/some-repo")
     return out
+
+
+# ---------------------------------------------------------------- real browser
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def serve(directory) -> http.server.ThreadingHTTPServer:
+    """A static file server for `directory` on 127.0.0.1 (any free port), in a thread."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def served_site(demo_site):
+    """The demo site served on 127.0.0.1; its base address."""
+    server = serve(demo_site)
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, headless, with WebGL through SwiftShader. Fails, not skips,
+    when the browser is missing: visitors rely on what the browser tests check."""
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail("chromium is not installed: ./portals.sh test installs it (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -6,36 +6,9 @@ skips, when the browser is missing: visitors rely on what it checks.
 
 from __future__ import annotations
 
-import functools
-import http.server
-import shutil
-import threading
-
 import pytest
 
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-def _serve(directory):
-    handler = functools.partial(_Quiet, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-@pytest.fixture(scope="module")
-def served_site(demo_site):
-    server = _serve(demo_site)
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+from conftest import serve
 
 
 @pytest.fixture(scope="module")
@@ -43,22 +16,9 @@ def served_under_sub_path(demo_site, tmp_path_factory):
     """The site at /some-repo/, as GitHub Pages serves a project site."""
     root = tmp_path_factory.mktemp("pages-host")
     (root / "some-repo").symlink_to(demo_site, target_is_directory=True)
-    server = _serve(root)
+    server = serve(root)
     yield f"http://127.0.0.1:{server.server_address[1]}/some-repo"
     server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.fail("chromium is not installed: ./portals.sh test installs it (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_landing_page_leads_to_a_working_projector(browser, served_site):
@@ -78,6 +38,9 @@ def test_landing_page_leads_to_a_working_projector(browser, served_site):
     # the projector reports the loaded data in its header (inside its shadow DOM)
     page.get_by_text("Points: 1682").first.wait_for(timeout=90_000)
     assert page.get_by_text("Dimension: 100").first.is_visible()
+    # the page opens on the precomputed layout; search once it is applied
+    # (a search made earlier is covered by test_browser_projector.py)
+    page.wait_for_function("window.portalProjector && window.portalProjector.state !== 'loading'", timeout=90_000)
 
     search = page.locator("vz-projector-inspector-panel input").first
     search.fill("Toy Story")

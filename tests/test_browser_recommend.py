@@ -1,60 +1,19 @@
 """A real browser on the built demo's recommendation page: type-ahead, neighbours with
 evidence, pictures from the sprite sheet, taste queries, state in the URL, a phone.
 
-Runs Debian's chromium headless, like test_browser.py (its small helpers are
-copied here, not imported). It fails, not skips, when the browser is missing.
+Runs Debian's chromium headless (the `browser` and `served_site` fixtures of
+conftest.py). It fails, not skips, when the browser is missing.
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import re
-import shutil
-import threading
 
 import numpy as np
 import pytest
 
 from site_builder import recommend
-
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-def _serve(directory):
-    handler = functools.partial(_Quiet, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-@pytest.fixture(scope="module")
-def served_site(demo_site):
-    server = _serve(demo_site)
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.fail("chromium is not installed: ./portals.sh test installs it (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
