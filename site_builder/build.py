@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from . import docs, embeddings, evaluate, layouts, neighbours, pages, pictures, projector, recommend, remote, sources
-from .download import Downloader
 from .cache import Cache
 from .config import load_config
-from .errors import BuildError, Problem
+from .download import Downloader
+from .errors import BuildError, Problem, collect_warnings
 
 log = logging.getLogger("site_builder")
 
@@ -77,25 +77,12 @@ def build_site(content: Path, out: Path, cache_dir: Path, base_url: str | None =
     summary = BuildSummary(out=Path(out))
     stage = _Stages(summary)
     # every warning logged during the build is in the summary, and fatal with --strict
-    collector = _WarningCollector(summary.warnings)
-    log.addHandler(collector)
-    try:
+    with collect_warnings("site_builder") as warnings:
+        summary.warnings = warnings
         return _build(content, out, cache_dir, base_url, strict, summary, stage, started)
-    finally:
-        log.removeHandler(collector)
-
-
-class _WarningCollector(logging.Handler):
-    def __init__(self, warnings: list[str]):
-        super().__init__(level=logging.WARNING)
-        self.warnings = warnings
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.warnings.append(record.getMessage().strip())
 
 
 def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -> BuildSummary:
-
     with stage("config"):
         config = load_config(Path(content), base_url=base_url)
 

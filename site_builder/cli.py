@@ -6,6 +6,7 @@ import functools
 import http.server
 import logging
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -26,6 +27,30 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
     # gensim and fse log every epoch at INFO; show them only with -v.
     for name in ("gensim", "fse", "mkdocs"):
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+@contextmanager
+def _user_errors(verbose: bool = False, left_alone: Path | None = None):
+    """Problems as one line each and exit code 1; any other failure as one line too,
+    with the traceback only under -v. `left_alone` is the output a failure did not touch."""
+    untouched = f" {left_alone} was left as it was." if left_alone else ""
+    try:
+        yield
+    except BuildError as error:
+        if verbose:
+            log.exception("stopped")
+        if len(error.problems) == 1:
+            click.echo(f"error: {error.problems[0]}.{untouched}", err=True)
+        else:
+            click.echo(f"error: stopped with {len(error.problems)} problems.{untouched}", err=True)
+            for problem in error.problems:
+                click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    except Exception as error:  # an unexpected failure: one line unless -v
+        if verbose:
+            raise
+        click.echo(f"error: {type(error).__name__}: {error} (run with -v for the traceback).{untouched}", err=True)
+        sys.exit(1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,22 +78,8 @@ def build(content: Path, out: Path, cache_dir: Path, base_url: str | None, stric
     from .summary import format_summary
 
     _setup_logging(verbose, quiet)
-    try:
+    with _user_errors(verbose, left_alone=out):
         summary = build_site(content, out, cache_dir, base_url=base_url, strict=strict)
-    except BuildError as error:
-        if verbose:
-            log.exception("build failed")
-        click.echo(f"error: the build stopped; {out} was left as it was. "
-                   f"{len(error.problems)} problem(s):", err=True)
-        for problem in error.problems:
-            click.echo(f"  {problem}", err=True)
-        sys.exit(1)
-    except Exception as error:  # an unexpected failure: one line unless -v
-        if verbose:
-            raise
-        click.echo(f"error: {type(error).__name__}: {error} (run with -v for the traceback); "
-                   f"{out} was left as it was.", err=True)
-        sys.exit(1)
     click.echo(format_summary(summary))
 
 
@@ -83,12 +94,8 @@ def new(csv_file: Path, name: str, title: str | None, items_file: Path | None, c
     """Add a portal for CSV_FILE, a file of user-item interactions, to the site."""
     from .scaffold import scaffold
 
-    try:
+    with _user_errors():
         steps = scaffold(csv_file, content, name, title=title, items_file=items_file)
-    except BuildError as error:
-        for problem in error.problems:
-            click.echo(f"error: {problem}", err=True)
-        sys.exit(1)
     click.echo("\n".join(steps))
 
 
@@ -109,19 +116,8 @@ def evaluate(content: Path, portal_name: str | None, split_name: str, cache_dir:
     from .evaluate import evaluate_portal
 
     _setup_logging(verbose, quiet=True)
-    try:
+    with _user_errors(verbose):
         report = evaluate_portal(load_config(content), portal_name, split=split_name, cache_dir=cache_dir)
-    except BuildError as error:
-        if verbose:
-            log.exception("evaluation failed")
-        for problem in error.problems:
-            click.echo(f"error: {problem}", err=True)
-        sys.exit(1)
-    except Exception as error:  # an unexpected failure: one line unless -v
-        if verbose:
-            raise
-        click.echo(f"error: {type(error).__name__}: {error} (run with -v for the traceback)", err=True)
-        sys.exit(1)
     click.echo(report.table())
 
 
@@ -132,12 +128,8 @@ def cache_keys_command(content: Path) -> None:
     from .cache_keys import cache_keys
     from .config import load_config
 
-    try:
+    with _user_errors():
         keys = cache_keys(load_config(content))
-    except BuildError as error:
-        for problem in error.problems:
-            click.echo(f"error: {problem}", err=True)
-        sys.exit(1)
     for name, key in keys.items():
         click.echo(f"{name}={key}")
 

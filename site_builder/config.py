@@ -272,8 +272,6 @@ class SiteConfig(_Strict):
     content_dir: Path = Path(".")
     config_file: Path = Path(CONFIG_NAME)
 
-    def dataset_for(self, portal: PortalConfig) -> DatasetConfig:
-        return self.datasets[portal.dataset]
 
 
 def normalise_base_url(value: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,3 +33,24 @@ def did_you_mean(word: str, choices) -> str:
     """' (did you mean "x"?)' when a close match exists, else ''."""
     match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f' (did you mean "{match[0]}"?)' if match else ""
+
+
+class collect_warnings(logging.Handler):
+    """`with collect_warnings("site_builder") as warnings:` gathers the messages of the
+    warnings the named loggers (and their children) emit inside the block."""
+
+    def __init__(self, *names: str):
+        super().__init__(level=logging.WARNING)
+        self.names, self.messages = names, []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage().strip())
+
+    def __enter__(self) -> list[str]:
+        for name in self.names:
+            logging.getLogger(name).addHandler(self)
+        return self.messages
+
+    def __exit__(self, *exc) -> None:
+        for name in self.names:
+            logging.getLogger(name).removeHandler(self)

@@ -29,6 +29,7 @@ from . import images, sprites
 from .cache import Cache, atomic_writer, stable_hash
 from .config import DownloadSettings, PortalConfig
 from .download import Downloader
+from .errors import collect_warnings
 from .sources import fingerprint
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def make_pictures(portal: PortalConfig, table: pd.DataFrame, content_dir: Path, 
         return cached
 
     _, cell = sprites.sprite_grid(len(table), portal.sprite.max_cell, portal.sprite.max_sheet)
-    with _WarningsOf("site_builder.images", "site_builder.download") as warnings:
+    with collect_warnings("site_builder.images", "site_builder.download") as warnings:
         thumbs, report = (images.collect_images(table, portal.images, downloader, content_dir, cell)
                           if portal.images.sources else ({}, images.ImageReport(generated=len(table))))
     sheet, cell = sprites.draw_sprite_sheet(labels=table[portal.label].tolist(), colours=colours,
@@ -118,26 +119,6 @@ def make_pictures(portal: PortalConfig, table: pd.DataFrame, content_dir: Path, 
                         preview_size=preview_image.size, report=report_fields, warnings=warnings)
     _save(cache, key, pictures)
     return pictures
-
-
-class _WarningsOf(logging.Handler):
-    """Collects the warnings the named loggers emit inside a `with` block."""
-
-    def __init__(self, *names: str):
-        super().__init__(level=logging.WARNING)
-        self.names, self.messages = names, []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage().strip())
-
-    def __enter__(self) -> list[str]:
-        for name in self.names:
-            logging.getLogger(name).addHandler(self)
-        return self.messages
-
-    def __exit__(self, *exc) -> None:
-        for name in self.names:
-            logging.getLogger(name).removeHandler(self)
 
 
 def _load(cache: Cache, key: str) -> Pictures | None:

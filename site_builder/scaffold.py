@@ -115,7 +115,7 @@ def portal_block(name: str, title: str, proposal: Proposal) -> str:
     colour = proposal.item_columns[0] if proposal.item_columns else None
     metadata = ["num_ratings", *proposal.item_columns]
     lines = [f"  - name: {name}", f"    title: {_yaml_value(title)}",
-             f"    description: Each point is one item, described by the users who interacted with it.",
+             "    description: Each point is one item, described by the users who interacted with it.",
              f"    dataset: {name}", "    points: items", "    label: label"]
     if colour:
         lines.append(f"    color_by: {_yaml_value(colour)}")

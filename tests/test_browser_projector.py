@@ -13,7 +13,6 @@ import re
 import time
 
 import numpy as np
-import pytest
 
 LOAD_TIMEOUT = 90_000  # ms: SwiftShader on two cores is slow
 

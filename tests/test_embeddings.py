@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from site_builder.cache import Cache
 from site_builder.config import EmbeddingSettings
@@ -111,7 +110,6 @@ def test_corrupt_cache_entry_is_a_miss(tmp_path):
 
 
 def test_identical_vectors_across_processes_and_hash_seeds():
-    import hashlib
     import os
     import subprocess
     import sys

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import DEMO_CONTENT, REPO
+from conftest import DEMO_CONTENT
 
 PAGE = DEMO_CONTENT / "docs" / "hosting-your-own-dataset.md"
 TRACKS = [
