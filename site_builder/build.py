@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import docs, embeddings, evaluate, layouts, neighbours, pages, pictures, projector, recommend, remote, sources
+from . import (docs, embeddings, evaluate, layouts, memory, neighbours, pages, pictures, projector, recommend, remote,
+               sources)
 from .cache import Cache
 from .config import load_config
 from .download import Downloader
@@ -109,6 +110,7 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
                 data = datasets[portal.dataset]
                 log.info("    %s: %s interactions, %s items, %s users", portal.dataset,
                          f"{data.num_interactions:,}", f"{len(data.items):,}", f"{len(data.users):,}")
+        memory.check_memory(config, datasets)
 
     downloader = None
     if any(pictures.uses_network(p) for p in config.portals):

@@ -29,15 +29,17 @@ class Word2VecSettings(_Strict):
 
     vector_size: int = Field(100, ge=2, le=1024)
     window: int = Field(3, ge=1, le=1000)
-    epochs: int = Field(60, ge=1, le=1000)
+    # `auto` scales these with the corpus (embeddings.resolve_word2vec): the settings that suit
+    # 100,000 interactions would take hours on 32 million.
+    epochs: int | Literal["auto"] = Field("auto", ge=1, le=1000)
     sg: Literal[0, 1] = 1
     min_count: int = Field(1, ge=1)
     negative: int = Field(5, ge=1, le=100)
     ns_exponent: float = Field(0.75, ge=-2.0, le=2.0)
-    sample: float = Field(0.001, ge=0.0, le=1.0)
+    sample: float | Literal["auto"] = Field("auto", ge=0.0, le=1.0)
     alpha: float = Field(0.025, gt=0.0, le=1.0)
     seed: int = 42
-    workers: int = Field(1, ge=1, le=64)
+    workers: int | Literal["auto"] = Field("auto", ge=1, le=64)
 
 
 class SentenceSettings(_Strict):
@@ -265,6 +267,8 @@ class SiteConfig(_Strict):
     base_url: str | None = None
     docs: Path = Path("docs")
     download: DownloadSettings = DownloadSettings()
+    # Memory the build may use; null means what the machine has available (site_builder.memory).
+    max_memory_gb: float | None = Field(None, gt=0)
     datasets: dict[str, DatasetConfig]
     portals: list[PortalConfig] = Field(min_length=1)
 

@@ -20,13 +20,29 @@ shuffles the tokens within each sentence with word2vec.seed instead of
 keeping them in time order. Neither is on by default: on MovieLens 100K both
 measured no better than the plain recipe (docs/evaluation.md).
 
-Determinism: with workers = 1 (the default) the same sentences, settings and
-seed give the same vectors, bit for bit.
+Corpus size: `epochs`, `sample` and `workers` may be `auto` (the default), and
+resolve_word2vec then chooses them from the number of tokens, so the same
+settings suit 100,000 interactions and 32 million:
+- epochs: as many as give about AUTO_TOKEN_PASSES token updates in all, at
+  least AUTO_MIN_EPOCHS and at most AUTO_MAX_EPOCHS (60 epochs at 100,000
+  tokens, the demo's tuned value; 6 at 1 million; 3 from 2 million on);
+- sample (down-sampling of frequent tokens): AUTO_SAMPLE_COUNT / tokens, capped
+  at 0.001 (gensim's default, reached at 100,000 tokens), so a token is
+  down-sampled once it occurs more than about AUTO_SAMPLE_COUNT times
+  whatever the corpus size: the heaviest users of a large catalogue stop
+  dominating training time and their vectors lose nothing they need;
+- workers: 1 below AUTO_PARALLEL_TOKENS tokens (training takes seconds, and
+  one worker gives bit-identical rebuilds), every core above.
+
+Determinism: with workers = 1 the same sentences, settings and seed give the
+same vectors, bit for bit; with more workers they differ slightly per build.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import os
 from dataclasses import dataclass
 from importlib.metadata import version
 
@@ -40,6 +56,13 @@ from .sources import Dataset
 log = logging.getLogger(__name__)
 
 MAX_TOKENS = 10_000  # gensim's and fse's per-sentence limit
+
+# The `auto` rules of resolve_word2vec (see the module docstring).
+AUTO_TOKEN_PASSES = 6_000_000
+AUTO_MIN_EPOCHS, AUTO_MAX_EPOCHS = 3, 60
+AUTO_SAMPLE_COUNT = 100
+AUTO_MAX_SAMPLE = 0.001
+AUTO_PARALLEL_TOKENS = 1_000_000
 DEFAULT_COMPONENTS = {"sif": 1, "usif": 5, "average": 0}
 
 
@@ -144,30 +167,45 @@ def train_point_vectors(sentences: Sentences, settings: EmbeddingSettings) -> np
     return sentence_vectors(sentences, token_vectors, settings)
 
 
+def cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def resolve_word2vec(settings: EmbeddingSettings, num_tokens: int) -> dict:
+    """The Word2Vec settings with every `auto` replaced by its value for a corpus of num_tokens tokens."""
+    w2v = settings.word2vec.model_dump()
+    tokens = max(1, num_tokens)
+    if w2v["epochs"] == "auto":
+        w2v["epochs"] = max(AUTO_MIN_EPOCHS, min(AUTO_MAX_EPOCHS, math.ceil(AUTO_TOKEN_PASSES / tokens)))
+    if w2v["sample"] == "auto":
+        w2v["sample"] = float(f"{min(AUTO_MAX_SAMPLE, AUTO_SAMPLE_COUNT / tokens):.3g}")
+    if w2v["workers"] == "auto":
+        w2v["workers"] = 1 if tokens < AUTO_PARALLEL_TOKENS else cores()
+    return w2v
+
+
 def train_token_vectors(sentences: Sentences, settings: EmbeddingSettings):
     """gensim Word2Vec over the chunked sentences; returns the trained model."""
     from gensim.models import Word2Vec
 
-    w2v = settings.word2vec
-    log.info("    Word2Vec: %s, %d epochs, window %d, %d dimensions, on %s sentences of %s tokens",
-             "skip-gram" if w2v.sg else "CBOW", w2v.epochs, w2v.window, w2v.vector_size,
+    w2v = resolve_word2vec(settings, len(sentences.tokens))
+    auto = {key for key in ("epochs", "sample", "workers") if getattr(settings.word2vec, key) == "auto"}
+    mark = {key: " (auto)" if key in auto else "" for key in ("epochs", "sample", "workers")}
+    log.info("    Word2Vec: %s, %d epochs%s, window %d, %d dimensions, sample %g%s, %d worker(s)%s, "
+             "on %s sentences of %s tokens",
+             "skip-gram" if w2v["sg"] else "CBOW", w2v["epochs"], mark["epochs"], w2v["window"],
+             w2v["vector_size"], w2v["sample"], mark["sample"], w2v["workers"], mark["workers"],
              f"{sentences.num_points:,}", f"{len(sentences.tokens):,}")
-    with tqdm(total=w2v.epochs, desc="    Word2Vec epochs", unit="epoch", leave=False,
+    with tqdm(total=w2v["epochs"], desc="    Word2Vec epochs", unit="epoch", leave=False,
               disable=None if log.isEnabledFor(logging.INFO) else True) as bar:
         return Word2Vec(
             sentences=_TokenChunks(sentences, with_index=False),
-            vector_size=w2v.vector_size,
-            window=w2v.window,
-            epochs=w2v.epochs,
-            sg=w2v.sg,
-            min_count=w2v.min_count,
-            negative=w2v.negative,
-            ns_exponent=w2v.ns_exponent,
-            sample=w2v.sample,
-            alpha=w2v.alpha,
-            seed=w2v.seed,
-            workers=w2v.workers,
             callbacks=[_EpochProgress(bar)],
+            **w2v,
         )
 
 

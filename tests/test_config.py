@@ -26,10 +26,29 @@ def test_demo_config_is_valid():
 def test_defaults_are_the_measured_good_ones():
     from site_builder.config import EmbeddingSettings
 
-    w2v = EmbeddingSettings().word2vec
-    # gensim's defaults (CBOW, 5 epochs) recommend worse than popularity on MovieLens 100K
-    assert w2v.sg == 1 and w2v.epochs >= 20 and w2v.workers == 1
-    assert EmbeddingSettings().sentence.model == "usif"
+    from site_builder.embeddings import resolve_word2vec
+
+    settings = EmbeddingSettings()
+    # gensim's defaults (CBOW, 5 epochs) recommend worse than popularity on MovieLens 100K;
+    # `auto` gives the tuned 60 epochs, one worker and gensim's sample at that size
+    at_100k = resolve_word2vec(settings, 100_000)
+    assert at_100k["sg"] == 1 and at_100k["epochs"] == 60 and at_100k["workers"] == 1 and at_100k["sample"] == 0.001
+    assert settings.sentence.model == "usif"
+
+
+def test_auto_training_settings_scale_with_the_corpus():
+    from site_builder.config import EmbeddingSettings
+    from site_builder.embeddings import cores, resolve_word2vec
+
+    auto = EmbeddingSettings()
+    at_32m = resolve_word2vec(auto, 32_000_000)
+    assert at_32m["epochs"] == 3 and at_32m["workers"] == cores() and at_32m["sample"] == 3.13e-6  # 100 / 32M, 3 digits
+    assert resolve_word2vec(auto, 1_000_000)["epochs"] == 6
+    assert resolve_word2vec(auto, 10)["epochs"] == 60
+    # explicit values are kept whatever the size
+    fixed = EmbeddingSettings.model_validate({"word2vec": {"epochs": 7, "sample": 0.0, "workers": 1}})
+    assert {k: resolve_word2vec(fixed, 32_000_000)[k] for k in ("epochs", "sample", "workers")} == \
+        {"epochs": 7, "sample": 0.0, "workers": 1}
 
 
 def _errors(tmp_path, site_text: str) -> list[str]:
