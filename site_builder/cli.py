@@ -134,6 +134,52 @@ def cache_keys_command(content: Path) -> None:
         click.echo(f"{name}={key}")
 
 
+def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """100K, 1M, 32M or a plain integer, for the sizes of `portals generate`."""
+    from .synthetic import parse_size
+
+    if value is None:
+        return None
+    try:
+        return parse_size(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param)
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--interactions", required=True, callback=_size, metavar="SIZE",
+              help="Number of ratings: 100K, 1M, 10M, 32M or a plain integer.")
+@click.option("--seed", type=int, default=42, show_default=True, help="The same seed and sizes give the same files.")
+@click.option("--items", callback=_size, default=None, metavar="SIZE",
+              help="Number of movies (default: scaled with --interactions, about 87,600 at 32M).")
+@click.option("--users", callback=_size, default=None, metavar="SIZE",
+              help="Number of users (default: scaled with --interactions, about 200,900 at 32M).")
+@click.option("--tastes", type=click.IntRange(min=1), default=None,
+              help="Number of planted tastes (default: 20, fewer on tiny catalogues).")
+@click.option("--force", is_flag=True, help="Write into OUT_DIR even if it is not empty (files of the same names are replaced).")
+@click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors.")
+def generate(out_dir: Path, interactions: int, seed: int, items: int | None, users: int | None, tastes: int | None,
+             force: bool, verbose: bool) -> None:
+    """Write synthetic MovieLens-shaped data into OUT_DIR: ratings.csv, movies.csv and tastes.csv.
+
+    Load it with `format: movielens-csv`; tastes.csv holds each movie's planted taste.
+    """
+    from .errors import Problem
+    from .synthetic import generate as generate_data
+    from .synthetic import plan_sizes
+
+    try:
+        plan_sizes(interactions, items, users, tastes)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'--interactions' / '--items' / '--users' / '--tastes'")
+    with _user_errors(verbose):
+        if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+            raise BuildError(Problem(out_dir, "", "is not empty; choose an empty or new folder, or pass --force"))
+        info = generate_data(out_dir, interactions, seed=seed, items=items, users=users, tastes=tastes)
+    click.echo(info.summary())
+
+
 @main.command()
 @click.option("--dir", "directory", type=click.Path(path_type=Path, exists=True, file_okay=False),
               default=Path("_site"), show_default=True, help="The built site to serve.")
