@@ -27,10 +27,11 @@ settings suit 100,000 interactions and 32 million:
   least AUTO_MIN_EPOCHS and at most AUTO_MAX_EPOCHS (60 epochs at 100,000
   tokens, the demo's tuned value; 6 at 1 million; 3 from 2 million on);
 - sample (down-sampling of frequent tokens): AUTO_SAMPLE_COUNT / tokens, capped
-  at 0.001 (gensim's default, reached at 100,000 tokens), so a token is
-  down-sampled once it occurs more than about AUTO_SAMPLE_COUNT times
-  whatever the corpus size: the heaviest users of a large catalogue stop
-  dominating training time and their vectors lose nothing they need;
+  at 0.001 (gensim's default, kept up to a million tokens), so in a large
+  corpus a token is down-sampled once it occurs more than about
+  AUTO_SAMPLE_COUNT times: the heaviest users of a large catalogue stop
+  dominating training time (a tenth of that count skipped too much: the
+  planted tastes of benchmarks/scale.py were found far less often);
 - workers: 1 below AUTO_PARALLEL_TOKENS tokens (training takes seconds, and
   one worker gives bit-identical rebuilds), every core above.
 
@@ -43,7 +44,9 @@ from __future__ import annotations
 import logging
 import math
 import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from importlib.metadata import version
 
 import numpy as np
@@ -60,7 +63,7 @@ MAX_TOKENS = 10_000  # gensim's and fse's per-sentence limit
 # The `auto` rules of resolve_word2vec (see the module docstring).
 AUTO_TOKEN_PASSES = 6_000_000
 AUTO_MIN_EPOCHS, AUTO_MAX_EPOCHS = 3, 60
-AUTO_SAMPLE_COUNT = 100
+AUTO_SAMPLE_COUNT = 1_000
 AUTO_MAX_SAMPLE = 0.001
 AUTO_PARALLEL_TOKENS = 1_000_000
 DEFAULT_COMPONENTS = {"sif": 1, "usif": 5, "average": 0}
@@ -202,11 +205,18 @@ def train_token_vectors(sentences: Sentences, settings: EmbeddingSettings):
              f"{sentences.num_points:,}", f"{len(sentences.tokens):,}")
     with tqdm(total=w2v["epochs"], desc="    Word2Vec epochs", unit="epoch", leave=False,
               disable=None if log.isEnabledFor(logging.INFO) else True) as bar:
-        return Word2Vec(
-            sentences=_TokenChunks(sentences, with_index=False),
-            callbacks=[_EpochProgress(bar)],
-            **w2v,
-        )
+        if w2v["workers"] == 1:
+            return Word2Vec(sentences=_TokenChunks(sentences, with_index=False), callbacks=[_EpochProgress(bar)], **w2v)
+        # Several workers: gensim's corpus_file mode, where each worker reads its own part of a
+        # text file in compiled code; fed from Python, skip-gram trained at half the speed on
+        # 2 cores (one thread was busy handing out sentences).
+        with tempfile.TemporaryDirectory(prefix="portals-corpus-") as folder:
+            path = Path(folder) / "corpus.txt"
+            with open(path, "w", encoding="ascii") as handle:
+                for words in _TokenChunks(sentences, with_index=False):
+                    handle.write(" ".join(words))
+                    handle.write("\n")
+            return Word2Vec(corpus_file=str(path), callbacks=[_EpochProgress(bar)], **w2v)
 
 
 class _EpochProgress:

@@ -42,7 +42,7 @@ def test_auto_training_settings_scale_with_the_corpus():
 
     auto = EmbeddingSettings()
     at_32m = resolve_word2vec(auto, 32_000_000)
-    assert at_32m["epochs"] == 3 and at_32m["workers"] == cores() and at_32m["sample"] == 3.13e-6  # 100 / 32M, 3 digits
+    assert at_32m["epochs"] == 3 and at_32m["workers"] == cores() and at_32m["sample"] == 3.13e-5  # 1,000 / 32M, 3 digits
     assert resolve_word2vec(auto, 1_000_000)["epochs"] == 6
     assert resolve_word2vec(auto, 10)["epochs"] == 60
     # explicit values are kept whatever the size

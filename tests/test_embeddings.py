@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from site_builder.cache import Cache
 from site_builder.config import EmbeddingSettings
@@ -68,7 +69,8 @@ def test_long_sentence_depends_on_its_last_tokens_with_usif():
     assert np.abs(a - b).max() > 1e-3  # tokens 20,001..25,000 changed the vector
 
 
-def test_word2vec_trains_tokens_beyond_position_10000():
+@pytest.mark.parametrize("workers", [1, 2])  # 2: gensim's corpus_file mode
+def test_word2vec_trains_tokens_beyond_position_10000(workers):
     from gensim.models import Word2Vec
 
     sentences = _long_corpus(10)
@@ -76,7 +78,7 @@ def test_word2vec_trains_tokens_beyond_position_10000():
     tokens = sentences.tokens.copy()
     tokens[sentences.offsets[-2]:] = 11
     sentences = Sentences(tokens=tokens, offsets=sentences.offsets, num_tokens=12)
-    settings = _settings(sample=0)
+    settings = _settings(sample=0, workers=workers)
     trained = train_token_vectors(sentences, settings).wv["10"]
     untrained = Word2Vec(vector_size=16, seed=42, min_count=1)
     untrained.build_vocab([[str(t) for t in tokens]])
@@ -129,3 +131,20 @@ def test_identical_vectors_across_processes_and_hash_seeds():
                                 capture_output=True, text=True, check=True)
         digests.add(result.stdout.strip())
     assert len(digests) == 1
+
+
+def test_parallel_training_learns_the_same_structure():
+    """Two groups of tokens that only co-occur within their group: with several workers (the
+    corpus_file path) as with one, a token is closer to its own group than to the other."""
+    rng = np.random.default_rng(1)
+    pieces = [rng.integers(0, 20, size=40) + 20 * (number % 2) for number in range(400)]
+    offsets = np.zeros(len(pieces) + 1, dtype=np.int64)
+    np.cumsum([len(p) for p in pieces], out=offsets[1:])
+    sentences = Sentences(tokens=np.concatenate(pieces).astype(np.int32), offsets=offsets, num_tokens=40)
+    for workers in (1, 2):
+        wv = train_token_vectors(sentences, _settings(workers=workers, epochs=5)).wv
+        unit = np.array([wv[str(t)] / np.linalg.norm(wv[str(t)]) for t in range(40)])
+        similarity = unit @ unit.T
+        same = np.add.outer(np.arange(40) // 20, np.arange(40) // 20) % 2 == 0
+        np.fill_diagonal(similarity, np.nan)
+        assert np.nanmean(similarity[same]) > np.nanmean(similarity[~same]) + 0.3, workers

@@ -1,0 +1,185 @@
+"""Scale figures: a whole portal built from synthetic MovieLens-shaped data of 1M, 10M and 32M interactions.
+
+Usage:
+    python benchmarks/scale.py                          # 1M, 10M and 32M, cold builds
+    python benchmarks/scale.py --sizes 1M --browser     # and open the portal in headless Chromium
+    python benchmarks/scale.py --sizes 32M --embedding '{"word2vec": {"sg": 0}}'   # a variant
+
+For each size the data is generated once (site_builder.synthetic, seeded) into
+.cache/synthetic/ and reused; generating it is not part of the build's time.
+The build then runs cold (an empty cache) in its own process, with the
+product's defaults (the `auto` training settings, UMAP layouts, generated
+cards), and this prints, stage by stage, the seconds and the process's peak
+resident memory when the stage ended, then the total, the site's size and
+the quality check: the share of each movie's 10 nearest neighbours (cosine,
+the vectors the site ships) that have the movie's planted taste, next to the
+same share for ItemKNN on the same data and the chance level.
+
+--browser opens the built projector page in headless Chromium (Debian's
+chromium, as the tests use it) and reports the time until the projector
+shows "Points: N" and until the precomputed layout is applied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from site_builder.synthetic import generate, parse_size  # noqa: E402
+
+RUN_ONE = """
+import json, sys
+from site_builder.build import build_site
+s = build_site(sys.argv[1], sys.argv[2], sys.argv[3])
+print(json.dumps({"total": s.total_seconds, "stages": s.stage_seconds, "rss": s.stage_peak_rss,
+                  "bytes": s.site_bytes}))
+"""
+
+SITE = """\
+title: Synthetic catalogue
+docs: docs
+datasets:
+  synthetic:
+    format: movielens-csv
+    path: {data}
+portals:
+  - name: movies
+    title: Movies
+    dataset: synthetic
+    points: items
+    label: title
+    color_by: first_genre
+    metadata: [year, genres, num_ratings]
+    embedding: {embedding}
+"""
+
+
+def dataset(size: int, seed: int) -> Path:
+    folder = REPO / ".cache" / "synthetic" / f"movielens-{size}-seed{seed}"
+    if not (folder / "ratings.csv").is_file():
+        shutil.rmtree(folder, ignore_errors=True)
+        started = time.perf_counter()
+        info = generate(folder, size, seed=seed)
+        print(f"generated {size:,} interactions ({info.items:,} items, {info.users:,} users) "
+              f"in {time.perf_counter() - started:.0f} s into {folder}", flush=True)
+    return folder
+
+
+def quality(site: Path, data: Path) -> dict:
+    """Share of each point's top-10 neighbours with its planted taste: the shipped vectors and ItemKNN."""
+    import numpy as np
+    import pandas as pd
+    import scipy.sparse as sp
+
+    from site_builder.neighbours import top_k_neighbours
+    from site_builder.synthetic import load_tastes, taste_agreement
+
+    config = json.loads((site / "movies" / "projector_config.json").read_text())
+    dim = config["embeddings"][0]["tensorShape"][1]
+    vectors = np.fromfile(site / "movies" / "tensors.bytes", dtype="<f4").reshape(-1, dim)
+    ids = pd.read_csv(data / "movies.csv", usecols=["movieId"])["movieId"].to_numpy()
+    tastes = load_tastes(data, ids)
+    method = taste_agreement(top_k_neighbours(vectors, 10)[0], tastes)
+    ratings = pd.read_csv(data / "ratings.csv", usecols=["userId", "movieId"], engine="c")
+    item = pd.Index(ids).get_indexer(ratings["movieId"].to_numpy())
+    user = pd.factorize(ratings["userId"])[0]
+    matrix = sp.csr_matrix((np.ones(len(item), np.float32), (item, user)), shape=(len(ids), user.max() + 1))
+    # ItemKNN's top 10 by blocked sparse products (exact cosine on the binary matrix)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    unit = sp.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ matrix
+    unit_t = unit.T.tocsc()
+    sample = np.random.default_rng(0).choice(len(ids), size=min(2000, len(ids)), replace=False)
+    similarity = (unit[sample] @ unit_t).toarray()
+    similarity[np.arange(len(sample)), sample] = -np.inf
+    knn_top = np.argsort(-similarity, axis=1)[:, :10]
+    itemknn = float((tastes[knn_top] == tastes[sample][:, None]).mean())
+    shares = np.bincount(tastes) / len(tastes)
+    return {"method": method, "itemknn_sample": itemknn, "chance": float((shares ** 2).sum())}
+
+
+def open_in_browser(site: Path, points: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from conftest import serve  # the tests' loopback server
+
+    server = serve(site)
+    url = f"http://127.0.0.1:{server.server_address[1]}/movies/"
+    args = ["--headless", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+            "--ignore-gpu-blocklist", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"]
+    try:
+        with sync_playwright() as driver:
+            browser = driver.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+            page = browser.new_page()
+            started = time.perf_counter()
+            page.goto(url)
+            page.get_by_text(f"Points: {points}").first.wait_for(timeout=600_000)
+            loaded = time.perf_counter() - started
+            page.wait_for_function("window.portalProjector && window.portalProjector.state !== 'loading'",
+                                   timeout=600_000)
+            laid_out = time.perf_counter() - started
+            state = page.evaluate("window.portalProjector.state")
+            browser.close()
+    finally:
+        server.shutdown()
+    return {"points_shown_s": loaded, "layout_applied_s": laid_out, "state": state}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1M,10M,32M")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--embedding", default="{}", help="embedding settings (JSON) for the portal")
+    parser.add_argument("--browser", action="store_true")
+    parser.add_argument("--keep", type=Path, help="keep the last built site in this folder")
+    args = parser.parse_args()
+    for size in [parse_size(s) for s in args.sizes.split(",")]:
+        data = dataset(size, args.seed)
+        with tempfile.TemporaryDirectory(dir=REPO / ".cache") as work:
+            work = Path(work)
+            content = work / "content"
+            (content / "docs").mkdir(parents=True)
+            (content / "docs" / "index.md").write_text("# Synthetic\n\nA scale test.\n")
+            (content / "site.yml").write_text(SITE.format(data=data, embedding=args.embedding))
+            result = subprocess.run([sys.executable, "-c", RUN_ONE, str(content), str(work / "site"), str(work / "cache")],
+                                    capture_output=True, text=True, cwd=REPO)
+            if result.returncode != 0:
+                print(result.stderr[-3000:])
+                raise SystemExit(f"build of {size:,} interactions failed")
+            run = json.loads(result.stdout.strip().splitlines()[-1])
+            print(f"\n== {size:,} interactions, embedding {args.embedding}")
+            print(f"{'stage':<28}{'seconds':>10}{'peak MB':>10}")
+            for stage, seconds in run["stages"].items():
+                print(f"{stage:<28}{seconds:>10.1f}{run['rss'][stage] / 2**20:>10.0f}")
+            print(f"{'total':<28}{run['total']:>10.1f}{max(run['rss'].values()) / 2**20:>10.0f}")
+            print(f"site: {run['bytes'] / 2**20:.1f} MB; "
+                  + ", ".join(f"{p.name} {p.stat().st_size / 2**20:.1f} MB"
+                              for p in sorted((work / "site" / "movies").iterdir()) if p.stat().st_size > 2**20))
+            figures = quality(work / "site", data)
+            print(f"top-10 neighbours with the same planted taste: method {figures['method']:.3f}, "
+                  f"ItemKNN {figures['itemknn_sample']:.3f} (2,000 sampled movies), chance {figures['chance']:.3f}")
+            if args.browser:
+                config = json.loads((work / "site" / "movies" / "projector_config.json").read_text())
+                shown = open_in_browser(work / "site", config["embeddings"][0]["tensorShape"][0])
+                print(f"projector: 'Points: {config['embeddings'][0]['tensorShape'][0]}' after "
+                      f"{shown['points_shown_s']:.1f} s, layout state '{shown['state']}' after "
+                      f"{shown['layout_applied_s']:.1f} s")
+            if args.keep:
+                shutil.rmtree(args.keep, ignore_errors=True)
+                shutil.copytree(work / "site", args.keep)
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
