@@ -127,7 +127,12 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
             log.info("    %s vectors of %d dimensions (%s)", f"{len(vectors):,}", vectors.shape[1],
                      "from cache" if cached else "trained")
         with stage(f"neighbours: {portal.name}"):
-            neighbour_index, neighbour_score = neighbours.top_k_neighbours(vectors, portal.recommendations.k)
+            # one search serves the recommendations and both layouts' UMAP graphs (the first
+            # columns of a top-k are the top-k' for any k' < k)
+            knn = neighbours.top_k_neighbours(
+                vectors, max(portal.recommendations.k, portal.layouts.n_neighbors - 1))
+            neighbour_index = np.ascontiguousarray(knn[0][:, :portal.recommendations.k])
+            neighbour_score = np.ascontiguousarray(knn[1][:, :portal.recommendations.k])
         with stage(f"recommendations: {portal.name}"):
             figures = None
             if portal.recommendations.show_evaluation and portal.points == "items":
@@ -141,7 +146,7 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
             outputs.update({f"{portal.name}/{name}": data for name, data in page_data.files.items()})
             log.info("    %s", page_data.describe())
         with stage(f"layouts: {portal.name}"):
-            layout_states = layouts.bookmarks(layouts.umap_layouts(vectors, portal.layouts, cache),
+            layout_states = layouts.bookmarks(layouts.umap_layouts(vectors, portal.layouts, cache, knn),
                                               int(vectors.shape[1]), portal.label, portal.color_by, portal.layouts)
             if layout_states:
                 outputs[f"{portal.name}/{layouts.BOOKMARKS}"] = layouts.bookmarks_json(layout_states)

@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from site_builder import layouts
-from site_builder.cache import Cache
+from site_builder import layouts, neighbours
+from site_builder.cache import Cache, stable_hash
 from site_builder.config import LayoutSettings
 from site_builder.projector import projector_bundle
 
@@ -72,6 +72,63 @@ def test_layouts_come_from_the_cache(tmp_path, monkeypatch):
     layouts.umap_layouts(vectors, LayoutSettings(umap=["2d"], min_dist=0.3), cache)
     layouts.umap_layouts(vectors, LayoutSettings(umap=["2d"], metric="euclidean"), cache)
     assert len(fits) == 3
+
+
+def test_precomputed_neighbours_give_the_same_layouts(tmp_path, monkeypatch):
+    vectors = _clusters()
+    knn = neighbours.top_k_neighbours(vectors, 20)  # as the build's: more columns than UMAP takes
+    searched = layouts.umap_layouts(vectors, LayoutSettings(), Cache(tmp_path / "a"))
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("searched for neighbours again")
+
+    monkeypatch.setattr(neighbours, "top_k_neighbours", no_search)
+    given = layouts.umap_layouts(vectors, LayoutSettings(), Cache(tmp_path / "b"), knn)
+    for name in searched:
+        np.testing.assert_array_equal(given[name], searched[name])
+
+    # the cache key does not depend on them: a layout computed without is found with
+    monkeypatch.setattr(layouts, "_fit_umap", no_search)
+    cached = layouts.umap_layouts(vectors, LayoutSettings(), Cache(tmp_path / "a"), knn)
+    for name in searched:
+        np.testing.assert_array_equal(cached[name], searched[name])
+
+
+def test_too_few_precomputed_neighbours_are_searched_again(tmp_path, monkeypatch):
+    vectors = _clusters()
+    searches = []
+    search = neighbours.top_k_neighbours
+    monkeypatch.setattr(neighbours, "top_k_neighbours", lambda *args: searches.append(args[1]) or search(*args))
+    few = search(vectors, 5)
+    result = layouts.umap_layouts(vectors, LayoutSettings(umap=["2d"]), Cache(tmp_path), few)
+    assert searches == [14] and result["umap-2d"].shape == (90, 2)
+
+
+def test_large_portals_take_fewer_epochs(tmp_path, monkeypatch):
+    import umap
+
+    vectors = _clusters()
+    settings = LayoutSettings(umap=["2d"])
+    below = layouts.layout_key(vectors, settings, 2)
+    # below LARGE_LAYOUT the key is what it was before large portals had their own epochs
+    params = {"dimensions": 2, "n_neighbors": 15, "min_dist": 0.1, "metric": "cosine", "seed": 42}
+    assert below == stable_hash("umap-layout-v2", [90, 12], vectors.tobytes(), params, layouts._umap_version())
+
+    epochs = []
+    model = umap.UMAP
+    monkeypatch.setattr(umap, "UMAP", lambda **kwargs: epochs.append(kwargs.get("n_epochs")) or model(**kwargs))
+    layouts.umap_layouts(vectors, settings, Cache(tmp_path / "small"))
+    monkeypatch.setattr(layouts, "LARGE_LAYOUT", 60)  # these 90 points now count as a large portal
+    coords = layouts.umap_layouts(vectors, settings, Cache(tmp_path / "large"))["umap-2d"]
+    assert epochs == [None, layouts.LARGE_LAYOUT_EPOCHS]
+    assert layouts.layout_key(vectors, settings, 2) != below
+    again = layouts.umap_layouts(vectors, settings, Cache(tmp_path / "again"))["umap-2d"]
+    np.testing.assert_array_equal(again, coords)  # still seeded
+
+    labels = np.arange(len(vectors)) % 3  # and the clusters are still apart
+    centres = np.array([coords[labels == c].mean(axis=0) for c in range(3)])
+    spread = max(np.linalg.norm(coords[labels == c] - centres[c], axis=1).mean() for c in range(3))
+    assert min(np.linalg.norm(centres[a] - centres[b]) for a in range(3) for b in range(a + 1, 3)) > 2 * spread
 
 
 def test_an_unreadable_cache_entry_is_a_miss(tmp_path):

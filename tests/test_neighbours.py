@@ -1,28 +1,117 @@
-"""Top-k cosine neighbours by blocks equal the brute-force answer."""
+"""Top-k cosine neighbours: the numba kernel and the numpy way agree exactly with a brute-force answer."""
 
 from __future__ import annotations
 
-import numpy as np
+import logging
 
+import numpy as np
+import pytest
+
+from site_builder import neighbours
 from site_builder.neighbours import top_k_neighbours, unit_rows
 
+METHODS = ("kernel", "numpy")
 
-def test_blocked_top_k_equals_brute_force():
-    rng = np.random.default_rng(1)
-    vectors = rng.normal(size=(300, 16)).astype(np.float32)
+
+def _brute_force(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The whole similarity matrix, sorted by (-score, index): what every block size and method must give."""
     unit = unit_rows(vectors)
     similarity = unit @ unit.T
     np.fill_diagonal(similarity, -np.inf)
-    expected = np.argsort(-similarity, axis=1, kind="stable")[:, :10]
-    for block_floats in (300, 300 * 7, 10**9):  # one row per block, seven, everything at once
-        indices, scores = top_k_neighbours(vectors, 10, block_floats=block_floats)
+    order = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
+    return order, np.take_along_axis(similarity, order, axis=1)
+
+
+def _with_ties(count: int, dimensions: int, seed: int) -> np.ndarray:
+    """Random vectors where a third are copies of five of them (exact ties) and one in twenty is zero."""
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=(count, dimensions)).astype(np.float32)
+    copies = rng.choice(count, size=count // 3, replace=False)
+    vectors[copies] = vectors[rng.integers(0, min(5, count), size=copies.size)]
+    vectors[rng.choice(count, size=count // 20, replace=False)] = 0
+    return vectors
+
+
+def _assert_same(first, second):
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1].view(np.int32), second[1].view(np.int32))  # the same bits
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_blocked_top_k_equals_brute_force(method):
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(300, 16)).astype(np.float32)
+    expected, expected_scores = _brute_force(vectors, 10)
+    results = [top_k_neighbours(vectors, 10, block_floats=block_floats, method=method)
+               for block_floats in (300, 300 * 7, 10**9)]  # one row per block, seven, everything at once
+    for indices, scores in results:
         np.testing.assert_array_equal(indices, expected)
-        np.testing.assert_allclose(scores, np.take_along_axis(similarity, expected, axis=1), rtol=1e-5)
-    assert (indices != np.arange(300)[:, None]).all()
-    assert (np.diff(scores, axis=1) <= 1e-7).all()
+        np.testing.assert_allclose(scores, expected_scores, rtol=1e-5)
+        assert indices.dtype == np.int32 and scores.dtype == np.float32
+        assert (indices != np.arange(300)[:, None]).all()
+        assert (np.diff(scores, axis=1) <= 0).all()
+    for other in results[1:]:
+        _assert_same(other, results[0])  # a block of one row gives the same bits as any other
 
 
-def test_small_sets_and_zero_vectors():
-    indices, scores = top_k_neighbours(np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]), 12)
+@pytest.mark.parametrize("count, k", [(3, 12), (40, 39), (301, 10), (1000, 30)])
+def test_ties_and_zero_vectors_the_same_both_ways(count, k):
+    vectors = _with_ties(count, 8, seed=count)
+    expected, _ = _brute_force(vectors, min(k, count - 1))
+    kernel = top_k_neighbours(vectors, k, method="kernel")
+    numpy_way = top_k_neighbours(vectors, k, method="numpy")
+    _assert_same(kernel, numpy_way)
+    # ties (copies, zero vectors) are listed by index, also where they straddle the k-th place
+    np.testing.assert_array_equal(kernel[0], expected)
+    for block_floats in (count, count * 3):
+        _assert_same(top_k_neighbours(vectors, k, block_floats=block_floats, method="kernel"), kernel)
+        _assert_same(top_k_neighbours(vectors, k, block_floats=block_floats, method="numpy"), kernel)
+    for zero in np.flatnonzero(~vectors.any(axis=1)):
+        assert (kernel[1][zero] == 0).all()  # a zero vector matches nothing: it scores 0 with everyone
+        np.testing.assert_array_equal(kernel[0][zero], np.delete(np.arange(count), zero)[:kernel[0].shape[1]])
+
+
+def test_a_top_k_starts_with_every_smaller_top_k():
+    vectors = _with_ties(500, 6, seed=3)
+    wide = top_k_neighbours(vectors, 14, method="kernel")
+    for k in (1, 5, 12):
+        narrow = top_k_neighbours(vectors, k, method="numpy")
+        _assert_same((wide[0][:, :k], wide[1][:, :k]), narrow)
+
+
+def test_auto_takes_the_kernel_from_a_size(monkeypatch):
+    vectors = _with_ties(neighbours.KERNEL_MIN_POINTS, 4, seed=5)
+    calls = []
+    real = neighbours._kernel
+    monkeypatch.setattr(neighbours, "_kernel", lambda: calls.append(1) or real())
+    small = top_k_neighbours(vectors[:-1], 12)
+    assert not calls  # small portals never import numba
+    large = top_k_neighbours(vectors, 12)
+    assert calls
+    _assert_same(large, top_k_neighbours(vectors, 12, method="numpy"))
+    _assert_same(small, top_k_neighbours(vectors[:-1], 12, method="kernel"))
+
+
+def test_the_kernel_works_without_a_cache_folder(monkeypatch, caplog):
+    numba = pytest.importorskip("numba")
+    # as when neither the package folder nor NUMBA_CACHE_DIR can be written: numba finds no cache locator
+    monkeypatch.setattr(numba.config, "CACHE_LOCATOR_CLASSES", "NoWritableFolder")
+    monkeypatch.setattr(neighbours, "_compiled", None)
+    vectors = _with_ties(200, 5, seed=7)
+    with caplog.at_level(logging.INFO, logger=neighbours.__name__):
+        kernel = top_k_neighbours(vectors, 9, method="kernel")
+    assert "cannot be cached" in caplog.text
+    _assert_same(kernel, top_k_neighbours(vectors, 9, method="numpy"))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_small_sets_and_zero_vectors(method):
+    indices, scores = top_k_neighbours(np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]), 12, method=method)
     assert indices.shape == (3, 2)
     assert indices[0].tolist() == [1, 2] and scores[0].tolist() == [0.0, 0.0]
+    assert indices[2].tolist() == [0, 1] and scores[2].tolist() == [0.0, 0.0]
+    for count in (0, 1):
+        indices, scores = top_k_neighbours(np.ones((count, 3)), 5, method=method)
+        assert indices.shape == scores.shape == (count, 0)
+    indices, scores = top_k_neighbours(np.array([[1.0, 1.0], [2.0, 2.0]]), 5, block_floats=1, method=method)
+    assert indices.tolist() == [[1], [0]] and np.allclose(scores, 1.0)
