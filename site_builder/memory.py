@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .config import PortalConfig, SiteConfig
 from .errors import BuildError, Problem
-from .neighbours import BLOCK_FLOATS
+from .neighbours import BLOCK_FLOATS, KERNEL_BLOCK_FLOATS
 
 GB = 1024**3
 MARGIN = 0.9  # use at most this share of the memory available
@@ -53,7 +53,9 @@ def portal_needs(portal: PortalConfig, interactions: int, num_points: int, num_t
         Need("embeddings", interactions * SENTENCE_BYTES_PER_INTERACTION
              + num_tokens * (WORD2VEC_BYTES_PER_TOKEN_TYPE + 3 * 4 * dim) + num_points * 3 * 4 * dim,
              "embedding.min_rating (fewer interactions) or embedding.word2vec.vector_size"),
-        Need("neighbours", BLOCK_FLOATS * 12 + num_points * k * 8 * 2, "recommendations.k"),
+        # the numpy way holds about 17 bytes per similarity of its block, the kernel 4 of its larger block
+        Need("neighbours", max(BLOCK_FLOATS * 17, KERNEL_BLOCK_FLOATS * 4) + num_points * k * 8 * 2,
+             "recommendations.k"),
         Need("layouts", (LAYOUT_FIXED_BYTES + num_points * (LAYOUT_BYTES_PER_POINT + 8 * dim)) if portal.layouts.umap else 0,
              "layouts.umap: [] (no precomputed layout)"),
         Need("pictures", sheet * sheet * 3 * SPRITE_COPIES, "sprite.max_sheet"),
