@@ -31,10 +31,8 @@ class Goodbooks10k:
                                                   "image_url": "str"}),
         )
         # No times: the row number keeps each user's books in file order.
-        interactions = Interactions(
-            place=Place(ratings_path), user=ratings["user_id"].to_numpy(np.int64), item=ratings["book_id"].to_numpy(np.int64),
-            rating=ratings["rating"].to_numpy(np.float32), timestamp=np.arange(len(ratings), dtype=np.int64),
-            user_column="user_id", item_column="book_id")
+        # goodbooks-10k has no timestamps: file order stands for time
+        interactions = Interactions.from_frame(ratings, Place(ratings_path), "user_id", "book_id", "rating", None)
         return assemble(name, interactions, Table(_book_table(books), Place(books_path)), None, [ratings_path, books_path])
 
 

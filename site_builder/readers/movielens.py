@@ -51,10 +51,7 @@ class MovieLensCsv:
             by_movie = links.drop_duplicates("movieId").set_index("movieId")
             for column in ("imdbId", "tmdbId"):
                 items[column] = items["id"].map(by_movie[column]).fillna("").astype(str).to_numpy(object)
-        interactions = Interactions(
-            place=Place(ratings_path), user=ratings["userId"].to_numpy(np.int64), item=ratings["movieId"].to_numpy(np.int64),
-            rating=ratings["rating"].to_numpy(np.float32), timestamp=ratings["timestamp"].to_numpy(np.int64),
-            user_column="userId", item_column="movieId")
+        interactions = Interactions.from_frame(ratings, Place(ratings_path), "userId", "movieId", "rating", "timestamp")
         user_table = Table(_user_table(users), Place(users_path)) if users is not None else None
         files = [p for p in (ratings_path, movies_path, users_path, links_path) if p.is_file()]
         return assemble(name, interactions, Table(items, Place(movies_path)), user_table, files)
@@ -137,10 +134,8 @@ class MovieLens1m:
                 users_path, b"::", {"UserID": "int", "Gender": "str", "Age": "int", "Occupation": "int", "Zip-code": "str"}), user_place),
         )
         items = _movie_table(movies.rename(columns={"MovieID": "movieId", "Title": "title", "Genres": "genres"}))
-        interactions = Interactions(
-            place=Place(ratings_path, first_line=1), user=ratings["UserID"].to_numpy(np.int64),
-            item=ratings["MovieID"].to_numpy(np.int64), rating=ratings["Rating"].to_numpy(np.float32),
-            timestamp=ratings["Timestamp"].to_numpy(np.int64), user_column="UserID", item_column="MovieID")
+        interactions = Interactions.from_frame(ratings, Place(ratings_path, first_line=1),
+                                               "UserID", "MovieID", "Rating", "Timestamp")
         return assemble(name, interactions, Table(items, Place(movies_path, first_line=1)), Table(user_table, user_place),
                         [ratings_path, movies_path, users_path])
 
@@ -199,10 +194,8 @@ class MovieLens100k:
             lambda: read_delimited(user_path, b"|", {"user id": "int", "age": "int", "gender": "str", "occupation": "str", "zip code": "str"}),
         )
         users = _user_table(users.rename(columns={"user id": "userId", "zip code": "zip"}))
-        interactions = Interactions(
-            place=Place(data_path, first_line=1), user=ratings["user id"].to_numpy(np.int64),
-            item=ratings["item id"].to_numpy(np.int64), rating=ratings["rating"].to_numpy(np.float32),
-            timestamp=ratings["timestamp"].to_numpy(np.int64), user_column="user id", item_column="item id")
+        interactions = Interactions.from_frame(ratings, Place(data_path, first_line=1),
+                                               "user id", "item id", "rating", "timestamp")
         return assemble(name, interactions, Table(items, item_place), Table(users, Place(user_path, first_line=1)),
                         [data_path, item_path, user_path])
 

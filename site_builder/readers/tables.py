@@ -98,6 +98,14 @@ class Interactions:
     user_column: str  # the columns' names in the file, for messages
     item_column: str
 
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, place: Place, user: str, item: str, rating: str,
+                   timestamp: str | None) -> "Interactions":
+        """The named columns of a parsed ratings file with numeric ids; no timestamp column means file order."""
+        times = frame[timestamp].to_numpy(np.int64) if timestamp else np.arange(len(frame), dtype=np.int64)
+        return cls(place=place, user=frame[user].to_numpy(np.int64), item=frame[item].to_numpy(np.int64),
+                   rating=frame[rating].to_numpy(np.float32), timestamp=times, user_column=user, item_column=item)
+
 
 @dataclass
 class Table:
