@@ -124,7 +124,7 @@ def run(label: str, table: pd.DataFrame, settings: ImageSettings, download: Down
     before = server.requests
     started = time.perf_counter()
     with Downloader(download, cache) as downloader:
-        thumbs, report = collect_images(table, settings, downloader, cache, cell)
+        thumbs, report = collect_images(table, settings, downloader, cache, cell, download.max_pixels)
     collected = time.perf_counter()
     colours = [PALETTE[i % len(PALETTE)] for i in range(count)]
     sheet, _ = draw_sprite_sheet(table["title"].tolist(), colours, 128, 8192, images=thumbs)

@@ -88,9 +88,7 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
         config = load_config(Path(content), base_url=base_url)
 
     with stage("datasets"):
-        for name, dataset in config.datasets.items():
-            if dataset.url is not None:
-                dataset.path = remote.dataset_root(name, dataset, Path(cache_dir), config.config_file)
+        remote.resolve_datasets(config, Path(cache_dir))
         sources.check_columns(config)
 
     cache = Cache(cache_dir)
@@ -135,7 +133,7 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
             neighbour_score = np.ascontiguousarray(knn[1][:, :portal.recommendations.k])
         with stage(f"recommendations: {portal.name}"):
             figures = None
-            if portal.recommendations.show_evaluation and portal.points == "items":
+            if portal.recommendations.show_evaluation:
                 report = evaluate.evaluate_dataset(dataset, portal.embedding, "test", portal.name, cache)
                 log.info("    evaluation (test split): HitRate@10 %.3f, popularity %.3f, ItemKNN %.3f",
                          report.row("method").hit_rate, report.row("popularity").hit_rate,

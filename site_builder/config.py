@@ -260,6 +260,13 @@ class PortalConfig(_Strict):
             raise ValueError(f'"{value}" is a folder of the site itself; choose another name')
         return value
 
+    @model_validator(mode="after")
+    def _evaluation_needs_items(self):
+        if self.recommendations.show_evaluation and self.points != "items":
+            raise ValueError("recommendations.show_evaluation measures item-to-item recommendations, "
+                             "so it needs `points: items`; remove it from this portal of users")
+        return self
+
 
 class SiteConfig(_Strict):
     title: str
@@ -314,8 +321,8 @@ def load_config(content_dir: Path, base_url: str | None = None) -> SiteConfig:
     try:
         config = SiteConfig.model_validate(raw)
     except ValidationError as error:
-        for item in error.errors():
-            problems.append(_problem_from_pydantic(path, root_node, item))
+        for group in _union_groups(error.errors()):
+            problems.append(_problem_from_pydantic(path, root_node, group))
         raise BuildError(problems)
 
     config.content_dir = content_dir
@@ -396,8 +403,48 @@ def _line_of(node, loc: tuple) -> int | None:
     return line
 
 
-def _problem_from_pydantic(path: Path, root_node, item: dict) -> Problem:
+def _is_union_branch(part) -> bool:
+    """pydantic names the branch of a union (e.g. `int | Literal["auto"]`) as a last loc part."""
+    return isinstance(part, str) and (part in ("int", "float", "str", "bool") or part.startswith("literal["))
+
+
+def _union_groups(errors: list[dict]) -> list[list[dict]]:
+    """The errors, with those of one value's union branches together (one problem per key)."""
+    groups: list[list[dict]] = []
+    for item in errors:
+        loc = tuple(item["loc"])
+        if loc and _is_union_branch(loc[-1]) and groups and _is_union_branch(groups[-1][-1]["loc"][-1]) \
+                and tuple(groups[-1][-1]["loc"][:-1]) == loc[:-1]:
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    return groups
+
+
+def _union_message(items: list[dict]) -> str:
+    """One message for a value that fits none of a union's branches, e.g. "expected an integer or 'auto'"."""
+    nouns = {"int_parsing": "an integer", "int_type": "an integer", "float_parsing": "a number",
+             "float_type": "a number", "string_type": "text", "bool_parsing": "true or false"}
+    alternatives, limits = [], []
+    for item in items:
+        if item["type"] == "literal_error":
+            alternatives.append(item["ctx"]["expected"])
+        elif item["type"] in nouns:
+            alternatives.insert(0, nouns[item["type"]])
+        else:
+            limits.append(item["msg"])
+    got = f'(got {items[0]["input"]!r})'
+    if limits:
+        return f'{"; ".join(limits)} {got}' + (f', or write {" or ".join(alternatives)}' if alternatives else "")
+    return f'expected {" or ".join(alternatives)} {got}'
+
+
+def _problem_from_pydantic(path: Path, root_node, group: list[dict]) -> Problem:
+    item = group[0]
     loc = tuple(item["loc"])
+    if len(group) > 1:
+        loc = loc[:-1]
+        return Problem(path, _where(root_node, loc), _union_message(group))
     kind = item["type"]
     if kind == "extra_forbidden":
         parent_model = _model_at(loc[:-1])

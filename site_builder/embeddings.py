@@ -107,15 +107,19 @@ def build_sentences(dataset: Dataset, points: str) -> Sentences:
 def prepare_sentences(sentences: Sentences, settings: EmbeddingSettings) -> Sentences:
     """Apply `min_rating` (drop low-rated tokens) and `order` (seeded shuffle within each sentence)."""
     tokens, offsets, ratings = sentences.tokens, sentences.offsets, sentences.ratings
+    filtering = settings.min_rating is not None and ratings is not None
+    if not filtering and settings.order == "time":
+        return sentences
     point = np.repeat(np.arange(sentences.num_points), np.diff(offsets))
-    if settings.min_rating is not None and ratings is not None:
+    if filtering:
         keep = ratings >= settings.min_rating
         tokens, ratings, point = tokens[keep], ratings[keep], point[keep]
         offsets = np.zeros_like(offsets)
         np.cumsum(np.bincount(point, minlength=sentences.num_points), out=offsets[1:])
     if settings.order == "shuffled":
         keys = np.random.default_rng(settings.word2vec.seed).random(len(tokens))
-        order = np.lexsort((keys, point))
+        # by point, then by the random key: one float sort (keys are in [0, 1)) instead of a two-key lexsort
+        order = np.argsort(point + keys, kind="stable")
         tokens = tokens[order]
         ratings = ratings[order] if ratings is not None else None
     if tokens is sentences.tokens:
@@ -138,36 +142,39 @@ class _TokenChunks:
             yield (words, number) if self.with_index else words
 
 
-def settings_key(sentences: Sentences, settings: EmbeddingSettings) -> str:
-    """Key of the vectors: settings, library versions and the prepared sentences (see prepare_sentences)."""
-    sentences = prepare_sentences(sentences, settings)
+def vectors_key(prepared: Sentences, settings: EmbeddingSettings) -> str:
+    """Key of the vectors: settings, library versions and the sentences as prepare_sentences left them."""
     return stable_hash(
         "point-vectors-v1",
         settings.model_dump(),
         {"gensim": version("gensim"), "fse": version("fse"), "max_tokens": MAX_TOKENS},
-        sentences.tokens.tobytes(),
-        sentences.offsets.tobytes(),
-        sentences.num_tokens,
+        prepared.tokens.tobytes(),
+        prepared.offsets.tobytes(),
+        prepared.num_tokens,
     )
 
 
 def point_vectors(sentences: Sentences, settings: EmbeddingSettings, cache: Cache | None = None) -> tuple[np.ndarray, bool]:
     """The (num_points, vector_size) float32 matrix, and whether it came from the cache."""
-    key = settings_key(sentences, settings)
+    sentences = prepare_sentences(sentences, settings)
+    key = vectors_key(sentences, settings)
     if cache is not None:
         cached = cache.load_array("vectors", key)
         if cached is not None and cached.shape == (sentences.num_points, settings.word2vec.vector_size):
             return cached, True
-    vectors = train_point_vectors(sentences, settings)
+    vectors = _train_prepared(sentences, settings)
     if cache is not None:
         cache.save_array("vectors", key, vectors)
     return vectors, False
 
 
 def train_point_vectors(sentences: Sentences, settings: EmbeddingSettings) -> np.ndarray:
-    sentences = prepare_sentences(sentences, settings)
-    token_vectors = train_token_vectors(sentences, settings)
-    return sentence_vectors(sentences, token_vectors, settings)
+    """The vectors of point_vectors, trained without the cache."""
+    return _train_prepared(prepare_sentences(sentences, settings), settings)
+
+
+def _train_prepared(prepared: Sentences, settings: EmbeddingSettings) -> np.ndarray:
+    return sentence_vectors(prepared, train_token_vectors(prepared, settings), settings)
 
 
 def cores() -> int:

@@ -50,8 +50,8 @@ import scipy.sparse as sp
 
 from .config import EmbeddingSettings, PortalConfig, SiteConfig
 from .errors import BuildError, Problem, did_you_mean
-from .neighbours import unit_rows
-from .sources import Dataset
+from .neighbours import top_k_columns, unit_rows
+from .sources import Dataset, interaction_matrix
 
 K = 10
 BLOCK_FLOATS = 8_000_000  # scores held at once: a block of users x all items
@@ -126,16 +126,11 @@ class Metrics:
 
 def user_item_matrix(train: Dataset) -> sp.csr_matrix:
     """Binary users x items CSR matrix of the training interactions."""
-    matrix = sp.csr_matrix(
-        (np.ones(train.num_interactions, dtype=np.float32), (train.user_index, train.item_index)),
-        shape=(len(train.users), len(train.items)))
-    matrix.sum_duplicates()
-    matrix.data[:] = 1.0
-    return matrix
+    return interaction_matrix(train.user_index, train.item_index, len(train.users), len(train.items))
 
 
 def rank_metrics(scorer: Scorer, train: Dataset, held: np.ndarray, query: np.ndarray,
-                 name: str = "", k: int = K) -> Metrics:
+                 name: str = "", k: int = K, seen: sp.csr_matrix | None = None) -> Metrics:
     """HitRate@k, NDCG@k and Coverage@k of a scorer over every evaluated user.
 
     The user's training items and items without training interactions are
@@ -144,8 +139,8 @@ def rank_metrics(scorer: Scorer, train: Dataset, held: np.ndarray, query: np.nda
     start = time.perf_counter()
     num_items = len(train.items)
     users = np.flatnonzero(held >= 0)
-    seen = user_item_matrix(train)
-    known = np.bincount(train.item_index, minlength=num_items) > 0
+    seen = user_item_matrix(train) if seen is None else seen  # several methods share one
+    known = np.bincount(seen.indices, minlength=num_items) > 0  # items with training interactions
     hits = 0
     gain = 0.0
     recommended = np.zeros(num_items, dtype=bool)
@@ -165,26 +160,12 @@ def rank_metrics(scorer: Scorer, train: Dataset, held: np.ndarray, query: np.nda
         hit = (rank < k) & np.isfinite(target_score)
         hits += int(hit.sum())
         gain += float((1.0 / np.log2(rank[hit] + 2.0)).sum())
-        top = _top_k(scores, k)
+        top = top_k_columns(scores, min(k, num_items))[0]
         recommended[top[np.isfinite(np.take_along_axis(scores, top, axis=1))]] = True
     count = len(users)
     return Metrics(name=name, hit_rate=hits / count if count else 0.0, ndcg=gain / count if count else 0.0,
                    coverage=int(recommended.sum()) / num_items if num_items else 0.0, users=count,
                    seconds=time.perf_counter() - start)
-
-
-def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Column indices of the k best scores per row, best first, ties by lower index."""
-    k = min(k, scores.shape[1])
-    candidates = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    kth = np.take_along_axis(scores, candidates, axis=1).min(axis=1)
-    # argpartition picks among items tied with the k-th score arbitrarily; redo those rows exactly
-    tied = (scores == kth[:, None]).sum(axis=1) > (np.take_along_axis(scores, candidates, axis=1) == kth[:, None]).sum(axis=1)
-    if tied.any():
-        candidates[tied] = np.argsort(-scores[tied], axis=1, kind="stable")[:, :k]
-    candidate_scores = np.take_along_axis(scores, candidates, axis=1)
-    order = np.lexsort((candidates, -candidate_scores), axis=1)
-    return np.take_along_axis(candidates, order, axis=1)
 
 
 # ---------------------------------------------------------------- methods
@@ -195,10 +176,10 @@ def popularity_scorer(train: Dataset) -> Scorer:
     return lambda queries: np.broadcast_to(counts, (len(queries), len(counts)))
 
 
-def itemknn_scorer(train: Dataset) -> Scorer:
+def itemknn_scorer(train: Dataset, seen: sp.csr_matrix | None = None) -> Scorer:
     """Cosine between items' rows of the binary item x user matrix."""
-    items = user_item_matrix(train).T.tocsr().astype(np.float64)
-    norms = np.sqrt(np.asarray(items.multiply(items).sum(axis=1)).ravel())
+    items = (user_item_matrix(train) if seen is None else seen).T.tocsr().astype(np.float64)
+    norms = np.sqrt(np.diff(items.indptr).astype(np.float64))  # a binary row's length
     inverse = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
     unit = sp.diags(inverse) @ items
     unit_t = unit.T.tocsc()
@@ -279,13 +260,14 @@ def evaluate_dataset(dataset: Dataset, settings: EmbeddingSettings, split_name: 
         raise ValueError(f"split must be test or validation, not {split_name!r}")
     start = time.perf_counter()
     train, held, query = split(dataset, validation=split_name == "validation")
+    seen = user_item_matrix(train)
     rows = []
     t0 = time.perf_counter()
     vectors = method_vectors(train, settings, cache)
     trained = time.perf_counter() - t0
     for name, scorer in (("method", vectors_scorer(vectors)), ("popularity", popularity_scorer(train)),
-                         ("ItemKNN", itemknn_scorer(train))):
-        metrics = rank_metrics(scorer, train, held, query, name=name)
+                         ("ItemKNN", itemknn_scorer(train, seen))):
+        metrics = rank_metrics(scorer, train, held, query, name=name, seen=seen)
         if name == "method":
             metrics.seconds += trained
         rows.append(metrics)
@@ -316,17 +298,21 @@ def find_portal(config: SiteConfig, name: str | None) -> PortalConfig:
 
 
 def evaluate_portal(config: SiteConfig, portal: PortalConfig | str | None = None, split: str = "test",
-                    cache_dir: Path | None = None, cache=None) -> Report:
-    """Evaluate a portal of items of a loaded SiteConfig on its dataset."""
+                    cache_dir: Path | None = None) -> Report:
+    """Evaluate a portal of items of a loaded SiteConfig on its dataset.
+
+    With a cache_dir, URL datasets are fetched into it and the trained vectors are
+    cached there, shared with builds whose `show_evaluation` trained the same ones.
+    """
     from . import remote, sources
+    from .cache import Cache
 
     if not isinstance(portal, PortalConfig):
         portal = find_portal(config, portal)
     elif portal.points != "items":
         portal = find_portal(config, portal.name)  # raises the clear error
-    dataset_config = config.datasets[portal.dataset]
-    if dataset_config.url is not None:
-        dataset_config.path = remote.dataset_root(portal.dataset, dataset_config, Path(cache_dir or ".cache"),
-                                                  config.config_file)
-    dataset = sources.load_dataset(portal.dataset, dataset_config)
-    return evaluate_dataset(dataset, portal.embedding, split, portal=portal.name, cache=cache)
+    if cache_dir is not None:
+        remote.resolve_datasets(config, Path(cache_dir), [portal.dataset])
+    dataset = sources.load_dataset(portal.dataset, config.datasets[portal.dataset])
+    return evaluate_dataset(dataset, portal.embedding, split, portal=portal.name,
+                            cache=Cache(cache_dir) if cache_dir is not None else None)

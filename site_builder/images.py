@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageOps
 
-from .config import DownloadSettings, ImageSettings, LocalImages, TmdbImages, UrlColumnImages
+from .config import ImageSettings, LocalImages, TmdbImages, UrlColumnImages
 from .download import PROGRESS_MIN, Downloader, FetchResult, decode_problem, image_size_problem, redact
 from .errors import BuildError, Problem
 
@@ -279,16 +279,17 @@ def collect_images(
     downloader: Downloader | None,
     content_dir: Path,
     cell: int,
+    max_pixels: int,
 ) -> tuple[dict[int, Image.Image], ImageReport]:
     """Thumbnails (RGB, cell x cell) by row position of `table`, and a report.
 
     Points without an image are absent from the dict: the sprite module
     draws their cards. With no downloader, URL and TMDB sources are skipped
-    (an offline build) with a warning.
+    (an offline build) with a warning. Pictures over `max_pixels` (the
+    download settings' limit) are refused, local ones too.
     """
     count = len(table)
     fill = parse_colour(settings.fill)
-    max_pixels = downloader.settings.max_pixels if downloader else DownloadSettings().max_pixels
     requests_before = downloader.request_count if downloader else 0
     thumbs: dict[int, Image.Image] = {}
     origins: dict[int, str] = {}

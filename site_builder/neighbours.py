@@ -112,21 +112,25 @@ def _select_numpy(similarity: np.ndarray, start: int, k: int, indices: np.ndarra
     rows = similarity.shape[0]
     stop = start + rows
     similarity[np.arange(rows), np.arange(start, stop)] = -np.inf  # not itself
-    # candidates: the k best in any order, then sorted by (-score, index)
-    candidates = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
-    candidate_scores = np.take_along_axis(similarity, candidates, axis=1)
-    # argpartition takes any of the points that tie with the k-th best: where more points
-    # tie than were taken, take the lowest indices among them
+    indices[start:stop], scores[start:stop] = top_k_columns(similarity, k)
+
+
+def top_k_columns(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(columns, their scores) of the k best of each row, best first, equal scores by lower column,
+    including at the k-th place. `scores` must have at least k columns."""
+    candidates = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    candidate_scores = np.take_along_axis(scores, candidates, axis=1)
+    # argpartition takes any of the columns that tie with the k-th best: where more columns
+    # tie than were taken, take the lowest among them
     kth = candidate_scores.min(axis=1)
-    for row in np.flatnonzero(np.count_nonzero(similarity >= kth[:, None], axis=1) > k):
-        values = similarity[row]
+    for row in np.flatnonzero(np.count_nonzero(scores >= kth[:, None], axis=1) > k):
+        values = scores[row]
         better = np.flatnonzero(values > kth[row])
         tied = np.flatnonzero(values == kth[row])[:k - len(better)]
         candidates[row] = np.concatenate([better, tied])
         candidate_scores[row] = values[candidates[row]]
     order = np.lexsort((candidates, -candidate_scores), axis=1)
-    indices[start:stop] = np.take_along_axis(candidates, order, axis=1)
-    scores[start:stop] = np.take_along_axis(candidate_scores, order, axis=1)
+    return np.take_along_axis(candidates, order, axis=1), np.take_along_axis(candidate_scores, order, axis=1)
 
 
 # The kernel is written as plain Python so that it needs numba only when compiled: `_prange`

@@ -13,6 +13,8 @@ from importlib.resources import files
 
 import jinja2
 
+from .projector import CONFIG
+
 TEMPLATES = files("site_builder.templates")
 STATIC_FILES = ["site.css", "recommend.js", "projector.js"]
 
@@ -42,7 +44,7 @@ class PortalPage:
 
     @property
     def config(self) -> str:
-        return f"{self.name}/projector_config.json"
+        return f"{self.name}/{CONFIG}"
 
 
 @dataclass

@@ -103,7 +103,8 @@ def make_pictures(portal: PortalConfig, table: pd.DataFrame, content_dir: Path, 
 
     _, cell = sprites.sprite_grid(len(table), portal.sprite.max_cell, portal.sprite.max_sheet)
     with collect_warnings("site_builder.images", "site_builder.download") as warnings:
-        thumbs, report = (images.collect_images(table, portal.images, downloader, content_dir, cell)
+        thumbs, report = (images.collect_images(table, portal.images, downloader, content_dir, cell,
+                                                download.max_pixels)
                           if portal.images.sources else ({}, images.ImageReport(generated=len(table))))
     sheet, cell = sprites.draw_sprite_sheet(labels=table[portal.label].tolist(), colours=colours,
                                             max_cell=portal.sprite.max_cell, max_sheet=portal.sprite.max_sheet,

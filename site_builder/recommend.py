@@ -52,7 +52,7 @@ from scipy import sparse
 
 from .neighbours import unit_rows
 from .projector import _cell as cell_text
-from .sources import COMPUTED_COLUMNS
+from .sources import COMPUTED_COLUMNS, interaction_matrix
 from .sprites import sprite_grid
 
 log = logging.getLogger(__name__)
@@ -84,18 +84,6 @@ def fold(text: str) -> str:
 
 
 # ------------------------------------------------------------------ evidence
-
-
-def interaction_matrix(point_index: np.ndarray, other_index: np.ndarray, num_points: int,
-                       num_other: int) -> sparse.csr_matrix:
-    """Binary points x other-side matrix: 1 where the point and the other side met at least once."""
-    point_index = np.asarray(point_index, dtype=np.int64)
-    other_index = np.asarray(other_index, dtype=np.int64)
-    matrix = sparse.csr_matrix((np.ones(len(point_index), dtype=np.int32), (point_index, other_index)),
-                               shape=(num_points, num_other))
-    matrix.sum_duplicates()
-    matrix.data[:] = 1
-    return matrix
 
 
 def common_counts(matrix: sparse.csr_matrix, neighbour_index: np.ndarray,
@@ -320,8 +308,9 @@ class PageData:
     loss: QuantisationLoss
 
     def describe(self) -> str:
-        sizes = ", ".join(f"{name} {len(data):,} bytes ({len(zlib.compress(data, 6)):,} gzipped)"
-                          for name, data in self.files.items())
+        # raw sizes only: compressing tens of MB for a log line cost seconds at 87,000 points
+        # (the vectors' compressed size is in the loss report)
+        sizes = ", ".join(f"{name} {len(data):,} bytes" for name, data in self.files.items())
         return f"{sizes}; vectors {self.loss.describe()}"
 
 

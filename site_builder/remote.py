@@ -24,13 +24,20 @@ from urllib.parse import urlsplit
 import requests
 from tqdm import tqdm
 
-from .config import DatasetConfig
+from .config import DatasetConfig, SiteConfig
 from .errors import BuildError, Problem
 
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
 RETRIES = 4
+
+
+def resolve_datasets(config: SiteConfig, cache_root: Path, names: list[str] | None = None) -> None:
+    """Point each URL dataset of the config (or of `names`) at its local copy, downloading it first if needed."""
+    for name, dataset in config.datasets.items():
+        if dataset.url is not None and (names is None or name in names):
+            dataset.path = dataset_root(name, dataset, Path(cache_root), config.config_file)
 
 
 def dataset_root(name: str, config: DatasetConfig, cache_root: Path, config_file: Path | str = "site.yml",
@@ -41,7 +48,7 @@ def dataset_root(name: str, config: DatasetConfig, cache_root: Path, config_file
     if not folder.is_dir():
         archive = _download(name, config, Path(cache_root) / "datasets", config_file, session or requests.Session())
         _unpack(archive, folder, _file_name(config.url), config_file, name)
-        archive.unlink()
+        archive.unlink(missing_ok=True)  # a plain file was moved, not copied
     return _inner_root(folder, config, config_file, name)
 
 
@@ -102,15 +109,12 @@ def _fetch_into(part: Path, url: str, session: requests.Session, name: str, conf
 
 
 def _digest(path: Path, algorithm: str) -> str:
-    digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, algorithm).hexdigest()
 
 
 def _unpack(archive: Path, folder: Path, file_name: str, config_file, name: str) -> None:
-    """Extract (or copy) into a temporary sibling, then rename it to `folder`."""
+    """Extract (or move, for a plain file) into a temporary sibling, then rename it to `folder`."""
     staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=folder.parent))
     try:
         if zipfile.is_zipfile(archive):
@@ -118,7 +122,7 @@ def _unpack(archive: Path, folder: Path, file_name: str, config_file, name: str)
         elif tarfile.is_tarfile(archive):
             _extract_tar(archive, staging, config_file, name)
         else:
-            shutil.copyfile(archive, staging / file_name)
+            os.replace(archive, staging / file_name)  # same folder: a rename, not a copy
         os.replace(staging, folder)
     finally:
         if staging.exists():

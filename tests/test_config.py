@@ -139,3 +139,17 @@ def test_checksum_placeholder_says_how_to_compute_it(tmp_path):
     site = TINY_SITE.replace("path: data", "url: https://example.org/data.zip\n        sha256: PUT-THE-SHA256-HERE")
     text = "\n".join(_errors(tmp_path, site))
     assert "datasets.tiny.sha256" in text and "64 hexadecimal digits" in text and "sha256sum" in text
+
+
+def test_evaluation_is_refused_on_a_portal_of_users(tmp_path):
+    site = TINY_SITE.replace("color_by: age_band", "color_by: age_band\n        recommendations: {show_evaluation: true}")
+    errors = _errors(tmp_path, site)
+    assert any("portals[1]" in e and "show_evaluation" in e and "points: items" in e for e in errors), errors
+
+
+def test_a_value_that_fits_no_branch_of_a_union_is_one_problem(tmp_path):
+    errors = _errors(tmp_path, TINY_SITE.replace("epochs: 2}", "epochs: many, sample: lots}", 1))
+    assert [e.split(": ", 1)[1] for e in errors] == [
+        "portals[0].embedding.word2vec.epochs (line 16): expected an integer or 'auto' (got 'many')",
+        "portals[0].embedding.word2vec.sample (line 16): expected a number or 'auto' (got 'lots')",
+    ]

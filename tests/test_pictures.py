@@ -129,3 +129,17 @@ def test_without_the_key_the_build_still_succeeds_with_cards(tmp_path, tmdb, mon
     monkeypatch.setenv("TMDB_API_KEY", KEY)
     summary = build_site(content, tmp_path / "_site", tmp_path / "cache")
     assert summary.portals[0].pictures.startswith("2 images") and tmdb.requests
+
+
+def test_a_local_only_site_honours_the_configured_pixel_limit(tmp_path):
+    """No network source, so no downloader: the limit still comes from the site's download settings."""
+    site = TINY_SITE.replace(
+        "        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users",
+        "        images: {sources: [{local: {folder: posters}}]}\n"
+        "        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users")
+    content = write_tiny_content(tmp_path / "content", "    download: {max_pixels: 1000}\n" + site)
+    (content / "posters").mkdir()
+    Image.new("RGB", (90, 60), (220, 0, 0)).save(content / "posters" / "10.png")  # 5,400 pixels
+    summary = build_site(content, tmp_path / "_site", tmp_path / "cache")
+    assert summary.portals[0].pictures.startswith("0 images"), summary.portals[0].pictures
+    assert not _close(_cell_centre(tmp_path / "_site", "movies", 0), (220, 0, 0))

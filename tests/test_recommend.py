@@ -14,7 +14,7 @@ from scipy import sparse
 from site_builder import recommend
 from site_builder.config import PortalConfig
 from site_builder.neighbours import top_k_neighbours, unit_rows
-from site_builder.sources import Dataset
+from site_builder.sources import Dataset, interaction_matrix
 
 # ------------------------------------------------------------------ a tiny dataset, by hand
 
@@ -157,7 +157,7 @@ def test_common_counts_equal_the_dense_product_for_any_block_size():
     points, others = 300, 200
     matrix = sparse.random(points, others, density=0.05, random_state=8, format="csr")
     rows, cols = matrix.nonzero()
-    binary = recommend.interaction_matrix(np.concatenate([rows, rows]), np.concatenate([cols, cols]), points, others)
+    binary = interaction_matrix(np.concatenate([rows, rows]), np.concatenate([cols, cols]), points, others)
     assert binary.max() == 1  # repeated interactions count once
     dense = binary.toarray().astype(np.int64)
     neighbour_index = rng.integers(0, points, size=(points, 9))

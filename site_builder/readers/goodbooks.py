@@ -31,7 +31,6 @@ class Goodbooks10k:
                                                   "image_url": "str"}),
         )
         # No times: the row number keeps each user's books in file order.
-        # goodbooks-10k has no timestamps: file order stands for time
         interactions = Interactions.from_frame(ratings, Place(ratings_path), "user_id", "book_id", "rating", None)
         return assemble(name, interactions, Table(_book_table(books), Place(books_path)), None, [ratings_path, books_path])
 
