@@ -127,8 +127,7 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
         with stage(f"neighbours: {portal.name}"):
             # one search serves the recommendations and both layouts' UMAP graphs (the first
             # columns of a top-k are the top-k' for any k' < k)
-            knn = neighbours.top_k_neighbours(
-                vectors, max(portal.recommendations.k, portal.layouts.n_neighbors - 1))
+            knn = neighbours.top_k_neighbours(vectors, portal.neighbours_to_search)
             neighbour_index = np.ascontiguousarray(knn[0][:, :portal.recommendations.k])
             neighbour_score = np.ascontiguousarray(knn[1][:, :portal.recommendations.k])
         with stage(f"recommendations: {portal.name}"):

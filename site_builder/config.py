@@ -260,6 +260,14 @@ class PortalConfig(_Strict):
             raise ValueError(f'"{value}" is a folder of the site itself; choose another name')
         return value
 
+    @property
+    def neighbours_to_search(self) -> int:
+        """How many neighbours per point the build searches once: the recommendations' k, or the
+        cosine UMAP graph's n_neighbors - 1 (umap counts the point itself), whichever is more."""
+        layouts = self.layouts
+        graph = layouts.n_neighbors - 1 if layouts.umap and layouts.metric == "cosine" else 0
+        return max(self.recommendations.k, graph)
+
     @model_validator(mode="after")
     def _evaluation_needs_items(self):
         if self.recommendations.show_evaluation and self.points != "items":

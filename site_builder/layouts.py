@@ -147,8 +147,7 @@ def _fit_umap(vectors: np.ndarray, settings: LayoutSettings, dimensions: int,
         # exact cosine neighbours by blocked products (as for the recommendations): umap then
         # skips its own neighbour search, saving about 9 s of numba compiling per process, and
         # large portals never need its N x N distance matrix
-        if knn is None or knn[0].shape != knn[1].shape or knn[0].shape[0] != count \
-                or knn[0].shape[1] < n_neighbors - 1:
+        if knn is None or knn[0].shape[1] < n_neighbors - 1:
             knn = neighbours.top_k_neighbours(vectors, n_neighbors - 1)
         others, similarity = knn[0][:, :n_neighbors - 1], knn[1][:, :n_neighbors - 1]
         itself = np.arange(count, dtype=np.int32)[:, None]

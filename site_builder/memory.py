@@ -47,7 +47,7 @@ class Need:
 def portal_needs(portal: PortalConfig, interactions: int, num_points: int, num_tokens: int) -> list[Need]:
     """The extra memory each later stage of one portal needs, beyond what is already loaded."""
     dim = portal.embedding.word2vec.vector_size
-    k = max(portal.recommendations.k, portal.layouts.n_neighbors)
+    k = portal.neighbours_to_search
     sheet = portal.sprite.max_sheet
     return [
         Need("embeddings", interactions * SENTENCE_BYTES_PER_INTERACTION
