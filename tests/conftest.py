@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import http.server
 import shutil
 import textwrap
@@ -82,6 +83,12 @@ def write_tiny_content(root: Path, site: str = TINY_SITE) -> Path:
     (root / "docs" / "index.md").write_text("# Tiny\n\nHello.\n", encoding="utf-8")
     (root / "site.yml").write_text(textwrap.dedent(site).lstrip(), encoding="utf-8")
     return root
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """sha256 of every file below folder, by relative path: compare two states of a site byte for byte."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +13,7 @@ from PIL import Image
 from site_builder.build import build_site
 from site_builder.errors import BuildError
 
-from conftest import write_tiny_content
+from conftest import tree_digest, write_tiny_content
 from sitecheck import links, pages, resolve
 
 BASE_URL = "https://example.github.io/some-repo"
@@ -110,22 +108,17 @@ def test_landing_page_structure(demo_site):
     assert soup.find("a", href="docs/index.html")
 
 
-def _tree_digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 def test_failed_build_leaves_previous_site_and_rebuild_uses_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # mkdocs stamps the build date
     content = write_tiny_content(tmp_path / "content")
     out, cache = tmp_path / "_site", tmp_path / "cache"
     first = build_site(content, out, cache)
     assert not any(p.vectors_from_cache for p in first.portals)
-    before = _tree_digest(out)
+    before = tree_digest(out)
 
     second = build_site(content, out, cache)
     assert all(p.vectors_from_cache for p in second.portals)
-    assert _tree_digest(out) == before  # same input, same site, byte for byte
+    assert tree_digest(out) == before  # same input, same site, byte for byte
 
     site_yml = content / "site.yml"
     site_yml.write_text(site_yml.read_text().replace("label: title", "label: titel"))
@@ -136,7 +129,7 @@ def test_failed_build_leaves_previous_site_and_rebuild_uses_cache(tmp_path, monk
     (content / "docs" / "index.md").write_text("# Tiny\n\n[broken](missing.md)\n")
     with pytest.raises(BuildError, match="mkdocs"):
         build_site(content, out, cache)
-    assert _tree_digest(out) == before
+    assert tree_digest(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["_site", "cache", "content"]  # no leftovers
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 
@@ -220,11 +221,12 @@ def test_shipped_defaults_are_the_chosen_settings():
 
 
 @pytest.fixture(scope="module")
-def demo_report():
+def demo_report(demo_site):
+    """`portals evaluate` on the demo's movies portal (whose settings are CHOSEN, see above), with the
+    cache of the session's demo build: the vectors its show_evaluation trained are reused."""
     config = load_config(DEMO_CONTENT)
-    portal = find_portal(config, "movies").model_copy(update={"embedding": EmbeddingSettings.model_validate(CHOSEN)})
     start = time.perf_counter()
-    report = evaluate_portal(config, portal, split="test")
+    report = evaluate_portal(config, "movies", split="test", cache_dir=demo_site.parent / "cache")
     return report, time.perf_counter() - start
 
 
@@ -241,6 +243,14 @@ def test_demo_figures_on_the_test_split(demo_report):
     assert method.hit_rate > 1.5 * popularity.hit_rate
     assert seconds < 60
     assert [row["name"] for row in report.as_dict()["methods"]] == ["method", "popularity", "ItemKNN"]
+
+
+def test_the_movies_page_ships_the_pinned_figures(demo_report, demo_site):
+    """The figures on the About panel are the ones `portals evaluate` gives, so the pins above hold for them."""
+    report, _ = demo_report
+    shipped = json.loads((demo_site / "movies" / "recommend.json").read_text(encoding="utf-8"))["evaluation"]
+    assert {row["name"]: row["hit_rate"] for row in shipped["methods"]} == \
+        {row.name: round(row.hit_rate, 4) for row in report.rows}
 
 
 @pytest.mark.xfail(strict=True, reason="target not reached: the best setting found on the validation split "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +10,7 @@ from site_builder.config import PortalConfig
 from site_builder.errors import BuildError
 from site_builder.memory import GB, available_bytes, portal_needs
 
-from conftest import write_tiny_content
+from conftest import tree_digest, write_tiny_content
 
 
 def _portal(**changes) -> PortalConfig:
@@ -37,17 +35,12 @@ def test_available_memory_is_read_from_the_machine():
     assert 0 < free < 1024 * GB and source
 
 
-def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 def test_a_build_that_cannot_fit_stops_before_training_and_keeps_the_site(tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     content = write_tiny_content(tmp_path / "content")
     out, cache = tmp_path / "_site", tmp_path / "cache"
     build_site(content, out, cache)
-    before = _digest(out)
+    before = tree_digest(out)
     site_yml = content / "site.yml"
     vectors_before = sorted((cache / "vectors").iterdir())
     # new training settings, so vectors would be trained (and cached) if the check came too late
@@ -57,7 +50,7 @@ def test_a_build_that_cannot_fit_stops_before_training_and_keeps_the_site(tmp_pa
     message = str(caught.value)
     assert "portals[0] (movies)" in message and "max_memory_gb: 0.05 in site.yml" in message
     assert "GB can be used" in message and "lower " in message
-    assert _digest(out) == before
+    assert tree_digest(out) == before
     assert sorted((cache / "vectors").iterdir()) == vectors_before
 
 

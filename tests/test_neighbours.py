@@ -93,7 +93,7 @@ def test_auto_takes_the_kernel_from_a_size(monkeypatch):
 
 
 def test_the_kernel_works_without_a_cache_folder(monkeypatch, caplog):
-    numba = pytest.importorskip("numba")
+    import numba  # a dependency of umap-learn: present wherever the build runs
     # as when neither the package folder nor NUMBA_CACHE_DIR can be written: numba finds no cache locator
     monkeypatch.setattr(numba.config, "CACHE_LOCATOR_CLASSES", "NoWritableFolder")
     monkeypatch.setattr(neighbours, "_compiled", None)

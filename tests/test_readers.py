@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
+import sys
 import io
 import textwrap
 from pathlib import Path
@@ -20,7 +20,6 @@ from site_builder.sources import available_columns, load_dataset
 from conftest import TINY_MOVIES, TINY_RATINGS, TINY_USERS, write_movielens
 
 COMPUTED = ["num_ratings", "mean_rating"]
-HAS_PARQUET = any(importlib.util.find_spec(engine) for engine in ("pyarrow", "fastparquet"))
 
 
 def _dedent(text: str) -> str:
@@ -421,7 +420,6 @@ def test_csv_empty_or_missing_files(tmp_path):
 # ---------------------------------------------------------------- generic parquet
 
 
-needs_parquet = pytest.mark.skipif(not HAS_PARQUET, reason="reading Parquet needs pyarrow or fastparquet")
 
 
 def _parquet(folder: Path) -> DatasetConfig:
@@ -438,7 +436,6 @@ def _parquet(folder: Path) -> DatasetConfig:
                          items=SideTable(file=Path("items.parquet"), id="id", label="name", columns=["kind"]))
 
 
-@needs_parquet
 def test_parquet_interactions_and_side_table(tmp_path):
     config = _parquet(tmp_path)
     data = load_dataset("events", config)
@@ -452,7 +449,6 @@ def test_parquet_interactions_and_side_table(tmp_path):
     assert available_columns(config, "items") == list(data.items.columns)
 
 
-@needs_parquet
 def test_parquet_problems_name_rows_and_columns(tmp_path):
     config = _parquet(tmp_path)
     pd.DataFrame({"user": ["ann", "bo"], "item": [10, 99], "weight": ["4", "4 stars"], "at": [1, 2]}).to_parquet(tmp_path / "events.parquet")
@@ -465,8 +461,9 @@ def test_parquet_problems_name_rows_and_columns(tmp_path):
     assert "events.parquet: row 2: item 99 is not in items.parquet" in _problems("events", config)
 
 
-@pytest.mark.skipif(HAS_PARQUET, reason="checks the message shown when no Parquet engine is installed")
-def test_parquet_without_engine_says_what_to_install(tmp_path):
+def test_parquet_without_engine_says_what_to_install(tmp_path, monkeypatch):
+    for module in ("pyarrow", "pyarrow.parquet", "fastparquet"):  # as on a machine without either engine
+        monkeypatch.setitem(sys.modules, module, None)
     config = DatasetConfig(format="parquet", path=_write(tmp_path, "events.parquet", "not read"),
                            columns=InteractionColumns(user="user", item="item"))
     assert "events.parquet: reading Parquet needs pyarrow or fastparquet (pip install pyarrow)" in _problems("events", config)
