@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import resource
 import shutil
 import tempfile
@@ -27,6 +26,7 @@ from .cache import Cache
 from .config import load_config
 from .download import Downloader
 from .errors import BuildError, Problem, collect_warnings
+from .publish import check_output, publish
 
 log = logging.getLogger("site_builder")
 
@@ -73,8 +73,13 @@ class _Stages:
 
 
 def build_site(content: Path, out: Path, cache_dir: Path, base_url: str | None = None,
-               strict: bool = False) -> BuildSummary:
+               strict: bool = False, force: bool = False) -> BuildSummary:
+    """Build the site from `content` into `out`. Refuses, before any work, an `out` whose
+    replacement could lose files (site_builder.publish.check_output); `force` allows replacing
+    a non-empty folder that is not a site built here."""
     started = time.perf_counter()
+    out = check_output(out, protected={"the content folder": Path(content), "the cache folder": Path(cache_dir)},
+                       force=force)
     summary = BuildSummary(out=Path(out))
     stage = _Stages(summary)
     # every warning logged during the build is in the summary, and fatal with --strict
@@ -98,6 +103,7 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
         description=config.description,
         sentence_models=", ".join(sorted({p.embedding.sentence.model.replace("usif", "uSIF").replace("sif", "SIF") for p in config.portals})),
         credits=[d.description for d in config.datasets.values() if d.description],
+        doc_pages=docs.page_names(config.docs),
     )
 
     with stage("sources"):
@@ -198,7 +204,6 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
     if strict and summary.warnings:
         raise BuildError([Problem("--strict", "", w) for w in summary.warnings])
 
-    out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
@@ -212,8 +217,9 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
                     target.write_bytes(data)
             for portal in summary.portals:
                 portal.bytes_written = sum(f.stat().st_size for f in (staging / portal.name).rglob("*") if f.is_file())
-        with stage("docs"):
-            docs.build_docs(config.docs, staging / "docs", config.title, config.base_url)
+        if config.docs is not None:
+            with stage("docs"):
+                docs.build_docs(config.docs, staging / "docs", config.title, config.base_url)
         summary.site_bytes = sum(f.stat().st_size for f in staging.rglob("*") if f.is_file())
         with stage("publish"):
             publish(staging, out)
@@ -222,26 +228,6 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
             shutil.rmtree(staging, ignore_errors=True)
     summary.total_seconds = time.perf_counter() - started
     return summary
-
-
-def publish(staging: Path, out: Path) -> None:
-    """Swap the staging folder into place; the old site is removed only after the swap."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    final = out.parent / f".{out.name}.new"
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(staging, final)
-    if out.exists():
-        old = out.parent / f".{out.name}.old"
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(out, old)
-        os.replace(final, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(final, out)
-    os.chmod(out, 0o755)
 
 
 def _json(value) -> bytes:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .errors import BuildError
+from .errors import BuildError, Problem
 
 log = logging.getLogger("site_builder")
 
@@ -33,9 +33,12 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
 def _user_errors(verbose: bool = False, left_alone: Path | None = None):
     """Problems as one line each and exit code 1; any other failure as one line too,
     with the traceback only under -v. `left_alone` is the output a failure did not touch."""
-    untouched = f" {left_alone} was left as it was." if left_alone else ""
+    untouched = f" {left_alone} was left as it was." if left_alone is not None and left_alone.exists() else ""
     try:
         yield
+    except KeyboardInterrupt:
+        click.echo(f"interrupted.{untouched}", err=True)
+        sys.exit(130)
     except BuildError as error:
         if verbose:
             log.exception("stopped")
@@ -69,9 +72,11 @@ def main() -> None:
 @click.option("--base-url", default=None, metavar="URL",
               help="Public URL of the site, e.g. https://USER.github.io/REPO (enables links to projector.tensorflow.org).")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--force", is_flag=True,
+              help="Replace OUT even if it holds files that are not a site built by portals.")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logs, and tracebacks on errors.")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings, errors and the summary.")
-def build(content: Path, out: Path, cache_dir: Path, base_url: str | None, strict: bool,
+def build(content: Path, out: Path, cache_dir: Path, base_url: str | None, strict: bool, force: bool,
           verbose: bool, quiet: bool) -> None:
     """Build the site from CONTENT into OUT."""
     from .build import build_site
@@ -79,7 +84,7 @@ def build(content: Path, out: Path, cache_dir: Path, base_url: str | None, stric
 
     _setup_logging(verbose, quiet)
     with _user_errors(verbose, left_alone=out):
-        summary = build_site(content, out, cache_dir, base_url=base_url, strict=strict)
+        summary = build_site(content, out, cache_dir, base_url=base_url, strict=strict, force=force)
     click.echo(format_summary(summary))
 
 
@@ -165,7 +170,6 @@ def generate(out_dir: Path, interactions: int, seed: int, items: int | None, use
 
     Load it with `format: movielens-csv`; tastes.csv holds each movie's planted taste.
     """
-    from .errors import Problem
     from .synthetic import generate as generate_data
     from .synthetic import plan_sizes
 
@@ -187,6 +191,12 @@ def generate(out_dir: Path, interactions: int, seed: int, items: int | None, use
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 def serve(directory: Path, port: int, host: str) -> None:
     """Preview the built site on http://127.0.0.1:PORT/."""
+    from .publish import MARKER, is_built_site
+
+    with _user_errors():
+        if not is_built_site(directory):
+            raise BuildError(Problem(f"--dir {directory}", "", f"is not a site built by portals (no {MARKER} in it); "
+                                                               "build one with `portals build`, or pass its --out folder"))
     handler = functools.partial(_QuietHandler, directory=str(directory))
     with http.server.ThreadingHTTPServer((host, port), handler) as server:
         click.echo(f"Serving {directory} on http://{host}:{server.server_address[1]}/ (Ctrl+C to stop)")

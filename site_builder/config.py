@@ -7,17 +7,19 @@ silently: unknown keys are errors (with a "did you mean").
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from .errors import BuildError, Problem, did_you_mean
+from .errors import BuildError, Problem, clip, did_you_mean
 
 CONFIG_NAME = "site.yml"
+log = logging.getLogger(__name__)
 
 
 class _Strict(BaseModel):
@@ -194,6 +196,14 @@ class DatasetConfig(_Strict):
     # Where the publisher only gives an MD5 (GroupLens does), it may stand in for sha256.
     md5: str | None = None
 
+    @field_validator("sha256", "md5", mode="before")
+    @classmethod
+    def _quoted_digest(cls, value, info):
+        # YAML reads an all-digit checksum as a number (and may drop its leading zeros)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise ValueError(f'YAML read this checksum as a number; write it in quotes: {info.field_name}: "..."')
+        return value
+
     @field_validator("sha256", "md5")
     @classmethod
     def _hex_digest(cls, value: str | None, info) -> str | None:
@@ -210,6 +220,14 @@ class DatasetConfig(_Strict):
     columns: InteractionColumns | None = None
     items: SideTable | None = None
     users: SideTable | None = None
+
+    # Set by load_config: the dataset's files lie outside the content folder, so messages do not
+    # quote their contents (a path or a link may point anywhere on the machine).
+    _outside_content: bool = PrivateAttr(False)
+
+    @property
+    def outside_content(self) -> bool:
+        return self._outside_content
 
     def checksum(self) -> tuple[str, str]:
         """("sha256", hex) or ("md5", hex): what a download is checked against."""
@@ -280,34 +298,64 @@ class SiteConfig(_Strict):
     title: str
     description: str = ""
     base_url: str | None = None
-    docs: Path = Path("docs")
+    # The docs pages' folder in the content folder; false (or null) for a site without docs.
+    # load_config resolves it, or sets None when the site has no docs.
+    docs: Path | Literal[False] | None = Path("docs")
     download: DownloadSettings = DownloadSettings()
     # Memory the build may use; null means what the machine has available (site_builder.memory).
     max_memory_gb: float | None = Field(None, gt=0)
     datasets: dict[str, DatasetConfig]
     portals: list[PortalConfig] = Field(min_length=1)
 
-    # Filled in by load_config, not read from the file.
-    content_dir: Path = Path(".")
-    config_file: Path = Path(CONFIG_NAME)
+    # Set by load_config, never read from the file.
+    _content_dir: Path = PrivateAttr(Path("."))
+    _config_file: Path = PrivateAttr(Path(CONFIG_NAME))
 
+    @property
+    def content_dir(self) -> Path:
+        return self._content_dir
+
+    @property
+    def config_file(self) -> Path:
+        return self._config_file
+
+
+
+# What a site URL may hold: a host (and port), then a path of URL characters. No quotes, angle
+# brackets, backslashes, spaces or control characters: the URL is written into pages and configs.
+_URL_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?")
+_URL_PATH = re.compile(r"(?:/[A-Za-z0-9._~!$&()*+,;=:@%-]*)*")
 
 
 def normalise_base_url(value: str) -> str:
     """Check a site URL such as https://user.github.io/repo (no trailing slash)."""
+    shown = clip(value)
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         suggestion = f"https://{value.lstrip('/')}".rstrip("/") if "://" not in value else "https://USER.github.io/REPO"
-        raise ValueError(f'"{value}" is not an absolute URL: write it with its scheme, e.g. {suggestion}')
+        if not _URL_PATH.fullmatch("/" + suggestion.removeprefix("https://")):
+            suggestion = "https://USER.github.io/REPO"
+        raise ValueError(f"{shown} is not an absolute URL: write it with its scheme, e.g. {suggestion}")
+    if not _URL_HOST.fullmatch(parts.netloc) or not _URL_PATH.fullmatch(parts.path) or "?" in value or "#" in value:
+        bad = sorted({c for c in value if not (c.isascii() and (c.isalnum() or c in "/:._~!$&()*+,;=@%-"))})
+        if bad or "?" in value or "#" in value:
+            what = ", ".join(repr(c) for c in bad) or "a query or fragment"
+            raise ValueError(f"{shown} holds characters a site URL cannot have ({what}); "
+                             "write it as https://HOST/PATH, e.g. https://USER.github.io/REPO")
+        raise ValueError(f"{shown} is not a well-formed site URL; write it as https://HOST/PATH, "
+                         "e.g. https://USER.github.io/REPO")
     if value.endswith("/"):
-        raise ValueError(f'"{value}" ends with "/": write {value.rstrip("/")} (pages are joined to it with "/")')
-    if parts.query or parts.fragment:
-        raise ValueError(f'"{value}" has a query or fragment: write {parts.scheme}://{parts.netloc}{parts.path}')
+        raise ValueError(f'{shown} ends with "/": write {value.rstrip("/")} (pages are joined to it with "/")')
     return value
 
 
 def load_config(content_dir: Path, base_url: str | None = None) -> SiteConfig:
-    """Read and validate CONTENT/site.yml; raise BuildError with every problem."""
+    """Read and validate CONTENT/site.yml; raise BuildError with every problem.
+
+    The schema's problems and the cross-references (datasets named by portals,
+    paths, the docs folder, the base URL) are checked in the same run, so one
+    build reports them all.
+    """
     content_dir = Path(content_dir)
     path = content_dir / CONFIG_NAME
     if not path.is_file():
@@ -321,56 +369,91 @@ def load_config(content_dir: Path, base_url: str | None = None) -> SiteConfig:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else ""
-        raise BuildError(Problem(path, where, f"not valid YAML: {getattr(error, 'problem', error)}"))
+        raise BuildError(Problem(path, where, f"not valid YAML: {clip(str(getattr(error, 'problem', error)))}"))
     if not isinstance(raw, dict):
         raise BuildError(Problem(path, "", "expected a mapping of settings at the top level"))
 
     problems: list[Problem] = []
+    config = None
     try:
         config = SiteConfig.model_validate(raw)
     except ValidationError as error:
         for group in _union_groups(error.errors()):
             problems.append(_problem_from_pydantic(path, root_node, group))
+    problems += _cross_references(raw, root_node, path, content_dir, base_url)
+    if problems or config is None:
         raise BuildError(problems)
 
-    config.content_dir = content_dir
-    config.config_file = path
+    config._content_dir = content_dir
+    config._config_file = path
     if base_url is not None:
         config.base_url = base_url
-    if config.base_url is not None:
-        try:
-            config.base_url = normalise_base_url(config.base_url)
-        except ValueError as error:
-            problems.append(Problem(path if base_url is None else "--base-url", "base_url", str(error)))
-
-    for key, dataset in config.datasets.items():
-        if dataset.path is None:
-            continue  # downloaded into the cache by the sources stage
-        resolved = (content_dir / dataset.path).resolve()
-        if not resolved.exists():
-            where = _where(root_node, ("datasets", key, "path"))
-            problems.append(Problem(path, where, f'"{dataset.path}" does not exist (looked for {resolved})'
-                                    + _path_hint(content_dir, dataset.path)))
-        dataset.path = resolved
-
-    docs_dir = (content_dir / config.docs).resolve()
-    if not docs_dir.is_dir():
-        problems.append(Problem(path, _where(root_node, ("docs",)), f'docs folder "{config.docs}" does not exist (looked for {docs_dir})'))
-    config.docs = docs_dir
-
-    seen: set[str] = set()
-    for index, portal in enumerate(config.portals):
-        if portal.name in seen:
-            problems.append(Problem(path, _where(root_node, ("portals", index, "name")), f'portal name "{portal.name}" is used twice'))
-        seen.add(portal.name)
-        if portal.dataset not in config.datasets:
-            hint = did_you_mean(portal.dataset, config.datasets)
-            known = ", ".join(sorted(config.datasets)) or "none"
-            problems.append(Problem(path, _where(root_node, ("portals", index, "dataset")),
-                                    f'no dataset named "{portal.dataset}"{hint}; datasets defined: {known}'))
-    if problems:
-        raise BuildError(problems)
+    for dataset in config.datasets.values():
+        if dataset.path is not None:  # else downloaded into the cache by the sources stage
+            dataset.path = (content_dir / dataset.path).resolve()
+            dataset._outside_content = not _is_inside(dataset.path, content_dir.resolve())
+    if config.docs is False or config.docs is None:
+        config.docs = None
+    else:
+        docs_dir = (content_dir / config.docs).resolve()
+        if not docs_dir.is_dir():  # only the default can be missing (_cross_references)
+            log.info("no docs folder %s: the site is built without documentation", docs_dir)
+            config.docs = None
+        else:
+            config.docs = docs_dir
     return config
+
+
+def _is_inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _cross_references(raw: dict, root_node, path: Path, content_dir: Path, base_url: str | None) -> list[Problem]:
+    """Problems between keys (a portal's dataset, paths, the docs folder, the base URL), read
+    from the raw mapping so that they are found even when the schema has problems of its own."""
+    problems: list[Problem] = []
+    url = base_url if base_url is not None else raw.get("base_url")
+    if isinstance(url, str):
+        try:
+            normalise_base_url(url)
+        except ValueError as error:
+            problems.append(Problem(path if base_url is None else "--base-url",
+                                    _where(root_node, ("base_url",)) if base_url is None else "", str(error)))
+
+    datasets = raw.get("datasets") if isinstance(raw.get("datasets"), dict) else {}
+    for key, dataset in datasets.items():
+        given = dataset.get("path") if isinstance(dataset, dict) else None
+        if isinstance(given, str) and given:
+            resolved = (content_dir / given).resolve()
+            if not resolved.exists():
+                problems.append(Problem(path, _where(root_node, ("datasets", key, "path")),
+                                        f'"{clip(given)}" does not exist (looked for {clip(str(resolved))})'
+                                        + _path_hint(content_dir, Path(given))))
+
+    if "docs" in raw and isinstance(raw["docs"], str):
+        docs_dir = (content_dir / raw["docs"]).resolve()
+        if not docs_dir.is_dir():
+            problems.append(Problem(path, _where(root_node, ("docs",)),
+                                    f'docs folder "{clip(raw["docs"])}" does not exist (looked for {clip(str(docs_dir))}); '
+                                    "write docs: false for a site without documentation"))
+
+    portals = raw.get("portals") if isinstance(raw.get("portals"), list) else []
+    seen: set[str] = set()
+    for index, portal in enumerate(portals):
+        if not isinstance(portal, dict):
+            continue
+        name, dataset = portal.get("name"), portal.get("dataset")
+        if isinstance(name, str):
+            if name in seen:
+                problems.append(Problem(path, _where(root_node, ("portals", index, "name")),
+                                        f'portal name "{clip(name)}" is used twice'))
+            seen.add(name)
+        if isinstance(dataset, str) and dataset not in datasets:
+            known = ", ".join(sorted(str(k) for k in datasets)) or "none"
+            problems.append(Problem(path, _where(root_node, ("portals", index, "dataset")),
+                                    f'no dataset named "{clip(dataset)}"{did_you_mean(dataset, datasets)}; '
+                                    f"datasets defined: {clip(known)}"))
+    return problems
 
 
 def _path_hint(content_dir: Path, given: Path) -> str:
@@ -441,7 +524,7 @@ def _union_message(items: list[dict]) -> str:
             alternatives.insert(0, nouns[item["type"]])
         else:
             limits.append(item["msg"])
-    got = f'(got {items[0]["input"]!r})'
+    got = f'(got {clip(repr(items[0]["input"]))})'
     if limits:
         return f'{"; ".join(limits)} {got}' + (f', or write {" or ".join(alternatives)}' if alternatives else "")
     return f'expected {" or ".join(alternatives)} {got}'
@@ -457,14 +540,13 @@ def _problem_from_pydantic(path: Path, root_node, group: list[dict]) -> Problem:
     if kind == "extra_forbidden":
         parent_model = _model_at(loc[:-1])
         known = list(parent_model.model_fields) if parent_model else []
-        known = [k for k in known if k not in ("content_dir", "config_file")]
-        message = f'unknown key "{loc[-1]}"{did_you_mean(loc[-1], known)}; expected one of: {", ".join(known)}'
+        message = f'unknown key "{clip(str(loc[-1]))}"{did_you_mean(loc[-1], known)}; expected one of: {", ".join(known)}'
     elif kind == "missing":
         message = "this key is required"
     elif kind == "literal_error":
-        message = f'got {item["input"]!r}, expected {item["ctx"]["expected"]}'
+        message = f'got {clip(repr(item["input"]))}, expected {item["ctx"]["expected"]}'
     else:
-        message = f'{item["msg"]} (got {item["input"]!r})'
+        message = f'{item["msg"]} (got {clip(repr(item["input"]))})'
     return Problem(path, _where(root_node, loc), message)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import logging
 from pathlib import Path
@@ -9,6 +10,13 @@ from pathlib import Path
 from .errors import BuildError, Problem
 
 log = logging.getLogger(__name__)
+
+
+def page_names(docs_dir: Path | None) -> set[str]:
+    """The pages a docs folder makes, as "how-it-works" for how-it-works.md (none without docs)."""
+    if docs_dir is None:
+        return set()
+    return {page.relative_to(docs_dir).with_suffix("").as_posix() for page in docs_dir.rglob("*.md")}
 
 
 def build_docs(docs_dir: Path, site_dir: Path, site_name: str, site_url: str | None) -> None:
@@ -20,7 +28,8 @@ def build_docs(docs_dir: Path, site_dir: Path, site_name: str, site_url: str | N
     # An in-memory config file: mkdocs would otherwise look for mkdocs.yml in the working folder.
     config = load_config(
         config_file=io.StringIO("{}"),
-        site_name=site_name,
+        # mkdocs' theme writes the site name into the pages unescaped
+        site_name=html.escape(site_name),
         site_url=f"{site_url}/docs/" if site_url else None,
         docs_dir=str(docs_dir),
         site_dir=str(site_dir),

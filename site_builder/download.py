@@ -243,10 +243,11 @@ class DownloadCache:
 
     def put(self, url: str, kind: str, data: bytes, now: float) -> Path:
         """Blob first, then the ref: a crash in between leaves an orphan
-        blob, never a ref to nothing."""
+        blob, never a ref to nothing. A blob whose bytes no longer hash to its
+        name (damaged on disk) is written again."""
         digest = hashlib.sha256(data).hexdigest()
         blob = self.blob_path(digest)
-        if not blob.is_file():
+        if not blob.is_file() or _file_sha256(blob) != digest:
             with atomic_writer(blob) as handle:
                 handle.write(data)
         self._write_ref(url, {"url": redact(url), "kind": kind, "sha256": digest,
@@ -531,3 +532,11 @@ class Downloader:
         log.info("%s %s: %s from cache, %s downloaded, %s failed%s (%s requests, %.1f s)",
                  f"{sum(statuses.values()):,}", "images" if kind == "image" else "API answers", f"{statuses['cache']:,}", f"{statuses['downloaded']:,}",
                  f"{statuses['failed']:,}", f" ({failed})" if failed else "", f"{requests_made:,}", seconds)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -23,12 +23,15 @@ Two ways pick the k best of each block's rows, with identical results:
   writable it is compiled in every process, under 2 s, and the log says so).
   Without a working numba the numpy way is used.
 
-Both take their similarities from the same matrix products, so scores are the
-same float32 bits: a block of one row is computed as part of a two-row product
-because a single row goes through BLAS's matrix-vector routine, whose sums can
-differ in the last bit. Equal scores are ordered by index, including at the
-k-th place: a point tied with the k-th best is listed only if its index is
-lower than that of the points it ties with.
+Both take their similarities from the same matrix products, so for one block
+size they give the same float32 bits (a block of one row is computed as part
+of a two-row product, never by BLAS's matrix-vector routine). Equal scores are
+ordered by index, including at the k-th place: a point tied with the k-th best
+is listed only if its index is lower than that of the points it ties with.
+Another block size can change scores in the last bits: some BLAS kernels (seen
+on AMD EPYC) sum in another order for another block shape, or for a column at
+the edge of their tiles, so points tied to the last bit may swap places. The
+build searches each portal once, with one block size, so its results repeat.
 """
 
 from __future__ import annotations
@@ -64,10 +67,10 @@ def top_k_neighbours(vectors: np.ndarray, k: int, block_floats: int | None = Non
     """(indices int32 N x k, cosine similarities float32 N x k), best first, a point never its own neighbour.
 
     With fewer than k + 1 points, k shrinks to N - 1. Equal scores are listed
-    by index; the result depends neither on the block size nor on the method
-    ("kernel" or "numpy"; "auto" takes the kernel from KERNEL_MIN_POINTS
-    points), so the first k' columns of a top-k result are the top-k' for any
-    k' < k. Zero vectors score 0 with every point.
+    by index; the result does not depend on the method ("kernel" or "numpy";
+    "auto" takes the kernel from KERNEL_MIN_POINTS points), nor on the block
+    size beyond the last bits of BLAS's sums, so the first k' columns of a
+    top-k result are the top-k' for any k' < k. Zero vectors score 0 with every point.
     """
     unit = unit_rows(vectors)
     count = unit.shape[0]

@@ -54,6 +54,8 @@ class SiteModel:
     sentence_models: str
     portals: list[PortalPage] = field(default_factory=list)
     credits: list[str] = field(default_factory=list)
+    # the docs pages the site has, as "how-it-works" for how-it-works.md; empty for a site without docs
+    doc_pages: set[str] = field(default_factory=set)
 
 
 def relative_url(page: str, target: str) -> str:

@@ -167,13 +167,12 @@ def scaffold(csv_file: Path, content: Path, name: str, title: str | None = None,
     proposal = propose_mapping(interactions, items)
 
     folder = content / "datasets" / name
-    folder.mkdir(parents=True, exist_ok=True)
-    copied = []
-    for source in [Path(csv_file)] + ([Path(items_file)] if items_file else []):
-        target = folder / source.name
-        if source.resolve() != target.resolve():
-            shutil.copyfile(source, target)
-            copied.append(target)
+    sources = [Path(csv_file)] + ([Path(items_file)] if items_file else [])
+    to_copy = [(source, folder / source.name) for source in sources if source.resolve() != (folder / source.name).resolve()]
+    in_the_way = [target for _, target in to_copy if target.exists() or target.is_symlink()]
+    if in_the_way:
+        raise BuildError([Problem(target, "", "exists already and would be replaced; move it away or pass another --name")
+                          for target in in_the_way])
 
     title = title or name.replace("-", " ").capitalize()
     original = site_file.read_text(encoding="utf-8")
@@ -181,14 +180,22 @@ def scaffold(csv_file: Path, content: Path, name: str, title: str | None = None,
                                   dataset_block(name, f"datasets/{name}", Path(csv_file).name, proposal,
                                                 Path(items_file).name if items_file else None))
     updated = insert_into_section(updated, "portals", portal_block(name, title, proposal))
-    site_file.write_text(updated, encoding="utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    copied = []
     try:
+        for source, target in to_copy:
+            shutil.copyfile(source, target)
+            copied.append(target)
+        site_file.write_text(updated, encoding="utf-8")
         load_config(content)
-    except BuildError:
+    except BaseException:
+        # all or nothing: site.yml as it was, and no copies left behind
         site_file.write_text(original, encoding="utf-8")
+        for target in copied:
+            target.unlink(missing_ok=True)
         raise
-    docs_page = existing.docs / f"{name}.md"
-    if not docs_page.exists():
+    docs_page = existing.docs / f"{name}.md" if existing.docs is not None else None
+    if docs_page is not None and not docs_page.exists():
         docs_page.write_text(docs_stub(name, title, Path(csv_file).name), encoding="utf-8")
 
     mapping = f"user = {proposal.user}, item = {proposal.item}, weight = {proposal.weight or '(none: every interaction counts 1)'}, " \
@@ -196,7 +203,7 @@ def scaffold(csv_file: Path, content: Path, name: str, title: str | None = None,
     return [
         f"Added dataset and portal \"{name}\" to {site_file} ({mapping}).",
         *(f"Copied {path}" for path in copied),
-        f"Wrote the docs page stub {docs_page}: say where the data comes from.",
+        *([f"Wrote the docs page stub {docs_page}: say where the data comes from."] if docs_page else []),
         "Next steps:",
         f"  1. Check the proposed columns in {site_file}, then build: ./portals.sh build --strict",
         "  2. Preview: ./portals.sh serve, then open http://127.0.0.1:8000/",

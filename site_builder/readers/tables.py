@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..errors import BuildError, Problem, did_you_mean
+from ..errors import BuildError, Problem, clip, did_you_mean, quoted
 from ..sources import Dataset, fingerprint
 
 MAX_REPORTED = 10  # problems of one kind reported per file before "and N more"
@@ -47,8 +47,8 @@ class Place:
 def _shown(value) -> str:
     """An id as a person would recognise it: integers bare, text quoted (so spaces show)."""
     if isinstance(value, (str, np.str_)):
-        return f'"{value}"'
-    return str(value)
+        return f'"{quoted(value)}"'
+    return quoted(value)
 
 
 def _report(problems: list[Problem], place: Place, rows: np.ndarray, describe: Callable[[int], str], what: str) -> None:
@@ -199,7 +199,7 @@ def read_csv_checked(path: Path, columns: dict[str, str]) -> pd.DataFrame:
     missing = [c for c in columns if c not in header]
     if missing:
         problems = [
-            Problem(path, "line 1", f'missing column "{c}"{did_you_mean(c, header)}; the header has: {", ".join(header)}')
+            Problem(path, "line 1", f'missing column "{c}"{did_you_mean(c, header)}; the header has: {quoted(", ".join(header))}')
             for c in missing
         ]
         raise BuildError(problems)
@@ -212,12 +212,21 @@ def read_csv_checked(path: Path, columns: dict[str, str]) -> pd.DataFrame:
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as error:
         problems = _diagnose(path, header, columns)
         if not problems:
-            problems = [Problem(path, "", f"could not be read: {error}")]
+            problems = [Problem(path, "", f"could not be read: {quoted(error)}")]
         raise BuildError(problems)
     for name, kind in columns.items():
         if kind == "float" and frame[name].isna().any():  # pandas itself refuses an empty int
             raise BuildError(_diagnose(path, header, columns) or [Problem(path, name, "empty values")])
+    _check_widths(path, header, columns)
     return frame
+
+
+def _check_widths(path: Path, header: list[str], columns: dict[str, str]) -> None:
+    """Every row has as many fields as the header (see _has_ragged_rows)."""
+    if _has_ragged_rows(_file_blocks(path), b",", len(header), quotes=True):
+        problems = _diagnose(path, header, columns)
+        if problems:
+            raise BuildError(problems)
 
 
 def _read_header(path: Path) -> list[str]:
@@ -255,7 +264,7 @@ def _diagnose(path: Path, header: list[str], columns: dict[str, str]) -> list[Pr
             if not row:
                 continue
             if len(row) != len(header):
-                problems.append(Problem(path, f"line {number}", f"expected {len(header)} fields ({', '.join(header)}), found {len(row)}"))
+                problems.append(Problem(path, f"line {number}", f"expected {len(header)} fields ({quoted(', '.join(header))}), found {len(row)}"))
             else:
                 problems += _field_problems(path, number, {name: row[positions[name]] for name in columns}, columns)
             if len(problems) >= MAX_REPORTED:
@@ -273,8 +282,58 @@ def _field_problems(path: Path, number: int, values: dict[str, str], columns: di
         try:
             int(value) if kind == "int" else float(value)
         except ValueError:
-            problems.append(Problem(path, f"line {number}", f'{name} is "{value}", expected {EXPECTED[kind]}'))
+            problems.append(Problem(path, f"line {number}", f'{name} is "{quoted(value)}", expected {EXPECTED[kind]}'))
     return problems
+
+
+RAGGED_CHUNK = 1 << 24  # bytes per block of the field count check
+
+
+def _file_blocks(path: Path):
+    with open(path, "rb") as handle:
+        yield from iter(lambda: handle.read(RAGGED_CHUNK), b"")
+
+
+def _has_ragged_rows(blocks, separator: bytes, fields: int, quotes: bool) -> bool:
+    """Whether a non-blank line has more or fewer than `fields` fields.
+
+    pandas' C parser, asked for some of the columns, fills a short row with
+    missing values and drops the extra fields of a long one without a word, so
+    an unquoted comma in a title would shift the row's columns. This one pass of
+    numpy over the bytes counts the separators of each line (outside double
+    quotes, when `quotes`); a line it flags is then named by the line-by-line
+    scan, which is exact, so it only has to miss nothing.
+    """
+    sep, expected = separator[0], fields - 1
+    inside = 0  # within quotes at the start of the block
+    line_separators = 0  # separators of the line that runs on from the last block
+    line_length = 0  # its bytes so far (CR excluded)
+    for block in blocks:
+        data = np.frombuffer(block, np.uint8)
+        if quotes and (inside or (data == 34).any()):
+            quoting = ((np.cumsum(data == 34, dtype=np.int32) + inside) & 1).astype(bool)
+            inside = int(quoting[-1])
+            is_separator, is_end = (data == sep) & ~quoting, (data == 10) & ~quoting
+        else:
+            is_separator, is_end = data == sep, data == 10
+        separators = np.cumsum(is_separator, dtype=np.int32)
+        ends = np.flatnonzero(is_end)
+        if len(ends):
+            per_line = np.diff(separators[ends], prepend=0)
+            per_line[0] += line_separators
+            suspects = np.flatnonzero(per_line != expected)
+            if len(suspects):  # blank lines (CRs aside) have no fields to count
+                starts = np.concatenate(([0], ends + 1))[suspects]
+                carried = np.where(suspects == 0, line_length, 0)
+                if any(carried[i] or np.any(data[starts[i]:ends[line]] != 13)
+                       for i, line in enumerate(suspects)):
+                    return True
+            line_separators = int(separators[-1] - separators[ends[-1]])
+            line_length = int(np.count_nonzero(data[ends[-1] + 1:] != 13))
+        elif len(data):
+            line_separators += int(separators[-1])
+            line_length += int(np.count_nonzero(data != 13))
+    return line_length > 0 and line_separators != expected
 
 
 # ---------------------------------------------------------------- headerless delimited files
@@ -307,10 +366,14 @@ def read_delimited(path: Path, separator: bytes, columns: dict[str, str], encodi
         )
     except (ValueError, pd.errors.ParserError) as error:
         problems = _diagnose_delimited(path, data, separator, shown, columns, encoding)
-        raise BuildError(problems or [Problem(path, "", f"could not be read: {error}")])
+        raise BuildError(problems or [Problem(path, "", f"could not be read: {quoted(error)}")])
     if frame.isna().to_numpy().any():  # short lines or empty numbers
         problems = _diagnose_delimited(path, data, separator, shown, columns, encoding)
         raise BuildError(problems or [Problem(path, "", "some fields are empty")])
+    if _has_ragged_rows([data], separator, len(columns), quotes=False):
+        problems = _diagnose_delimited(path, data, separator, shown, columns, encoding)
+        if problems:
+            raise BuildError(problems)
     return frame
 
 
@@ -348,8 +411,8 @@ def _read_columns(path: Path, wanted: dict[str, str], roles: dict[str, str], par
     """The named columns of a CSV or Parquet file; a name not in the file is a problem naming its config key."""
     header = _parquet_header(path) if parquet else _read_header(path)
     problems = [
-        Problem(path, key, f'no column "{column}" in {path.name}{did_you_mean(column, header)}; '
-                           f'{"its columns are" if parquet else "the header has"}: {", ".join(header)}')
+        Problem(path, key, f'no column "{clip(column)}" in {path.name}{did_you_mean(column, header)}; '
+                           f'{"its columns are" if parquet else "the header has"}: {quoted(", ".join(header))}')
         for key, column in wanted.items() if column not in header
     ]
     if problems:
@@ -365,7 +428,7 @@ def _read_parquet(path: Path, columns: list[str]) -> pd.DataFrame:
     except ImportError as error:
         raise BuildError(Problem(path, "", f"reading Parquet needs pyarrow or fastparquet (pip install pyarrow): {error}"))
     except Exception as error:  # the engines raise their own error types
-        raise BuildError(Problem(path, "", f"not a readable Parquet file: {error}"))
+        raise BuildError(Problem(path, "", f"not a readable Parquet file: {quoted(error)}"))
 
 
 def _parquet_header(path: Path) -> list[str]:
@@ -382,7 +445,7 @@ def _parquet_header(path: Path) -> list[str]:
     except ImportError:
         raise BuildError(Problem(path, "", "reading Parquet needs pyarrow or fastparquet (pip install pyarrow)"))
     except Exception as error:  # the engines raise their own error types
-        raise BuildError(Problem(path, "", f"not a readable Parquet file: {error}"))
+        raise BuildError(Problem(path, "", f"not a readable Parquet file: {quoted(error)}"))
 
 
 def _read_csv_roles(path: Path, header: list[str], roles: dict[str, str]) -> pd.DataFrame:
@@ -397,12 +460,14 @@ def _read_csv_roles(path: Path, header: list[str], roles: dict[str, str]) -> pd.
     text_types = {c: ("str" if role != "any" else None) for c, role in roles.items()}
     try:
         try:
-            return _read_csv(path, _guess_types(path, roles))
+            frame = _read_csv(path, _guess_types(path, roles))
         except (ValueError, pd.errors.ParserError):
-            return _read_csv(path, text_types)
+            frame = _read_csv(path, text_types)
     except (ValueError, pd.errors.ParserError) as error:
         problems = _diagnose(path, header, {c: "str" for c in roles})
-        raise BuildError(problems or [Problem(path, "", f"could not be read: {error}")])
+        raise BuildError(problems or [Problem(path, "", f"could not be read: {quoted(error)}")])
+    _check_widths(path, header, {c: "str" for c in roles})
+    return frame
 
 
 def _guess_types(path: Path, roles: dict[str, str]) -> dict[str, str | None]:
