@@ -25,7 +25,7 @@ from . import (docs, embeddings, evaluate, layouts, memory, neighbours, pages, p
 from .cache import Cache
 from .config import load_config
 from .download import Downloader
-from .errors import BuildError, Problem, collect_warnings
+from .errors import BuildError, Problem, collect_warnings, quoting_files_in
 from .publish import check_output, publish
 
 log = logging.getLogger("site_builder")
@@ -83,7 +83,7 @@ def build_site(content: Path, out: Path, cache_dir: Path, base_url: str | None =
     summary = BuildSummary(out=Path(out))
     stage = _Stages(summary)
     # every warning logged during the build is in the summary, and fatal with --strict
-    with collect_warnings("site_builder") as warnings:
+    with collect_warnings("site_builder") as warnings, quoting_files_in(content, cache_dir):
         summary.warnings = warnings
         return _build(content, out, cache_dir, base_url, strict, summary, stage, started)
 

@@ -34,10 +34,14 @@ def _user_errors(verbose: bool = False, left_alone: Path | None = None):
     """Problems as one line each and exit code 1; any other failure as one line too,
     with the traceback only under -v. `left_alone` is the output a failure did not touch."""
     untouched = f" {left_alone} was left as it was." if left_alone is not None and left_alone.exists() else ""
+    stamp = _site_stamp(left_alone)
     try:
         yield
     except KeyboardInterrupt:
-        click.echo(f"interrupted.{untouched}", err=True)
+        if left_alone is not None and _site_stamp(left_alone) != stamp:  # Ctrl-C came as the swap finished
+            click.echo(f"interrupted after the new site was published to {left_alone}.", err=True)
+        else:
+            click.echo(f"interrupted.{untouched}", err=True)
         sys.exit(130)
     except BuildError as error:
         if verbose:
@@ -54,6 +58,17 @@ def _user_errors(verbose: bool = False, left_alone: Path | None = None):
             raise
         click.echo(f"error: {type(error).__name__}: {error} (run with -v for the traceback).{untouched}", err=True)
         sys.exit(1)
+
+
+def _site_stamp(out: Path | None) -> tuple[int, int] | None:
+    """What tells one published site from the next: its marker file's inode and time."""
+    from .publish import MARKER
+
+    try:
+        status = (out / MARKER).stat() if out is not None else None
+    except OSError:
+        return None
+    return (status.st_ino, status.st_mtime_ns) if status else None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -118,10 +133,11 @@ def new(csv_file: Path, name: str, title: str | None, items_file: Path | None, c
 def evaluate(content: Path, portal_name: str | None, split_name: str, cache_dir: Path, verbose: bool) -> None:
     """HitRate@10, NDCG@10 and Coverage@10 of a portal of items, next to popularity and ItemKNN."""
     from .config import load_config
+    from .errors import quoting_files_in
     from .evaluate import evaluate_portal
 
     _setup_logging(verbose, quiet=True)
-    with _user_errors(verbose):
+    with _user_errors(verbose), quoting_files_in(content, cache_dir):
         report = evaluate_portal(load_config(content), portal_name, split=split_name, cache_dir=cache_dir)
     click.echo(report.table())
 

@@ -221,14 +221,6 @@ class DatasetConfig(_Strict):
     items: SideTable | None = None
     users: SideTable | None = None
 
-    # Set by load_config: the dataset's files lie outside the content folder, so messages do not
-    # quote their contents (a path or a link may point anywhere on the machine).
-    _outside_content: bool = PrivateAttr(False)
-
-    @property
-    def outside_content(self) -> bool:
-        return self._outside_content
-
     def checksum(self) -> tuple[str, str]:
         """("sha256", hex) or ("md5", hex): what a download is checked against."""
         return ("sha256", self.sha256.lower()) if self.sha256 else ("md5", self.md5.lower())
@@ -391,7 +383,6 @@ def load_config(content_dir: Path, base_url: str | None = None) -> SiteConfig:
     for dataset in config.datasets.values():
         if dataset.path is not None:  # else downloaded into the cache by the sources stage
             dataset.path = (content_dir / dataset.path).resolve()
-            dataset._outside_content = not _is_inside(dataset.path, content_dir.resolve())
     if config.docs is False or config.docs is None:
         config.docs = None
     else:
@@ -402,10 +393,6 @@ def load_config(content_dir: Path, base_url: str | None = None) -> SiteConfig:
         else:
             config.docs = docs_dir
     return config
-
-
-def _is_inside(path: Path, folder: Path) -> bool:
-    return path == folder or folder in path.parents
 
 
 def _cross_references(raw: dict, root_node, path: Path, content_dir: Path, base_url: str | None) -> list[Problem]:

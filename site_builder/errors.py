@@ -21,25 +21,35 @@ def clip(text: str, limit: int = SHOWN_CHARACTERS) -> str:
     return f"{text[:limit]}... ({len(text):,} characters in all)"
 
 
-_values_hidden: ContextVar[bool] = ContextVar("values_hidden", default=False)
+# Folders whose files' contents may be quoted in messages; None: any file's.
+_quotable_roots: ContextVar[tuple[Path, ...] | None] = ContextVar("quotable_roots", default=None)
+WITHHELD = "(not shown: the file is outside the content folder)"
 
 
 @contextmanager
-def values_hidden(hidden: bool):
-    """Inside the block, `quoted` hides values read from files (for files outside the content
-    folder: a path or a link in site.yml may point at any file on the machine)."""
-    token = _values_hidden.set(hidden)
+def quoting_files_in(*roots: Path):
+    """Inside the block, messages quote values read from files under `roots` only (the content
+    folder and the cache): a path or a link in site.yml may point at any file on the machine, and
+    a message must not print a line of it into a public CI log."""
+    token = _quotable_roots.set(tuple(Path(root).resolve() for root in roots))
     try:
         yield
     finally:
-        _values_hidden.reset(token)
+        _quotable_roots.reset(token)
 
 
-def quoted(value) -> str:
-    """A value read from a data file, for a message: clipped, or withheld (see values_hidden)."""
-    if _values_hidden.get():
-        return "(value not shown: the file is outside the content folder)"
-    return clip(str(value))
+def may_quote(source: Path) -> bool:
+    """Whether a message may quote what the file `source` holds (see quoting_files_in)."""
+    roots = _quotable_roots.get()
+    if roots is None:
+        return True
+    resolved = Path(source).resolve()
+    return any(resolved == root or root in resolved.parents for root in roots)
+
+
+def quoted(value, source: Path) -> str:
+    """A value read from the file `source`, for a message: clipped, or withheld (see quoting_files_in)."""
+    return clip(str(value)) if may_quote(source) else WITHHELD
 
 
 @dataclass(frozen=True)
@@ -63,10 +73,13 @@ class BuildError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def did_you_mean(word: str, choices) -> str:
-    """' (did you mean "x"?)' when a close match exists, else ''."""
+def did_you_mean(word: str, choices, source: Path | None = None) -> str:
+    """' (did you mean "x"?)' when a close match exists, else ''. With `source`, the choices were
+    read from that file, and are only suggested if it may be quoted."""
+    if source is not None and not may_quote(source):
+        return ""
     match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f' (did you mean "{clip(match[0])}"?)' if match and not _values_hidden.get() else ""
+    return f' (did you mean "{clip(match[0])}"?)' if match else ""
 
 
 class collect_warnings(logging.Handler):

@@ -25,11 +25,12 @@ import requests
 from tqdm import tqdm
 
 from .config import DatasetConfig, SiteConfig
-from .errors import BuildError, Problem
+from .errors import BuildError, Problem, clip
 
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 RETRIES = 4
 
 
@@ -121,6 +122,10 @@ def _unpack(archive: Path, folder: Path, file_name: str, config_file, name: str)
             _extract_zip(archive, staging, config_file, name)
         elif tarfile.is_tarfile(archive):
             _extract_tar(archive, staging, config_file, name)
+        elif file_name.lower().endswith(ARCHIVE_SUFFIXES):
+            raise BuildError(Problem(config_file, f"datasets.{name}.url",
+                                     f'the download is named like an archive ("{clip(file_name)}") but is not one '
+                                     "(a login or error page?); check the URL"))
         else:
             os.replace(archive, staging / file_name)  # same folder: a rename, not a copy
         os.replace(staging, folder)

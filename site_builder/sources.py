@@ -20,7 +20,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .config import DatasetConfig, SiteConfig
-from .errors import BuildError, Problem, did_you_mean
+from .errors import BuildError, Problem, clip, did_you_mean, quoted
 
 @dataclass
 class Dataset:
@@ -57,10 +57,14 @@ def available_columns(dataset: DatasetConfig, points: str) -> list[str]:
 
 def check_columns(config: SiteConfig) -> None:
     """Every column a portal names exists in its dataset, checked before any work."""
-    problems = []
+    problems: list[Problem] = []
     for index, portal in enumerate(config.portals):
         dataset = config.datasets[portal.dataset]
-        available = available_columns(dataset, portal.points)
+        try:
+            available = available_columns(dataset, portal.points)
+        except BuildError as error:  # the dataset's files themselves: said once per dataset
+            problems += [problem for problem in error.problems if problem not in problems]
+            continue
         named = [("label", portal.label)] + ([("color_by", portal.color_by)] if portal.color_by else [])
         named += [(f"metadata[{i}]", column) for i, column in enumerate(portal.metadata)]
         for number, source in enumerate(portal.images.sources):
@@ -75,8 +79,9 @@ def check_columns(config: SiteConfig) -> None:
             if column not in available:
                 problems.append(Problem(
                     config.config_file, f"portals[{index}].{key}",
-                    f'no column "{column}" in the {portal.points} of dataset "{portal.dataset}"'
-                    f'{did_you_mean(column, available)}; available: {", ".join(available)}'))
+                    f'no column "{clip(column)}" in the {portal.points} of dataset "{portal.dataset}"'
+                    f'{did_you_mean(column, available, dataset.path)}; '
+                    f'available: {quoted(", ".join(available), dataset.path)}'))
     if problems:
         raise BuildError(problems)
 

@@ -20,6 +20,7 @@ class Goodbooks10k:
     FILES = ("ratings.csv", "books.csv")
 
     def columns(self, config: DatasetConfig, root: Path, points: str) -> list[str]:
+        _require(root, self.FILES, "goodbooks-10k")
         return list(GOODBOOKS_ITEM_COLUMNS if points == "items" else ["id"])
 
     def load(self, name: str, config: DatasetConfig, root: Path) -> Dataset:

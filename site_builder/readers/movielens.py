@@ -30,6 +30,7 @@ class MovieLensCsv:
     """ratings.csv, movies.csv, optional users.csv and links.csv (ml-latest-small, ml-25m, ml-32m)."""
 
     def columns(self, config: DatasetConfig, root: Path, points: str) -> list[str]:
+        _require(root, ("ratings.csv", "movies.csv"), "movielens-csv")
         if points == "items":
             links = ["imdbId", "tmdbId"] if (root / "links.csv").is_file() else []
             return MOVIELENS_ITEM_COLUMNS + links
@@ -122,6 +123,7 @@ class MovieLens1m:
     FILES = ("ratings.dat", "movies.dat", "users.dat")
 
     def columns(self, config: DatasetConfig, root: Path, points: str) -> list[str]:
+        _require(root, self.FILES, "movielens-1m")
         return list(MOVIELENS_ITEM_COLUMNS if points == "items" else ML1M_USER_COLUMNS)
 
     def load(self, name: str, config: DatasetConfig, root: Path) -> Dataset:
@@ -181,6 +183,7 @@ class MovieLens100k:
     FILES = ("u.data", "u.item", "u.user")
 
     def columns(self, config: DatasetConfig, root: Path, points: str) -> list[str]:
+        _require(root, self.FILES, "movielens-100k")
         return list(MOVIELENS_ITEM_COLUMNS if points == "items" else MOVIELENS_USER_COLUMNS)
 
     def load(self, name: str, config: DatasetConfig, root: Path) -> Dataset:

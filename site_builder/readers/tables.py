@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..errors import BuildError, Problem, clip, did_you_mean, quoted
+from ..errors import BuildError, Problem, clip, did_you_mean, may_quote, quoted
 from ..sources import Dataset, fingerprint
 
 MAX_REPORTED = 10  # problems of one kind reported per file before "and N more"
@@ -44,11 +44,11 @@ class Place:
         return f"{self.unit}{'s' if len(rows) > 1 else ''} {numbers}"
 
 
-def _shown(value) -> str:
-    """An id as a person would recognise it: integers bare, text quoted (so spaces show)."""
-    if isinstance(value, (str, np.str_)):
-        return f'"{quoted(value)}"'
-    return quoted(value)
+def _shown(value, source: Path) -> str:
+    """An id read from `source` as a person would recognise it: integers bare, text quoted (so spaces show)."""
+    if isinstance(value, (str, np.str_)) and may_quote(source):
+        return f'"{quoted(value, source)}"'
+    return quoted(value, source)
 
 
 def _report(problems: list[Problem], place: Place, rows: np.ndarray, describe: Callable[[int], str], what: str) -> None:
@@ -162,7 +162,7 @@ def _duplicate_ids(place: Place, ids: pd.Series) -> list[Problem]:
     problems = []
     for value, group in list(duplicated.groupby(duplicated, sort=False))[:MAX_REPORTED]:
         problems.append(Problem(place.path, place.at(group.index[:5]),
-                                f"id {_shown(value)} appears {len(group)} times; ids must be unique"))
+                                f"id {_shown(value, place.path)} appears {len(group)} times; ids must be unique"))
     return problems
 
 
@@ -176,7 +176,7 @@ def _index_of(place: Place, column: str, values: np.ndarray, known_ids: pd.Serie
     values = np.asarray(values)
     position = pd.Index(known_ids.to_numpy()).get_indexer(values)
     missing = np.flatnonzero(position < 0)
-    _report(problems, place, missing, lambda row: f"{column} {_shown(values[row])} is not in {table_path.name}",
+    _report(problems, place, missing, lambda row: f"{column} {_shown(values[row], place.path)} is not in {table_path.name}",
             f"rows whose {column} is not in {table_path.name}")
     return position.astype(np.int32)
 
@@ -199,7 +199,7 @@ def read_csv_checked(path: Path, columns: dict[str, str]) -> pd.DataFrame:
     missing = [c for c in columns if c not in header]
     if missing:
         problems = [
-            Problem(path, "line 1", f'missing column "{c}"{did_you_mean(c, header)}; the header has: {quoted(", ".join(header))}')
+            Problem(path, "line 1", f'missing column "{c}"{did_you_mean(c, header, path)}; the header has: {quoted(", ".join(header), path)}')
             for c in missing
         ]
         raise BuildError(problems)
@@ -212,7 +212,7 @@ def read_csv_checked(path: Path, columns: dict[str, str]) -> pd.DataFrame:
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as error:
         problems = _diagnose(path, header, columns)
         if not problems:
-            problems = [Problem(path, "", f"could not be read: {quoted(error)}")]
+            problems = [Problem(path, "", f"could not be read: {quoted(error, path)}")]
         raise BuildError(problems)
     for name, kind in columns.items():
         if kind == "float" and frame[name].isna().any():  # pandas itself refuses an empty int
@@ -238,7 +238,11 @@ def _read_header(path: Path) -> list[str]:
         raise BuildError(Problem(path, "line 1", f"not UTF-8 (byte 0x{first[error.start]:02x} at column {error.start + 1})"))
     if not text.strip():
         raise BuildError(Problem(path, "line 1", "the file is empty; expected a header row"))
-    return next(csv.reader([text]))
+    try:
+        return next(csv.reader([text]))
+    except csv.Error:
+        raise BuildError(Problem(path, "line 1", f"a field of {len(text):,} characters (more than "
+                                                 f"{csv.field_size_limit():,}); expected a header row of column names"))
 
 
 def _diagnose(path: Path, header: list[str], columns: dict[str, str]) -> list[Problem]:
@@ -258,17 +262,23 @@ def _diagnose(path: Path, header: list[str], columns: dict[str, str]) -> list[Pr
         return problems
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
-        next(reader, None)
-        for row in reader:
-            number = reader.line_num
-            if not row:
-                continue
-            if len(row) != len(header):
-                problems.append(Problem(path, f"line {number}", f"expected {len(header)} fields ({quoted(', '.join(header))}), found {len(row)}"))
-            else:
-                problems += _field_problems(path, number, {name: row[positions[name]] for name in columns}, columns)
-            if len(problems) >= MAX_REPORTED:
-                break
+        try:
+            next(reader, None)
+            for row in reader:
+                number = reader.line_num
+                if not row:
+                    continue
+                if len(row) != len(header):
+                    problems.append(Problem(path, f"line {number}", f"expected {len(header)} fields "
+                                                                    f"({quoted(', '.join(header), path)}), found {len(row)}"))
+                else:
+                    problems += _field_problems(path, number, {name: row[positions[name]] for name in columns}, columns)
+                if len(problems) >= MAX_REPORTED:
+                    break
+        except csv.Error:
+            problems.append(Problem(path, f"line {reader.line_num}",
+                                    f"a field of more than {csv.field_size_limit():,} characters "
+                                    "(a quote that is never closed, or not a CSV file?)"))
     return problems
 
 
@@ -282,7 +292,7 @@ def _field_problems(path: Path, number: int, values: dict[str, str], columns: di
         try:
             int(value) if kind == "int" else float(value)
         except ValueError:
-            problems.append(Problem(path, f"line {number}", f'{name} is "{quoted(value)}", expected {EXPECTED[kind]}'))
+            problems.append(Problem(path, f"line {number}", f'{name} is "{quoted(value, path)}", expected {EXPECTED[kind]}'))
     return problems
 
 
@@ -366,7 +376,7 @@ def read_delimited(path: Path, separator: bytes, columns: dict[str, str], encodi
         )
     except (ValueError, pd.errors.ParserError) as error:
         problems = _diagnose_delimited(path, data, separator, shown, columns, encoding)
-        raise BuildError(problems or [Problem(path, "", f"could not be read: {quoted(error)}")])
+        raise BuildError(problems or [Problem(path, "", f"could not be read: {quoted(error, path)}")])
     if frame.isna().to_numpy().any():  # short lines or empty numbers
         problems = _diagnose_delimited(path, data, separator, shown, columns, encoding)
         raise BuildError(problems or [Problem(path, "", "some fields are empty")])
@@ -411,8 +421,8 @@ def _read_columns(path: Path, wanted: dict[str, str], roles: dict[str, str], par
     """The named columns of a CSV or Parquet file; a name not in the file is a problem naming its config key."""
     header = _parquet_header(path) if parquet else _read_header(path)
     problems = [
-        Problem(path, key, f'no column "{clip(column)}" in {path.name}{did_you_mean(column, header)}; '
-                           f'{"its columns are" if parquet else "the header has"}: {quoted(", ".join(header))}')
+        Problem(path, key, f'no column "{clip(column)}" in {path.name}{did_you_mean(column, header, path)}; '
+                           f'{"its columns are" if parquet else "the header has"}: {quoted(", ".join(header), path)}')
         for key, column in wanted.items() if column not in header
     ]
     if problems:
@@ -428,7 +438,7 @@ def _read_parquet(path: Path, columns: list[str]) -> pd.DataFrame:
     except ImportError as error:
         raise BuildError(Problem(path, "", f"reading Parquet needs pyarrow or fastparquet (pip install pyarrow): {error}"))
     except Exception as error:  # the engines raise their own error types
-        raise BuildError(Problem(path, "", f"not a readable Parquet file: {quoted(error)}"))
+        raise BuildError(Problem(path, "", f"not a readable Parquet file: {quoted(error, path)}"))
 
 
 def _parquet_header(path: Path) -> list[str]:
@@ -445,7 +455,7 @@ def _parquet_header(path: Path) -> list[str]:
     except ImportError:
         raise BuildError(Problem(path, "", "reading Parquet needs pyarrow or fastparquet (pip install pyarrow)"))
     except Exception as error:  # the engines raise their own error types
-        raise BuildError(Problem(path, "", f"not a readable Parquet file: {quoted(error)}"))
+        raise BuildError(Problem(path, "", f"not a readable Parquet file: {quoted(error, path)}"))
 
 
 def _read_csv_roles(path: Path, header: list[str], roles: dict[str, str]) -> pd.DataFrame:
@@ -465,7 +475,7 @@ def _read_csv_roles(path: Path, header: list[str], roles: dict[str, str]) -> pd.
             frame = _read_csv(path, text_types)
     except (ValueError, pd.errors.ParserError) as error:
         problems = _diagnose(path, header, {c: "str" for c in roles})
-        raise BuildError(problems or [Problem(path, "", f"could not be read: {quoted(error)}")])
+        raise BuildError(problems or [Problem(path, "", f"could not be read: {quoted(error, path)}")])
     _check_widths(path, header, {c: "str" for c in roles})
     return frame
 
