@@ -90,7 +90,11 @@ def build_site(content: Path, out: Path, cache_dir: Path, base_url: str | None =
 
 def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -> BuildSummary:
     with stage("config"):
-        config = load_config(Path(content), base_url=base_url)
+        try:
+            config = load_config(Path(content), base_url=base_url)
+        except BuildError as error:  # with the columns of the parts that are valid, all problems at once
+            partial = getattr(error, "partial_config", None)
+            raise BuildError(error.problems + (sources.column_problems(partial) if partial else [])) from None
 
     with stage("datasets"):
         remote.resolve_datasets(config, Path(cache_dir))

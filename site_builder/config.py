@@ -374,7 +374,10 @@ def load_config(content_dir: Path, base_url: str | None = None) -> SiteConfig:
             problems.append(_problem_from_pydantic(path, root_node, group))
     problems += _cross_references(raw, root_node, path, content_dir, base_url)
     if problems or config is None:
-        raise BuildError(problems)
+        error = BuildError(problems)
+        # the parts that are valid on their own, so that the columns they name can be checked too
+        error.partial_config = _valid_parts(raw, content_dir, path)
+        raise error
 
     config._content_dir = content_dir
     config._config_file = path
@@ -393,6 +396,27 @@ def load_config(content_dir: Path, base_url: str | None = None) -> SiteConfig:
         else:
             config.docs = docs_dir
     return config
+
+
+def _valid_parts(raw: dict, content_dir: Path, path: Path) -> SiteConfig | None:
+    """A SiteConfig of the portals (when all of them validate) and of the local datasets that
+    validate on their own, or None."""
+    try:
+        portals = [PortalConfig.model_validate(portal) for portal in raw.get("portals") or []]
+    except (ValidationError, TypeError):
+        return None
+    datasets = {}
+    for key, dataset in (raw.get("datasets") if isinstance(raw.get("datasets"), dict) else {}).items():
+        try:
+            checked = DatasetConfig.model_validate(dataset)
+        except ValidationError:
+            continue
+        if checked.path is not None and (content_dir / checked.path).exists():
+            checked.path = (content_dir / checked.path).resolve()
+            datasets[str(key)] = checked
+    partial = SiteConfig.model_construct(title="", datasets=datasets, portals=portals)
+    partial._content_dir, partial._config_file = content_dir, path
+    return partial
 
 
 def _cross_references(raw: dict, root_node, path: Path, content_dir: Path, base_url: str | None) -> list[Problem]:

@@ -57,9 +57,19 @@ def available_columns(dataset: DatasetConfig, points: str) -> list[str]:
 
 def check_columns(config: SiteConfig) -> None:
     """Every column a portal names exists in its dataset, checked before any work."""
+    problems = column_problems(config)
+    if problems:
+        raise BuildError(problems)
+
+
+def column_problems(config: SiteConfig) -> list[Problem]:
+    """The columns that portals name and their datasets lack; a portal whose dataset the
+    config does not hold (a partial config, see config.load_config) is skipped."""
     problems: list[Problem] = []
     for index, portal in enumerate(config.portals):
-        dataset = config.datasets[portal.dataset]
+        dataset = config.datasets.get(portal.dataset)
+        if dataset is None:
+            continue
         try:
             available = available_columns(dataset, portal.points)
         except BuildError as error:  # the dataset's files themselves: said once per dataset
@@ -82,8 +92,7 @@ def check_columns(config: SiteConfig) -> None:
                     f'no column "{clip(column)}" in the {portal.points} of dataset "{portal.dataset}"'
                     f'{did_you_mean(column, available, dataset.path)}; '
                     f'available: {quoted(", ".join(available), dataset.path)}'))
-    if problems:
-        raise BuildError(problems)
+    return problems
 
 
 def load_dataset(name: str, config: DatasetConfig) -> Dataset:

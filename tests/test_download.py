@@ -402,11 +402,15 @@ def test_bad_urls_make_no_request(tmp_path):
 
 
 def test_corrupt_cache_entries_are_fetched_again(server, tmp_path):
+    import hashlib
+
     url = server.url("/red.jpg")
     with Downloader(fast_settings(), tmp_path) as downloader:
         blob = downloader.fetch(url).path
         blob.write_bytes(blob.read_bytes()[:100])  # damaged on disk
         assert downloader.fetch(url).status == "downloaded"
+        assert hashlib.sha256(blob.read_bytes()).hexdigest() == blob.name  # repaired, not left damaged
+        assert downloader.fetch(url).status == "cache"
         ref = downloader.cache.ref_path(url)
         ref.write_text("{not json")
         assert downloader.fetch(url).status == "downloaded"

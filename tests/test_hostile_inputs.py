@@ -216,6 +216,8 @@ CASES = [
     Case("yaml-a-list", write("content/site.yml", "- title: x\n"), ["site.yml", "mapping"], BUILD),
     Case("unknown-key-and-missing-dataset", both(append_site("colour: red\n"), site("dataset: tiny", "dataset: tiyn")),
          ['unknown key "colour"', 'no dataset named "tiyn"', 'did you mean "tiny"'], BUILD),
+    Case("unknown-key-missing-column-and-docs", both(append_site("colour: red\ndocs: handbook\n"), site("label: title", "label: titel")),
+         ['unknown key "colour"', 'portals[0].label: no column "titel"', "handbook"], BUILD),
     Case("title-missing", site("title: Tiny site\n", ""), ["title", "required"], BUILD),
     Case("portal-name-not-a-slug", site("name: movies", "name: My Movies"), ["portals[0].name", "slug"], BUILD),
     Case("portal-name-reserved", site("name: movies", "name: docs"), ["portals[0].name", "folder of the site"], BUILD),

@@ -75,6 +75,7 @@ def test_an_interrupt_inside_a_stage_leaves_the_old_site(project, monkeypatch, t
 
 def test_sigint_during_the_swap_is_held_until_the_new_site_is_in_place(project, monkeypatch):
     """The signal arrives between the renames; it is delivered once the swap is whole."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C as in a plain process
     real_replace = os.replace
     calls = []
 
@@ -85,8 +86,11 @@ def test_sigint_during_the_swap_is_held_until_the_new_site_is_in_place(project, 
         return real_replace(source, target)
 
     monkeypatch.setattr(publish_module.os, "replace", replace_with_a_signal)
-    with pytest.raises(KeyboardInterrupt):
-        build_site(project / "content", project / "_site", project / ".cache")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            build_site(project / "content", project / "_site", project / ".cache")
+    finally:
+        signal.signal(signal.SIGINT, previous)
     monkeypatch.undo()
     assert "Tiny site, again" in (project / "_site/index.html").read_text(encoding="utf-8")
     assert (project / "_site" / MARKER).is_file()
