@@ -292,12 +292,21 @@ class SiteConfig(_Strict):
     base_url: str | None = None
     # The docs pages' folder in the content folder; false (or null) for a site without docs.
     # load_config resolves it, or sets None when the site has no docs.
-    docs: Path | Literal[False] | None = Path("docs")
+    docs: Path | None = Path("docs")
     download: DownloadSettings = DownloadSettings()
     # Memory the build may use; null means what the machine has available (site_builder.memory).
     max_memory_gb: float | None = Field(None, gt=0)
     datasets: dict[str, DatasetConfig]
     portals: list[PortalConfig] = Field(min_length=1)
+
+    @field_validator("docs", mode="before")
+    @classmethod
+    def _docs_folder(cls, value):
+        if value is False or value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValueError("expected a folder name, or false for a site without docs")
+        return value
 
     # Set by load_config, never read from the file.
     _content_dir: Path = PrivateAttr(Path("."))
@@ -386,9 +395,7 @@ def load_config(content_dir: Path, base_url: str | None = None) -> SiteConfig:
     for dataset in config.datasets.values():
         if dataset.path is not None:  # else downloaded into the cache by the sources stage
             dataset.path = (content_dir / dataset.path).resolve()
-    if config.docs is False or config.docs is None:
-        config.docs = None
-    else:
+    if config.docs is not None:
         docs_dir = (content_dir / config.docs).resolve()
         if not docs_dir.is_dir():  # only the default can be missing (_cross_references)
             log.info("no docs folder %s: the site is built without documentation", docs_dir)
@@ -556,6 +563,10 @@ def _problem_from_pydantic(path: Path, root_node, group: list[dict]) -> Problem:
         message = "this key is required"
     elif kind == "literal_error":
         message = f'got {clip(repr(item["input"]))}, expected {item["ctx"]["expected"]}'
+    elif kind == "value_error":  # our own validators' words; a mapping's whole input is not echoed
+        given = item["input"]
+        got = "" if isinstance(given, (dict, list)) else f" (got {clip(repr(given))})"
+        message = item["msg"].removeprefix("Value error, ") + got
     else:
         message = f'{item["msg"]} (got {clip(repr(item["input"]))})'
     return Problem(path, _where(root_node, loc), message)
