@@ -132,6 +132,9 @@ def test_taste_query_ranks_in_the_browser_and_lives_in_the_url(browser, served_s
     toy, suspects = (movies["labels"].index(t) for t in ("Toy Story (1995)", "Usual Suspects, The (1995)"))
     choose(page, "toy story", "Toy Story (1995)")
     page.get_by_role("button", name="Like: Toy Story (1995)").first.click()
+    # the page re-renders on the hash change; typing before it has would race with it
+    page.wait_for_function(f"location.hash.endsWith('like={toy}')")
+    page.locator('.rec-item-head .rec-like[aria-pressed="true"]').wait_for()
     choose(page, "usual suspects", "Usual Suspects, The (1995)")
     like = page.get_by_role("button", name="Like: Usual Suspects, The (1995)").first
     like.click()
