@@ -29,8 +29,13 @@ MARKER = ".projector-portals-site"
 MARKER_TEXT = "This folder is a site built by `portals build`; the next build replaces it as a whole.\n"
 
 
+# What every site has held since before the marker existed: such a folder is one of ours too.
+EARLIER_SITE_FILES = ("index.html", "static/projector/projector_binary.js")
+
+
 def is_built_site(folder: Path) -> bool:
-    return (Path(folder) / MARKER).is_file()
+    folder = Path(folder)
+    return (folder / MARKER).is_file() or all((folder / name).is_file() for name in EARLIER_SITE_FILES)
 
 
 def _overlap(a: Path, b: Path) -> str | None:

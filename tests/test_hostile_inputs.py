@@ -386,7 +386,9 @@ GOOD = [
     ("a-site-without-a-docs-folder", lambda project: shutil.rmtree(project / "content/docs")),
     ("docs-turned-off", lambda project: (project / "content/site.yml").write_text(
         "docs: false\n" + (project / "content/site.yml").read_text(encoding="utf-8"), encoding="utf-8")),
-    ("replacing-a-non-site-folder-when-told-to", lambda project: (project / "_site" / MARKER).unlink()),
+    ("replacing-a-non-site-folder-when-told-to", lambda project: [
+        (project / "_site" / name).unlink() for name in (MARKER, "static/projector/projector_binary.js")]),
+    ("replacing-a-site-built-before-the-marker", lambda project: (project / "_site" / MARKER).unlink()),
 ]
 
 
