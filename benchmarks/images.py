@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))
 from site_builder.config import DownloadSettings, ImageSettings, ImageSource  # noqa: E402
 from site_builder.download import Downloader  # noqa: E402
 from site_builder.images import collect_images, encode_sheet  # noqa: E402
-from site_builder.sprites import PALETTE, draw_sprite_sheet, sprite_grid  # noqa: E402
+from site_builder.sprites import draw_sprite_sheet, sprite_grid  # noqa: E402
 
 
 def make_posters(count: int, size: tuple[int, int]) -> list[bytes]:
@@ -126,8 +126,7 @@ def run(label: str, table: pd.DataFrame, settings: ImageSettings, download: Down
     with Downloader(download, cache) as downloader:
         thumbs, report = collect_images(table, settings, downloader, cache, cell, download.max_pixels)
     collected = time.perf_counter()
-    colours = [PALETTE[i % len(PALETTE)] for i in range(count)]
-    sheet, _ = draw_sprite_sheet(table["title"].tolist(), colours, 128, 8192, images=thumbs)
+    sheet, _ = draw_sprite_sheet(table["title"].tolist(), 128, 8192, images=thumbs)
     drawn = time.perf_counter()
     data, ext = encode_sheet(sheet, "auto", 85)
     encoded = time.perf_counter()

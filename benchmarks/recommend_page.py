@@ -250,7 +250,7 @@ def main() -> None:
         print(f"  (float16)      {figures['loss float16']}")
 
         demo_data = json.loads((demo / "movies" / "recommend.json").read_text(encoding="utf-8"))
-        suspects = demo_data["labels"].index("Usual Suspects, The (1995)")
+        suspects = demo_data["labels"].index("The Usual Suspects (1995)")
         toy, fargo, goldeneye = (demo_data["labels"].index(t) for t in
                                  ("Toy Story (1995)", "Fargo (1996)", "GoldenEye (1995)"))
         sprite_demo = next(p.name for p in (demo / "movies").glob("sprite.*"))

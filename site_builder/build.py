@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import (docs, embeddings, evaluate, layouts, memory, neighbours, pages, pictures, projector, recommend, remote,
-               sources)
+from . import (docs, embeddings, evaluate, fonts, layouts, memory, neighbours, pages, pictures, projector, recommend,
+               remote, sources)
 from .cache import Cache
 from .config import load_config
 from .download import Downloader
@@ -154,7 +154,7 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
             log.info("    %s", page_data.describe())
         with stage(f"layouts: {portal.name}"):
             layout_states = layouts.bookmarks(layouts.umap_layouts(vectors, portal.layouts, cache, knn),
-                                              int(vectors.shape[1]), portal.label, portal.color_by, portal.layouts)
+                                              int(vectors.shape[1]), portal.label, portal.opening_colours, portal.layouts)
             if layout_states:
                 outputs[f"{portal.name}/{layouts.BOOKMARKS}"] = layouts.bookmarks_json(layout_states)
         with stage(f"pictures: {portal.name}"):
@@ -201,6 +201,7 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
     with stage("pages"):
         outputs.update({path: html.encode("utf-8") for path, html in pages.render_pages(site).items()})
         outputs.update(pages.static_files())
+        outputs.update(fonts.web_font_files(cache))
         script, licence = projector.projector_bundle()
         outputs["static/projector/projector_binary.js"] = script
         outputs["static/projector/LICENSE"] = licence

@@ -271,6 +271,13 @@ class PortalConfig(_Strict):
         return value
 
     @property
+    def opening_colours(self) -> str | None:
+        """The column the map opens coloured by. The projector multiplies each picture by its
+        point's colour, which suits the white cards but not photographs: a portal with image
+        sources opens uncoloured (its `color_by` stays one choice away, in the map's menu)."""
+        return None if self.images.sources else self.color_by
+
+    @property
     def neighbours_to_search(self) -> int:
         """How many neighbours per point the build searches once: the recommendations' k, or the
         cosine UMAP graph's n_neighbors - 1 (umap counts the point itself), whichever is more."""

@@ -42,10 +42,6 @@ EXIF_ORIENTATION = 0x0112
 # a hostile or broken answer cannot point the build at another server.
 POSTER_PATH = re.compile(r"^/[A-Za-z0-9._-]+$")
 # Articles that MovieLens moves to the end of a title ("Matrix, The").
-TRAILING_ARTICLES = {"the", "a", "an", "la", "le", "les", "l'", "il", "el", "los", "las", "das", "der",
-                     "die", "den", "det", "de", "het", "o", "os", "i", "gli", "lo", "un", "une"}
-
-
 # --------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------
@@ -451,20 +447,17 @@ def tmdb_key(tmdb: TmdbImages) -> str | None:
 def search_title(title: str) -> str:
     """A MovieLens title as TMDB knows it: "Matrix, The (1999)" -> "The Matrix".
 
-    Trailing parentheses (the year, alternative titles) are dropped and a
-    trailing article is moved back to the front.
+    A trailing article is moved back to the front (readers.movielens.natural_title) and
+    trailing parentheses (the year, alternative titles) are dropped.
     """
-    text = title.strip()
+    from .readers.movielens import natural_title
+
+    text = natural_title(title.strip())
     while True:
         stripped = re.sub(r"\s*\([^()]*\)\s*$", "", text)
         if stripped == text or not stripped:
             break
         text = stripped
-    match = re.match(r"^(.*),\s*([^\s,]+)$", text)
-    if match and match.group(2).lower() in TRAILING_ARTICLES:
-        article = match.group(2)
-        joiner = "" if article.endswith("'") else " "
-        text = f"{article}{joiner}{match.group(1)}"
     return text
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import images, sprites
+from . import images, projector, sprites
 from .cache import Cache, atomic_writer, stable_hash
 from .config import DownloadSettings, PortalConfig
 from .download import Downloader
@@ -70,7 +70,7 @@ def network_period(portal: PortalConfig, download: DownloadSettings) -> int | No
     return int(time.time() // ttl)
 
 
-def pictures_key(portal: PortalConfig, table: pd.DataFrame, colours: list, content_dir: Path,
+def pictures_key(portal: PortalConfig, table: pd.DataFrame, tints: np.ndarray, content_dir: Path,
                  dataset_fingerprint: str, download: DownloadSettings) -> str:
     local_files = []
     for source in portal.images.sources:
@@ -83,9 +83,9 @@ def pictures_key(portal: PortalConfig, table: pd.DataFrame, colours: list, conte
     keys_present = [bool(os.environ.get(s.tmdb.api_key_env, "").strip())
                     for s in portal.images.sources if s.tmdb is not None]
     return stable_hash(
-        "pictures-v1",
+        "pictures-v2",
         [str(label) for label in table[portal.label].tolist()],
-        np.asarray(colours, dtype=np.uint8).tobytes(),
+        np.asarray(tints, dtype=np.uint8).tobytes(),
         portal.sprite.model_dump(), portal.images.model_dump(mode="json"),
         dataset_fingerprint, fingerprint(local_files) if local_files else None, period, keys_present,
     )
@@ -93,8 +93,11 @@ def pictures_key(portal: PortalConfig, table: pd.DataFrame, colours: list, conte
 
 def make_pictures(portal: PortalConfig, table: pd.DataFrame, content_dir: Path, dataset_fingerprint: str,
                   download: DownloadSettings, downloader: Downloader | None, cache: Cache) -> Pictures:
-    colours = sprites.colours_for(table[portal.color_by]) if portal.color_by else [sprites.MISSING_GREY] * len(table)
-    key = pictures_key(portal, table, colours, content_dir, dataset_fingerprint, download)
+    column = portal.opening_colours
+    tints = projector.point_tints(table[column] if column else None).rgb()
+    if len(tints) != len(table):
+        tints = np.full((len(table), 3), projector.UNTINTED, dtype=np.uint8)
+    key = pictures_key(portal, table, tints, content_dir, dataset_fingerprint, download)
     cached = _load(cache, key)
     if cached is not None:
         for warning in cached.warnings:  # what went wrong then still holds for this sheet
@@ -106,13 +109,13 @@ def make_pictures(portal: PortalConfig, table: pd.DataFrame, content_dir: Path, 
         thumbs, report = (images.collect_images(table, portal.images, downloader, content_dir, cell,
                                                 download.max_pixels)
                           if portal.images.sources else ({}, images.ImageReport(generated=len(table))))
-    sheet, cell = sprites.draw_sprite_sheet(labels=table[portal.label].tolist(), colours=colours,
+    sheet, cell = sprites.draw_sprite_sheet(labels=table[portal.label].tolist(),
                                             max_cell=portal.sprite.max_cell, max_sheet=portal.sprite.max_sheet,
                                             images=thumbs)
     data, extension = images.encode_sheet(sheet, portal.sprite.format, portal.sprite.jpeg_quality)
     # the preview shows the points with the most interactions first
     popular = np.argsort(-table["num_ratings"].to_numpy(), kind="stable")[:PREVIEW_POINTS].tolist()
-    preview_image = sprites.preview_montage(sheet, cell, popular)
+    preview_image = sprites.preview_montage(sheet, cell, popular, [tuple(tints[i]) for i in popular])
     buffer = io.BytesIO()
     preview_image.save(buffer, format="PNG")
     report_fields = {**report.__dict__, "reasons": dict(report.reasons)}

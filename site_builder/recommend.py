@@ -318,9 +318,11 @@ def page_data(*, table: pd.DataFrame, label: str, columns: list[str], vectors: n
               neighbour_index: np.ndarray, neighbour_score: np.ndarray, point_index: np.ndarray,
               other_index: np.ndarray, num_other: int, points: str, vector_type: str = "int8",
               noun: str = "users", noun_one: str | None = None, counts: np.ndarray | None = None,
-              evaluation: dict | None = None) -> PageData:
+              evaluation: dict | None = None, tints=None) -> PageData:
     """Both files of the page, from the portal's table, neighbours, vectors and interactions
-    (`point_index` / `other_index`: one entry per interaction, rows of `table` and of the other side)."""
+    (`point_index` / `other_index`: one entry per interaction, rows of `table` and of the other side;
+    `tints`: the projector's colour of each point, projector.Tints, which the page multiplies the
+    pictures by as the map does)."""
     count, dims = vectors.shape
     k = int(neighbour_index.shape[1])
     labels = [cell_text(v) for v in table[label].tolist()]
@@ -363,6 +365,8 @@ def page_data(*, table: pd.DataFrame, label: str, columns: list[str], vectors: n
         "vectors": {"path": vector_file, "dtype": vector_type, "scale": loss.scale, "bytes": len(vector_bytes),
                     "loss": asdict(loss)},
     }
+    if tints is not None and len(tints.of_point) == count:
+        document["tints"] = {"palette": tints.hex_palette(), "of": tints.of_point.tolist()}
     if evaluation is not None:
         document["evaluation"] = evaluation
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
@@ -384,7 +388,7 @@ def evidence_noun(portals: list, portal) -> str:
 def portal_page_data(portal, portals: list, dataset, vectors: np.ndarray, neighbour_index: np.ndarray,
                      neighbour_score: np.ndarray, evaluation: dict | None = None) -> PageData:
     """page_data for a configured portal (config.PortalConfig) over a loaded sources.Dataset."""
-    from .projector import metadata_columns
+    from .projector import metadata_columns, point_tints
 
     table = dataset.side(portal.points)
     items = portal.points == "items"
@@ -398,4 +402,5 @@ def portal_page_data(portal, portals: list, dataset, vectors: np.ndarray, neighb
         vector_type=portal.recommendations.vectors, noun=evidence_noun(portals, portal),
         counts=table["num_ratings"].to_numpy() if "num_ratings" in table else None,
         evaluation=evaluation,
+        tints=point_tints(table[portal.opening_colours]) if portal.opening_colours else None,
     )

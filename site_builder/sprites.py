@@ -5,10 +5,12 @@ single sheet whose width is a whole number of cells, so the layout here must be
 exact: a k x k grid of square cells, k = ceil(sqrt(N)). Browsers load the sheet
 as one WebGL texture, which is why the sheet is capped (8192 px by default).
 
-A point without a picture gets a generated "card" (a background colour from
-the colour-by column plus its label); real images (posters, from
-pictures.py) take the cells of the points that have one, through ``images``. Drawing a card and pasting an image are separate
-functions so that either can be used per cell.
+A point without a picture gets a generated "card": its label in dark ink on
+white. The projector multiplies every picture by the point's colour (its
+legend colour, see projector.point_tints), so a white card shows in exactly
+that colour, with its text still dark; the recommendation page and the
+landing page's preview multiply the same way. Real images (posters, from
+pictures.py) take the cells of the points that have one, through ``images``.
 
 Speed matters (87,000 cards in one build): cards are drawn straight into the
 one sheet canvas, fonts are cached per size, and each distinct word is
@@ -21,13 +23,10 @@ from __future__ import annotations
 import math
 import unicodedata
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
-import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 
-if TYPE_CHECKING:
-    import pandas
+from . import fonts
 
 RGB = tuple[int, int, int]
 
@@ -38,36 +37,24 @@ LETTERBOX_FILL: RGB = (40, 40, 40)
 # Missing / empty / overflow categories: neutral, not in the palette.
 MISSING_GREY: RGB = (150, 150, 150)
 
-# Qualitative palette (Tableau 20 with its two greys removed, so grey keeps
-# meaning "missing"). Ordered strong colours first: frequent categories get
-# the most distinct colours.
-PALETTE: tuple[RGB, ...] = (
-    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
-    (148, 103, 189), (140, 86, 75), (227, 119, 194), (188, 189, 34),
-    (23, 190, 207), (174, 199, 232), (255, 187, 120), (152, 223, 138),
-    (255, 152, 150), (197, 176, 213), (196, 156, 148), (247, 182, 210),
-    (219, 219, 141), (158, 218, 229),
-)
-
-# Anchors of the numeric gradient, low to high: dark purple -> blue -> teal ->
-# green -> yellow. Lightness rises monotonically, so order reads even in grey.
-GRADIENT_ANCHORS: tuple[RGB, ...] = (
-    (68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37),
-)
+# A card: dark ink on white paper in a light frame. Multiplied by a legend colour, the paper
+# takes that colour, the frame a darker shade of it and the ink stays dark.
+CARD_PAPER: RGB = (255, 255, 255)
+CARD_FRAME: RGB = (200, 200, 200)
+CARD_INK: RGB = (17, 17, 17)
 
 # Below this cell size text is unreadable, so cards are colour only.
 MIN_TEXT_CELL = 24
 # Smallest font that still renders legible Latin text.
 MIN_FONT = 8
 MAX_FONT = 48
-# Font size as a fraction of the cell: about 6 lines of ~12 characters.
-FONT_PER_CELL = 0.15
+# Font size as a fraction of the cell: about 5 lines of ~10 characters.
+FONT_PER_CELL = 0.17
 # Gap between tiles in preview_montage.
 PREVIEW_GAP = 8
 
 ELLIPSIS = "\u2026"
-_BLACK: RGB = (0, 0, 0)
-_WHITE: RGB = (255, 255, 255)
+HYPHEN = "-"
 
 
 # --------------------------------------------------------------------------
@@ -96,123 +83,14 @@ def sprite_grid(num_points: int, max_cell: int = 128, max_sheet: int = 8192) -> 
 
 
 # --------------------------------------------------------------------------
-# Colours
-# --------------------------------------------------------------------------
-
-
-def colours_for(values: "pandas.Series") -> list[RGB]:
-    """One RGB colour per value. Numeric columns (ints/floats, NaN allowed) map to a continuous
-    perceptual-ish gradient (e.g. interpolate a few fixed anchors) from min to max; NaN/empty -> neutral grey.
-    Everything else is categorical: a fixed qualitative palette of at least 12 distinct colours assigned
-    in order of decreasing frequency of the category (most frequent gets the first colour, ties broken by
-    the value's string order so the result is deterministic), categories beyond the palette cycle or get grey;
-    empty string -> neutral grey. Returns the same colour for equal values.
-
-    Categories beyond the palette get grey rather than cycling, so one colour
-    never stands for two different categories.
-    """
-    if len(values) == 0:
-        return []
-    if _is_numeric(values):
-        return _gradient_colours(values)
-    return _categorical_colours(values)
-
-
-def _is_numeric(values: "pandas.Series") -> bool:
-    """Booleans are categories (two named states), not a 0..1 scale; object
-    columns holding only numbers (e.g. built from Python lists) count as numeric."""
-    from pandas.api import types
-
-    if types.is_bool_dtype(values.dtype):
-        return False
-    if types.is_numeric_dtype(values.dtype):
-        return True
-    if values.dtype == object:
-        kind = types.infer_dtype(values, skipna=True)
-        return kind in ("integer", "floating", "mixed-integer-float", "decimal")
-    return False
-
-
-def _gradient_colours(values: "pandas.Series") -> list[RGB]:
-    """Vectorised so 87,000 values cost one numpy pass, not 87,000 Python ones."""
-    import pandas as pd
-
-    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    finite = np.isfinite(numbers)
-    if not finite.any():
-        return [MISSING_GREY] * len(numbers)
-    low, high = numbers[finite].min(), numbers[finite].max()
-    # A constant column has no scale: show it mid-gradient rather than at an end.
-    t = np.full(len(numbers), 0.5) if high == low else (numbers - low) / (high - low)
-    anchors = np.asarray(GRADIENT_ANCHORS, dtype="float64")
-    stops = np.linspace(0.0, 1.0, len(anchors))
-    channels = [np.interp(np.nan_to_num(t), stops, anchors[:, c]) for c in range(3)]
-    rgb = np.rint(np.stack(channels, axis=1)).astype(int)
-    return [tuple(row) if ok else MISSING_GREY for row, ok in zip(rgb.tolist(), finite)]
-
-
-def _is_empty(value: object) -> bool:
-    """Blank text is "no value" to a reader, so it is grey like NaN."""
-    return isinstance(value, str) and not value.strip()
-
-
-def _categorical_colours(values: "pandas.Series") -> list[RGB]:
-    """Frequency order puts the most distinct colours on the categories a
-    viewer sees most; the string tie-break makes reruns identical."""
-    counts = values.value_counts(dropna=True)
-    ranked = sorted(
-        ((value, int(n)) for value, n in counts.items() if n > 0 and not _is_empty(value)),
-        key=lambda item: (-item[1], str(item[0])),
-    )
-    lookup = {value: PALETTE[rank] for rank, (value, _) in enumerate(ranked[: len(PALETTE)])}
-    return [_lookup_colour(lookup, value) for value in values.tolist()]
-
-
-def _lookup_colour(lookup: dict, value: object) -> RGB:
-    """Unhashable or unseen values (NaN, None, overflow) fall back to grey."""
-    try:
-        return lookup.get(value, MISSING_GREY)
-    except TypeError:
-        return MISSING_GREY
-
-
-def text_colour(background: RGB) -> RGB:
-    """Black or white, whichever has the higher WCAG contrast ratio against
-    the background, so labels stay readable on any palette or gradient colour."""
-    return _text_colour_cached(tuple(int(c) for c in background))
-
-
-@lru_cache(maxsize=4096)
-def _text_colour_cached(background: RGB) -> RGB:
-    luminance = _relative_luminance(background)
-    contrast_white = 1.05 / (luminance + 0.05)
-    contrast_black = (luminance + 0.05) / 0.05
-    return _WHITE if contrast_white > contrast_black else _BLACK
-
-
-def _relative_luminance(rgb: RGB) -> float:
-    """sRGB must be linearised first: perceived brightness is not linear in 0..255."""
-
-    def linear(channel: int) -> float:
-        c = channel / 255.0
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (linear(c) for c in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-# --------------------------------------------------------------------------
 # Text
 # --------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=64)
 def _font(size: int) -> ImageFont.FreeTypeFont:
-    """Loading parses the embedded font each time, so one instance per size."""
-    font = ImageFont.load_default(size=size)
-    if not isinstance(font, ImageFont.FreeTypeFont):
-        raise RuntimeError("Pillow was built without FreeType; sprite cards need scalable text")
-    return font
+    """Loading parses the font file each time, so one instance per size."""
+    return ImageFont.truetype(str(fonts.CARD_FONT), size)
 
 
 class _Typesetter:
@@ -225,8 +103,7 @@ class _Typesetter:
     bundled font applies no kerning across spaces).
     """
 
-    # Tall and deep glyphs: their extents bound every line. ASCII only,
-    # because labels are folded to ASCII before drawing (see printable).
+    # Tall and deep glyphs: their extents bound every line (accents above capitals aside).
     _EXTENT_SAMPLE = "Ajgy(|)[]{}"
 
     def __init__(self, size: int) -> None:
@@ -274,13 +151,15 @@ class _Typesetter:
     def line_width(self, words: list[str]) -> float:
         return sum(self.width(w) for w in words) + self.space * (len(words) - 1)
 
-    def wrap(self, label: str, max_width: float) -> list[list[str]]:
-        """Greedy word wrap; a word wider than the line is split by characters
-        rather than overflowing into the neighbouring cell."""
+    def wrap(self, label: str, max_width: float, hyphenate: bool = False) -> list[list[str]] | None:
+        """Greedy word wrap between words; None when a word is wider than the line, unless
+        `hyphenate`, which splits such a word with a hyphen at the end of each of its lines."""
         lines: list[list[str]] = []
         current: list[str] = []
         current_width = 0.0
-        for piece in self._pieces(label, max_width):
+        for piece in self._pieces(label, max_width, hyphenate):
+            if piece is None:
+                return None
             w = self.width(piece)
             if current and current_width + self.space + w <= max_width:
                 current.append(piece)
@@ -293,12 +172,14 @@ class _Typesetter:
             lines.append(current)
         return lines
 
-    def _pieces(self, label: str, max_width: float):
+    def _pieces(self, label: str, max_width: float, hyphenate: bool):
         for word in label.split():
             if self.width(word) <= max_width:
                 yield word
-            else:
+            elif hyphenate:
                 yield from self._split_long(word, max_width)
+            else:
+                yield None
 
     def _split_long(self, word: str, max_width: float) -> list[str]:
         """Memoised: small cells split many words, and the same words recur."""
@@ -307,8 +188,11 @@ class _Typesetter:
         if pieces is None:
             pieces, rest = [], word
             while rest:
-                n = max(1, self._longest_prefix(rest, max_width))
-                pieces.append(rest[:n])
+                if self.width(rest) <= max_width:
+                    pieces.append(rest)
+                    break
+                n = max(1, self._longest_prefix(rest, max_width, HYPHEN))
+                pieces.append(rest[:n] + HYPHEN)
                 rest = rest[n:]
             self._splits[key] = pieces
         return pieces
@@ -343,12 +227,12 @@ class _Typesetter:
 
 
 def font_sizes_for(cell: int) -> list[int]:
-    """Descending font sizes to try for one cell: long labels shrink before
-    they get truncated, short ones keep the largest readable size."""
+    """Descending font sizes to try for one cell: long labels and long words shrink
+    before they get cut, short ones keep the largest readable size."""
     base = max(MIN_FONT, min(MAX_FONT, round(cell * FONT_PER_CELL)))
     sizes = [base]
-    while sizes[-1] > MIN_FONT and len(sizes) < 4:
-        sizes.append(max(MIN_FONT, int(sizes[-1] * 0.8)))
+    while sizes[-1] > MIN_FONT and len(sizes) < 8:
+        sizes.append(max(MIN_FONT, min(sizes[-1] - 1, int(sizes[-1] * 0.88))))
     return sizes
 
 
@@ -371,46 +255,54 @@ class CardPainter:
         self.has_text = cell >= MIN_TEXT_CELL
         self._setters = [_Typesetter(s) for s in font_sizes_for(cell)] if self.has_text else []
 
-    def draw(self, canvas: Image.Image, x: int, y: int, label: str, colour: RGB) -> None:
-        """Fill the cell at (x, y) with the colour and centre the wrapped label on it."""
+    def draw(self, canvas: Image.Image, x: int, y: int, label: str) -> None:
+        """A white card in a light frame at (x, y) with the wrapped label centred on it."""
         cell = self.cell
-        canvas.paste(colour, (x, y, x + cell, y + cell))
+        canvas.paste(CARD_FRAME, (x, y, x + cell, y + cell))
+        edge = max(1, cell // 40)
+        canvas.paste(CARD_PAPER, (x + edge, y + edge, x + cell - edge, y + cell - edge))
         if not self.has_text or not label:
             return
         setter, lines = self._layout(label)
         if not lines:
             return
-        ink = text_colour(colour)
         top = y + (cell - setter.block_height(len(lines))) // 2
         for row, words in enumerate(lines):
             baseline = top + setter.above + row * setter.line_height
             left = x + (cell - setter.line_width(words)) / 2
-            setter.stamp(canvas, words, left, baseline, ink)
+            setter.stamp(canvas, words, left, baseline, CARD_INK)
 
     def _layout(self, label: str) -> tuple[_Typesetter, list[list[str]]]:
-        """Largest size at which the whole label fits; otherwise the smallest
-        size with as many lines as fit and an ellipsis."""
+        """The largest size at which the whole label fits with every word whole; else the
+        smallest size, long words split with a hyphen, and an ellipsis if lines run out."""
         for setter in self._setters:
             lines = setter.wrap(label, self.text_box)
-            if setter.block_height(len(lines)) <= self.text_box:
+            if lines is not None and setter.block_height(len(lines)) <= self.text_box:
                 return setter, lines
-        # Nothing fitted: `setter` and `lines` are now the smallest size's.
+        setter = self._setters[-1]
+        lines = setter.wrap(label, self.text_box, hyphenate=True) or []
         max_lines = 0
         while setter.block_height(max_lines + 1) <= self.text_box:
             max_lines += 1
-        if max_lines == 0:
+        if max_lines == 0 or not lines:
             return setter, []
-        kept = lines[:max_lines]
-        kept[-1] = setter.ellipsize(kept[-1], self.text_box)
-        return setter, kept
+        if len(lines) > max_lines:
+            lines = lines[:max_lines]
+            lines[-1] = setter.ellipsize(lines[-1], self.text_box)
+        return setter, lines
 
 
-def render_card(label: str, colour: RGB, cell: int) -> Image.Image:
-    """A single card as its own image, for previews and tests; sheets use
-    CardPainter directly to avoid one Image per point."""
+def render_card(label: str, cell: int) -> Image.Image:
+    """A single card as its own image, for tests; sheets use CardPainter directly to
+    avoid one Image per point."""
     canvas = Image.new("RGB", (cell, cell), BACKGROUND)
-    CardPainter(cell).draw(canvas, 0, 0, _label_text(label), _rgb(colour))
+    CardPainter(cell).draw(canvas, 0, 0, _label_text(label))
     return canvas
+
+
+def tinted(image: Image.Image, tint: RGB) -> Image.Image:
+    """The image as the projector shows it for a point of this colour: multiplied by it."""
+    return ImageChops.multiply(image.convert("RGB"), Image.new("RGB", image.size, _rgb(tint)))
 
 
 def letterbox_into(canvas: Image.Image, x: int, y: int, cell: int, image: Image.Image) -> None:
@@ -442,33 +334,34 @@ def _label_text(label: object) -> str:
     return printable(label if isinstance(label, str) else str(label))
 
 
-# Letters that Unicode does not decompose into ASCII but have a usual spelling.
-_ASCII_SPELLING = str.maketrans({
+# Letters that Unicode does not decompose, with their usual spelling, for a font without them.
+_PLAIN_SPELLING = {
     "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
-    "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th",
-    "ı": "i", "\u2013": "-", "\u2014": "-", "\u00a0": " ",
-})
+    "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th", "ı": "i",
+}
 _NOT_DRAWABLE = "?"
 
 
 def printable(label: str) -> str:
-    """Pillow's bundled font covers ASCII only (plus a few quotes), so
-    "Misérables" would show a box for "é". Accents are dropped instead
-    ("Miserables"); characters with no ASCII form become "?"."""
-    if label.isascii():
+    """The label as the card font can draw it: characters it has stay ("Misérables"), others
+    lose their accents or take their usual spelling, and the rest become "?"."""
+    label = unicodedata.normalize("NFC", label).replace("\u00a0", " ")
+    if label.isascii() or all(_has_glyph(ch) for ch in label):
         return label
-    folded = unicodedata.normalize("NFKD", label.translate(_ASCII_SPELLING))
-    return "".join(
-        ch if _has_glyph(ch) else _NOT_DRAWABLE
-        for ch in folded
-        if not unicodedata.combining(ch)
-    )
+    return "".join(ch if _has_glyph(ch) else _fallback(ch) for ch in label)
+
+
+def _fallback(ch: str) -> str:
+    if ch in _PLAIN_SPELLING:
+        return _PLAIN_SPELLING[ch]
+    plain = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    return plain if plain and all(_has_glyph(c) for c in plain) else _NOT_DRAWABLE
 
 
 @lru_cache(maxsize=None)
 def _has_glyph(ch: str) -> bool:
     """A missing glyph renders as the font's "notdef" box; compare against it."""
-    if ch.isascii() or ch.isspace():
+    if ch.isspace() or (ch.isascii() and ch.isprintable()):
         return True
     font = _font(16)
     return _mask_signature(font, ch) != _mask_signature(font, "\U0010FFFD")
@@ -492,21 +385,17 @@ def _rgb(colour) -> RGB:
 
 def draw_sprite_sheet(
     labels: list[str],
-    colours: list[tuple[int, int, int]],
     max_cell: int = 128,
     max_sheet: int = 8192,
     images: dict[int, Image.Image] | None = None,
 ) -> tuple[Image.Image, int]:
     """RGB sheet of k*cell x k*cell px, and the cell size. Point i occupies the cell at row i // k,
-    column i % k. `images` optionally maps point index -> an image to use instead of a card: it is
-    letterboxed (aspect kept, centred, fill colour = dark grey) into the cell. Unused cells at the end stay
-    a plain background colour.
+    column i % k: its card, or, where `images` maps i to an image, that image letterboxed (aspect
+    kept, centred, dark grey bars) into the cell. Unused cells at the end stay white.
 
     The sheet is exactly k*cell wide because the projector derives the grid
     from the sheet width divided by the cell size.
     """
-    if len(labels) != len(colours):
-        raise ValueError(f"{len(labels)} labels but {len(colours)} colours")
     images = images or {}
     num_points = len(labels)
     bad = [i for i in images if not 0 <= i < num_points]
@@ -515,13 +404,13 @@ def draw_sprite_sheet(
     k, cell = sprite_grid(num_points, max_cell, max_sheet)
     sheet = Image.new("RGB", (k * cell, k * cell), BACKGROUND)
     painter = CardPainter(cell)
-    for i, (label, colour) in enumerate(zip(labels, colours)):
+    for i, label in enumerate(labels):
         x, y = (i % k) * cell, (i // k) * cell
         image = images.get(i)
         if image is not None:
             letterbox_into(sheet, x, y, cell, image)
         else:
-            painter.draw(sheet, x, y, _label_text(label), _rgb(colour))
+            painter.draw(sheet, x, y, _label_text(label))
     return sheet, cell
 
 
@@ -529,13 +418,14 @@ def preview_montage(
     sheet: Image.Image,
     cell: int,
     indices: list[int],
+    tints: list[RGB] | None = None,
     columns: int = 4,
     rows: int = 3,
     tile: int = 160,
 ) -> Image.Image:
     """A columns x rows montage (tile px per cell, small gap between tiles) of the given points' cells cut from the sheet
-    (point i at (i % k * cell, i // k * cell)), for the landing page's preview image. Fewer indices than slots leaves
-    the rest as background.
+    (point i at (i % k * cell, i // k * cell)), each multiplied by its tint as the projector shows it, for the
+    landing page's preview image. Fewer indices than slots leaves the rest as background.
 
     Size is (columns*tile + (columns-1)*PREVIEW_GAP) x (rows*tile + (rows-1)*PREVIEW_GAP):
     no outer margin, so the page's CSS decides the frame. Indices beyond the
@@ -555,5 +445,7 @@ def preview_montage(
         piece = sheet.crop((x, y, x + cell, y + cell))
         if cell != tile:
             piece = piece.resize((tile, tile), Image.Resampling.LANCZOS)
+        if tints is not None:
+            piece = tinted(piece, tints[slot])
         montage.paste(piece.convert("RGB"), ((slot % columns) * step, (slot // columns) * step))
     return montage

@@ -139,6 +139,8 @@
     var y = grid > 1 ? Math.floor(i / grid) / (grid - 1) * 100 : 0;
     var element = h("span", { className: "rec-sprite" + (className ? " " + className : ""), "aria-hidden": "true" });
     element.style.backgroundPosition = x.toFixed(4) + "% " + y.toFixed(4) + "%";
+    // the map multiplies each picture by its point's colour: so does the page (site.css)
+    if (data.tints) element.style.backgroundColor = data.tints.palette[data.tints.of[i]];
     return element;
   }
 

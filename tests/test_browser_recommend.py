@@ -72,13 +72,13 @@ def test_search_shows_neighbours_with_evidence_and_sprite_pictures(browser, serv
 
     # Escape closes the suggestions, and the input keeps the text
     box.press_sequentially("usual suspects", delay=10)
-    page.get_by_role("option", name="Usual Suspects, The (1995)").wait_for()
+    page.get_by_role("option", name="The Usual Suspects (1995)").wait_for()
     assert box.get_attribute("aria-expanded") == "true"
     box.press("Escape")
     assert box.get_attribute("aria-expanded") == "false" and page.locator("#rec-options").is_hidden()
 
-    choose(page, "usual suspects", "Usual Suspects, The (1995)")
-    suspects = movies["labels"].index("Usual Suspects, The (1995)")
+    choose(page, "usual suspects", "The Usual Suspects (1995)")
+    suspects = movies["labels"].index("The Usual Suspects (1995)")
     assert page.evaluate("location.hash") == f"#item={suspects}"
     cards = page.locator(".rec-item .rec-card")
     assert cards.count() == 12
@@ -110,7 +110,7 @@ def test_search_shows_neighbours_with_evidence_and_sprite_pictures(browser, serv
 
     # the URL holds the view: reloading it shows the same
     page.reload()
-    page.locator("#rec-item-title", has_text="Usual Suspects, The (1995)").wait_for()
+    page.locator("#rec-item-title", has_text="The Usual Suspects (1995)").wait_for()
     assert page.locator(".rec-item .rec-card").count() == 12
 
     # following a neighbour's card goes to its own view (keyboard: the link has focus, Enter)
@@ -120,7 +120,7 @@ def test_search_shows_neighbours_with_evidence_and_sprite_pictures(browser, serv
     page.locator("#rec-item-title", has_text=expected[0]).wait_for()
     assert page.evaluate("location.hash") == f"#item={first}"
     page.go_back()
-    page.locator("#rec-item-title", has_text="Usual Suspects, The (1995)").wait_for()
+    page.locator("#rec-item-title", has_text="The Usual Suspects (1995)").wait_for()
     watch.check()
     page.close()
 
@@ -129,14 +129,14 @@ def test_taste_query_ranks_in_the_browser_and_lives_in_the_url(browser, served_s
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     watch = Watch(page, served_site)
     page.goto(served_site + "/movies/recommend.html")
-    toy, suspects = (movies["labels"].index(t) for t in ("Toy Story (1995)", "Usual Suspects, The (1995)"))
+    toy, suspects = (movies["labels"].index(t) for t in ("Toy Story (1995)", "The Usual Suspects (1995)"))
     choose(page, "toy story", "Toy Story (1995)")
     page.get_by_role("button", name="Like: Toy Story (1995)").first.click()
     # the page re-renders on the hash change; typing before it has would race with it
     page.wait_for_function(f"location.hash.endsWith('like={toy}')")
     page.locator('.rec-item-head .rec-like[aria-pressed="true"]').wait_for()
-    choose(page, "usual suspects", "Usual Suspects, The (1995)")
-    like = page.get_by_role("button", name="Like: Usual Suspects, The (1995)").first
+    choose(page, "usual suspects", "The Usual Suspects (1995)")
+    like = page.get_by_role("button", name="Like: The Usual Suspects (1995)").first
     like.click()
     page.wait_for_function(f"location.hash.endsWith('like={toy},{suspects}')")
     page.locator('.rec-item-head .rec-like[aria-pressed="true"]').wait_for()  # re-rendered on hashchange
@@ -199,7 +199,7 @@ def test_search_folds_case_and_accents_like_the_build(browser, served_site, movi
 def test_phone_width_has_no_horizontal_overflow(browser, served_site, movies):
     page = browser.new_page(viewport={"width": 360, "height": 740})
     watch = Watch(page, served_site)
-    suspects = movies["labels"].index("Usual Suspects, The (1995)")
+    suspects = movies["labels"].index("The Usual Suspects (1995)")
     overflow = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     for hash_ in (f"#item={suspects}", f"#like=0,{suspects}&dislike=1", ""):
         page.goto(served_site + "/movies/recommend.html" + hash_)

@@ -23,7 +23,7 @@ from site_builder.download import Downloader
 from site_builder.images import (
     ImageReport, collect_images, encode_sheet, load_thumbnail, ImageProblem, search_title, thumbnail, to_rgb,
 )
-from site_builder.sprites import draw_sprite_sheet, sprite_grid
+from site_builder.sprites import CARD_PAPER, draw_sprite_sheet, sprite_grid
 
 sys.path.insert(0, str(Path(__file__).parent))  # the loopback server lives beside this file
 from test_download import (  # noqa: E402
@@ -32,7 +32,7 @@ from test_download import (  # noqa: E402
 )
 
 FILL = (40, 40, 40)  # ImageSettings' default "#282828"
-CARD = (255, 0, 255)  # card colour in these tests: no served image has it
+CARD = CARD_PAPER  # the middle of a card without a label: no served image is white
 CELL = 32
 SECRET = "tmdb-secret-4f1c9a"
 POSTER_COLOURS = {11: (220, 180, 20), 12: (20, 200, 200), 13: (120, 40, 160)}
@@ -95,8 +95,8 @@ def cell_pixel(sheet: Image.Image, cell: int, index: int, dx: int, dy: int):
 
 
 def sheet_for(thumbs: dict, count: int) -> tuple[Image.Image, int]:
-    """Unlabelled cards of one colour, so a card cell is CARD throughout."""
-    return draw_sprite_sheet([""] * count, [CARD] * count, max_cell=CELL, images=thumbs)
+    """Unlabelled cards, so the middle of a card cell is CARD."""
+    return draw_sprite_sheet([""] * count, max_cell=CELL, images=thumbs)
 
 
 def collect(table, settings, server_or_none, cache: Path, content: Path | None = None, **download):
@@ -207,7 +207,7 @@ def test_20000_points_fit_one_sheet(server, tmp_path):
     thumbs, report = collect_images(table, sources({"url_column": {"column": "poster"}}), downloader, tmp_path, cell,
                                     downloader.settings.max_pixels)
     assert (report.downloaded, report.generated, report.failed) == (3, count - 3, 0)
-    sheet, used = draw_sprite_sheet([""] * count, [CARD] * count, max_cell=128, max_sheet=8192, images=thumbs)
+    sheet, used = draw_sprite_sheet([""] * count, max_cell=128, max_sheet=8192, images=thumbs)
     assert used == cell and sheet.size == (k * cell, k * cell) and sheet.width <= 8192
     for index, colour in ((0, RED), (count // 2, GREEN), (count - 1, BLUE), (1, CARD)):
         assert close_to(cell_pixel(sheet, cell, index, cell // 2, cell // 2), colour), index
@@ -466,11 +466,9 @@ def test_load_thumbnail_reasons(tmp_path):
 
 
 def test_encode_sheet_auto_keeps_the_smaller():
-    from site_builder.sprites import PALETTE
-
-    # colour-only cards (cells too small for text): flat areas, where PNG wins
+    # plain cards (cells too small for text): flat areas, where PNG wins
     count = 900
-    cards, _ = draw_sprite_sheet([""] * count, [PALETTE[i % 7] for i in range(count)], max_cell=16)
+    cards, _ = draw_sprite_sheet([""] * count, max_cell=16)
     data, ext = encode_sheet(cards, "auto", 85)
     assert ext == "png" and data.startswith(b"\x89PNG")
     assert len(data) < len(encode_sheet(cards, "jpeg", 85)[0])

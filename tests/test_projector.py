@@ -55,3 +55,20 @@ def test_relative_urls():
     assert relative_url("index.html", "movies/index.html") == "movies/index.html"
     assert relative_url("movies/index.html", "static/site.css") == "../static/site.css"
     assert relative_url("movies/index.html", "movies/projector_config.json") == "projector_config.json"
+
+
+def test_point_tints_follow_the_projectors_palette_order_and_listing():
+    from site_builder.projector import CATEGORY_COLOURS, NO_VALUE, UNTINTED, point_tints
+
+    values = pd.Series(["Comedy", "Action", "", "Comedy", "10", "2", None] + [f"c{i}" for i in range(9)])
+    tints = point_tints(values)
+    rgb = [tuple(c) for c in tints.rgb().tolist()]
+    # array-index keys first, ascending, then the rest as first seen; the palette cycles after ten
+    assert [value for value, _ in tints.legend][:4] == ["2", "10", "Comedy", "Action"]
+    assert rgb[5] == CATEGORY_COLOURS[0] and rgb[4] == CATEGORY_COLOURS[1]
+    assert rgb[0] == rgb[3] == CATEGORY_COLOURS[2] and rgb[1] == CATEGORY_COLOURS[3]
+    assert rgb[2] == rgb[6] == NO_VALUE  # no value: black
+    assert rgb[-1] == CATEGORY_COLOURS[12 % 10]
+    assert point_tints(pd.Series([f"t{i}" for i in range(51)])).rgb().tolist() == [list(UNTINTED)] * 51
+    numbers = point_tints(pd.Series([1.0, 3.0, 2.0]))
+    assert [tuple(c) for c in numbers.rgb().tolist()] == [(255, 255, 221), (31, 45, 134), (143, 150, 178)]

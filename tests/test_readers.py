@@ -94,8 +94,9 @@ def test_movielens_1m_tables_codes_and_latin1_titles(tmp_path):
     data = load_dataset("ml1m", config)
     _check_shape(data)
     items = data.items.set_index("id")
-    assert list(data.items.columns) == ["id", "title", "year", "decade", "genres", "first_genre"] + COMPUTED
-    assert items.loc[10, "title"] == "Misérables, Les (1995)" and items.loc[10, "first_genre"] == "Drama"
+    assert list(data.items.columns) == ["id", "title", "sort_title", "year", "decade", "genres", "first_genre"] + COMPUTED
+    assert items.loc[10, "title"] == "Les Misérables (1995)" and items.loc[10, "first_genre"] == "Drama"
+    assert items.loc[10, "sort_title"] == "Misérables, Les (1995)"
     assert items.loc[20, "title"] == '"Great Performances" Cats (1998)' and items.loc[20, "year"] == 1998
     assert items.loc[30, "genres"] == "Animation|Children's|Comedy" and items.loc[30, "decade"] == "1990s"
     users = data.users.set_index("id")
@@ -173,8 +174,8 @@ def test_movielens_100k_latin1_title_and_genre_order(tmp_path):
     ratings = TINY_RATINGS + "1,40,3,107\n"
     data = load_dataset("ml100k", _to_100k(tmp_path, ratings, movies, TINY_USERS))
     items = data.items.set_index("id")
-    assert items.loc[40, "title"] == "Misérables, Les (1995)"
-    assert items.loc[40, "genres"] == "unknown|Drama|Romance" and items.loc[40, "first_genre"] == "unknown"
+    assert items.loc[40, "title"] == "Les Misérables (1995)"
+    assert items.loc[40, "genres"] == "unknown|Drama|Romance" and items.loc[40, "first_genre"] == "Drama"
     assert data.users.set_index("id").loc[3, "age"] == 17
 
 
@@ -467,3 +468,14 @@ def test_parquet_without_engine_says_what_to_install(tmp_path, monkeypatch):
     config = DatasetConfig(format="parquet", path=_write(tmp_path, "events.parquet", "not read"),
                            columns=InteractionColumns(user="user", item="item"))
     assert "events.parquet: reading Parquet needs pyarrow or fastparquet (pip install pyarrow)" in _problems("events", config)
+
+
+def test_movielens_titles_in_natural_order_with_the_published_form_kept(tmp_path):
+    from site_builder.readers.movielens import natural_title
+
+    assert natural_title("Godfather, The (1972)") == "The Godfather (1972)"
+    assert natural_title("City of Lost Children, The (Cité des enfants perdus, La) (1995)") == \
+        "The City of Lost Children (Cité des enfants perdus, La) (1995)"
+    assert natural_title("Avventura, L' (1960)") == "L'Avventura (1960)"
+    assert natural_title("Paris, Texas (1984)") == "Paris, Texas (1984)"
+    assert natural_title("Toy Story (1995)") == "Toy Story (1995)"

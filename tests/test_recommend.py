@@ -239,6 +239,6 @@ def test_demo_page_data(demo_site, portal_name, count):
     loss = document["vectors"]["loss"]
     assert loss["mean_cosine_error"] < 1e-4 and loss["taste_overlap"] > 0.9
     if portal_name == "movies":
-        suspects = document["labels"].index("Usual Suspects, The (1995)")
+        suspects = document["labels"].index("The Usual Suspects (1995)")
         assert "usual suspects" in document["keys"][suspects]
-        assert document["keys"][document["labels"].index("Misérables, Les (1995)")] == "miserables les 1995"
+        assert document["keys"][document["labels"].index("Les Misérables (1995)")] == "les miserables 1995"

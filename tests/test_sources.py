@@ -29,7 +29,7 @@ def test_loads_tables_and_compact_arrays(tmp_path):
     assert data.user_index.dtype == np.int32 and data.item_index.dtype == np.int32
     assert data.timestamp.dtype == np.int64 and data.rating.dtype == np.float32
     items = data.items.set_index("id")
-    assert items.loc[10, "title"] == "Heat, The (1995)"
+    assert items.loc[10, "title"] == "The Heat (1995)"
     assert items.loc[10, "year"] == 1995 and items.loc[10, "decade"] == "1990s"
     assert items.loc[20, "first_genre"] == "Animation"
     assert items.loc[10, "num_ratings"] == 3 and items.loc[10, "mean_rating"] == pytest.approx(8 / 3, abs=0.01)

@@ -19,7 +19,7 @@ from ..sources import Dataset
 from .tables import (Interactions, Place, Table, _decades, _gather, _report, _require, assemble, read_csv_checked,
                      read_delimited)
 
-MOVIELENS_ITEM_COLUMNS = ["id", "title", "year", "decade", "genres", "first_genre"]
+MOVIELENS_ITEM_COLUMNS = ["id", "title", "sort_title", "year", "decade", "genres", "first_genre"]
 MOVIELENS_USER_COLUMNS = ["id", "name", "age", "age_band", "gender", "occupation", "zip"]
 
 
@@ -61,16 +61,38 @@ class MovieLensCsv:
 YEAR_IN_TITLE = re.compile(r"\((\d{4})\)\s*$")
 
 
+# MovieLens writes titles in sorting form, the article last: "Godfather, The (1972)",
+# "City of Lost Children, The (Cité des enfants perdus, La) (1995)", "Avventura, L' (1960)".
+SORTING_FORM = re.compile(
+    r"^(?P<name>.+?), (?P<article>The|A|An|Les|Le|La|L'|Il|Lo|Gli|I|Der|Die|Das|Den|Det|De|Het|El|Los|Las|Un|Una|Une|"
+    r"O|Os|As)"
+    r"(?P<rest>(?: \(.*\))?)$")
+NO_GENRE = "No genre"  # the projector colours a point without a value black; a named category gets a colour
+
+
+def natural_title(title: str) -> str:
+    """"The Godfather (1972)" for MovieLens' "Godfather, The (1972)"; other titles as they are."""
+    match = SORTING_FORM.match(title)
+    if not match:
+        return title
+    article = match["article"]
+    return f"{article}{'' if article.endswith(chr(39)) else ' '}{match['name']}{match['rest']}"
+
+
 def _movie_table(movies: pd.DataFrame) -> pd.DataFrame:
-    """Items of every MovieLens format: movieId, title (year at its end), genres joined by '|'."""
+    """Items of every MovieLens format: movieId, title in natural order ("The Godfather (1972)",
+    as published in sort_title), year and decade, genres joined by '|' and the first of them."""
     titles = movies["title"].astype(str)
     year = pd.to_numeric(titles.str.extract(YEAR_IN_TITLE, expand=False), errors="coerce")
     year, decade = _decades(year)
     genres = movies["genres"].astype(str).replace("(no genres listed)", "")
-    first_genre = genres.str.split("|").str[0].fillna("")
+    # the first genre that says something (ML-100K lists "unknown" first when it is set)
+    first_genre = genres.str.replace(r"^(?:unknown\|)+", "", regex=True).str.split("|").str[0].fillna("")
+    first_genre = first_genre.replace({"": NO_GENRE, "unknown": NO_GENRE})
     return pd.DataFrame({
         "id": movies["movieId"].to_numpy(np.int64),
-        "title": titles.to_numpy(object),
+        "title": titles.map(natural_title).to_numpy(object),
+        "sort_title": titles.to_numpy(object),
         "year": year,
         "decade": decade,
         "genres": genres.to_numpy(object),

@@ -1,0 +1,97 @@
+"""Screenshots of a built site, as a visitor sees it, at desktop and phone sizes.
+
+    .venv/bin/python tools/screenshots.py [--site _site] [--out content/docs/images] [--portal movies] [--item 49]
+
+Serves the site on 127.0.0.1, opens it in headless Chromium (Debian's
+chromium, through Playwright) and writes, for the desktop (1400x900) and a
+phone (390x844, touch):
+
+    landing-{desktop,phone}.png      the landing page
+    map-{desktop,phone}.png          the portal's map, once its layout is shown
+    point-{desktop,phone}.png        the map with one point selected (--item)
+    recommend-{desktop,phone}.png    the recommendation page for that point
+
+The README and the docs show these files; run this after a visible change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SIZES = {
+    "desktop": {"viewport": {"width": 1400, "height": 900}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True},
+}
+CHROMIUM_ARGS = ["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"]
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def _serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def _wait_for_map(page) -> None:
+    page.wait_for_function("window.portalProjector && window.portalProjector.state !== 'loading'", timeout=120_000)
+    page.wait_for_timeout(2500)  # the sprite sheet's texture and a few frames
+
+
+def take(site: Path, out: Path, portal: str, item: int) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        sys.exit("chromium is not installed (./portals.sh test installs it)")
+    out.mkdir(parents=True, exist_ok=True)
+    server, address = _serve(site)
+    written = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+            for size, options in SIZES.items():
+                page = browser.new_page(**options)
+                shots = [
+                    ("landing", f"{address}/index.html", lambda p: p.wait_for_timeout(500)),
+                    ("map", f"{address}/{portal}/index.html", _wait_for_map),
+                    ("point", f"{address}/{portal}/index.html#item={item}", _wait_for_map),
+                    ("recommend", f"{address}/{portal}/recommend.html#item={item}",
+                     lambda p: p.locator(".rec-card").first.wait_for(timeout=60_000)),
+                ]
+                for name, url, ready in shots:
+                    page.goto(url)
+                    ready(page)
+                    path = out / f"{name}-{size}.png"
+                    page.screenshot(path=str(path))
+                    written.append(path)
+                page.close()
+            browser.close()
+    finally:
+        server.shutdown()
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--site", type=Path, default=REPO / "_site", help="a built site (default: _site)")
+    parser.add_argument("--out", type=Path, default=REPO / "content/docs/images", help="where the PNG files go")
+    parser.add_argument("--portal", default="movies", help="the portal to show (default: movies)")
+    parser.add_argument("--item", type=int, default=49, help="the point to select, by row (default: 49, Star Wars)")
+    args = parser.parse_args()
+    for path in take(args.site, args.out, args.portal, args.item):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
