@@ -13,6 +13,14 @@
  *   it has done once): the PCA coordinates are copied into the bookmarks first.
  * - `#item=<row index>` selects that point once the layout is shown and moves
  *   the camera to it; the hash follows the visitor's selection.
+ * - The 3-D view's depth fog fades far pictures towards the background, so a
+ *   point would not show its legend colour: the pictures are drawn without it
+ *   (their size still falls off with distance).
+ * - Framing: the projector's default cameras cut off much of a layout, and in
+ *   2-D it draws every picture at the sprite sheet's cell size (128 px), a
+ *   wall of overlapping cards. Each layout is framed to show every point with
+ *   a margin (also after "reset zoom" and when the visitor picks a layout), and
+ *   2-D pictures are sized by how many points share the canvas.
  */
 (function () {
   "use strict";
@@ -148,7 +156,118 @@
   var started = performance.now();
   var waitingForBookmarksSince = null;
 
+  function scatterPlot() {
+    var adapter = projector.projectorScatterPlotAdapter;
+    return adapter && adapter.scatterPlot;
+  }
+
+  // Patched once, on the class every sprite view shares: no fog on the pictures, and 2-D
+  // pictures sized for the density (see the top).
+  function patchPictures() {
+    var adapter = projector.projectorScatterPlotAdapter;
+    var sprites = adapter && adapter.spriteVisualizer;
+    var proto = sprites && Object.getPrototypeOf(sprites);
+    if (!proto || proto.portalsPatched || typeof proto.setFogDistances !== "function") return;
+    proto.setFogDistances = function () {
+      this.fog.near = Infinity;
+      this.fog.far = Infinity;
+    };
+    var pointSize = proto.calculatePointSize;
+    proto.calculatePointSize = function (attenuated) {
+      var plot = scatterPlot();
+      var positions = this.worldSpacePointPositions;
+      if (attenuated || this.texture == null || !plot || !positions || !positions.length) {
+        return pointSize.call(this, attenuated);
+      }
+      var count = positions.length / 3;
+      var ratio = window.devicePixelRatio || 1;
+      var share = Math.sqrt((plot.width * plot.height) / count) * ratio * CARD_SHARE_2D;
+      return Math.max(MIN_CARD_2D * ratio, Math.min(this.spriteDimensions[0], share));
+    };
+    proto.portalsPatched = true;
+  }
+
+  var CARD_SHARE_2D = 1.3; // a 2-D picture's side, in units of the canvas side per point
+  var MIN_CARD_2D = 14; // px
+  var MARGIN = 1.12; // room around the layout for the pictures at its edges
+
+  // Show every point with a margin: in 3-D from the default direction, in 2-D from above.
+  function frameLayout() {
+    var plot = scatterPlot();
+    var positions = plot && plot.worldSpacePointPositions;
+    if (!positions || !positions.length || !plot.camera) return false;
+    var low = [Infinity, Infinity, Infinity], high = [-Infinity, -Infinity, -Infinity];
+    for (var i = 0; i < positions.length; i++) {
+      var axis = i % 3;
+      if (positions[i] < low[axis]) low[axis] = positions[i];
+      if (positions[i] > high[axis]) high[axis] = positions[i];
+    }
+    var centre = [0, 1, 2].map(function (a) { return (low[a] + high[a]) / 2; });
+    var camera = plot.camera;
+    if (plot.sceneIs3D()) {
+      // from the projector's own starting direction: the nearest camera that sees every point
+      var back = unit([0.45, 0.9, 1.6]);
+      var right = unit(cross([-back[0], -back[1], -back[2]], [0, 1, 0]));
+      var up = cross(right, [-back[0], -back[1], -back[2]]);
+      var tanUp = Math.tan((camera.fov * Math.PI) / 360) / MARGIN;
+      var tanSide = tanUp * camera.aspect;
+      var xs = [], ys = [], zs = [];
+      for (var p = 0; p < positions.length; p += 3) {
+        var d = [positions[p] - centre[0], positions[p + 1] - centre[1], positions[p + 2] - centre[2]];
+        xs.push(dot(d, right));
+        ys.push(dot(d, up));
+        zs.push(dot(d, back));
+      }
+      var midX = (Math.min.apply(null, xs) + Math.max.apply(null, xs)) / 2;
+      var midY = (Math.min.apply(null, ys) + Math.max.apply(null, ys)) / 2;
+      var distance = 0;
+      for (var k = 0; k < xs.length; k++) {
+        distance = Math.max(distance, Math.abs(xs[k] - midX) / tanSide + zs[k], Math.abs(ys[k] - midY) / tanUp + zs[k]);
+      }
+      var target = [0, 1, 2].map(function (a) { return centre[a] + right[a] * midX + up[a] * midY; });
+      plot.setCameraPositionAndTarget(target.map(function (t, a) { return t + back[a] * distance; }), target);
+    } else {
+      var halfWidth = (camera.right - camera.left) / 2, halfHeight = (camera.top - camera.bottom) / 2;
+      var need = Math.max((high[0] - low[0]) / 2 / halfWidth, (high[1] - low[1]) / 2 / halfHeight) * MARGIN;
+      camera.zoom = need > 0 ? 1 / need : 1;
+      camera.updateProjectionMatrix();
+      plot.setCameraPositionAndTarget([centre[0], centre[1], camera.position.z], [centre[0], centre[1], 0]);
+    }
+    status.framed = (status.framed || 0) + 1;
+    return true;
+  }
+
+  function dot(a, b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+  function cross(a, b) { return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]; }
+  function unit(a) { var n = Math.hypot(a[0], a[1], a[2]) || 1; return [a[0] / n, a[1] / n, a[2] / n]; }
+
+  // Frame again whenever the projector makes a fresh camera: a layout picked in the
+  // bookmarks panel, or the "reset zoom" button.
+  function keepFraming() {
+    var plot = scatterPlot();
+    var panel = projector.bookmarkPanel;
+    if (plot && !plot.portalsFraming) {
+      var resetZoom = plot.resetZoom;
+      plot.resetZoom = function () {
+        resetZoom.apply(plot, arguments);
+        frameLayout();
+      };
+      plot.portalsFraming = true;
+    }
+    if (panel && !panel.portalsFraming) {
+      var load = panel.loadSavedState;
+      panel.loadSavedState = function () {
+        var result = load.apply(panel, arguments);
+        frameLayout();
+        return result;
+      };
+      panel.portalsFraming = true;
+    }
+  }
+
   function finish() {
+    patchPictures();
+    keepFraming();
     projector.registerSelectionChangedListener(onSelectionChanged);
     window.addEventListener("hashchange", function () {
       var row = itemFromHash();
@@ -181,6 +300,7 @@
       var message = search ? search.message : "";
       keepCurrentCoordinates(panel.savedStates);
       panel.loadSavedState(0);
+      frameLayout();
       // as the panel's own radio button does: loading a state clears the selection mark
       panel.setSelectionState(0, true);
       if (chosen.length) {
@@ -201,6 +321,7 @@
   // so the browser never paints the PCA first. Polling covers the bookmarks arriving later.
   var listening = false;
   function poll() {
+    patchPictures();
     if (!listening && Array.isArray(projector.projectionChangedListeners)) {
       listening = true;
       projector.registerProjectionChangedListener(function (projection) {

@@ -196,3 +196,128 @@ def test_an_impossible_item_is_ignored(browser, served_site):
     assert state["projection"] == "umap" and state["selected"] == []
     assert page.locator("#recommend-link").get_attribute("href") == "recommend.html"
     page.close()
+
+
+# Screen position, depth and legend colour of every point, as the projector draws them now.
+POINTS_ON_SCREEN = """() => {
+  const el = document.querySelector('vz-projector');
+  const adapter = el.projectorScatterPlotAdapter;
+  const plot = adapter.scatterPlot;
+  const camera = plot.camera;
+  camera.updateMatrixWorld();
+  const view = camera.matrixWorldInverse.elements, projection = camera.projectionMatrix.elements;
+  const canvas = plot.container.querySelector('canvas').getBoundingClientRect();
+  const positions = plot.worldSpacePointPositions;
+  // a picture's side on screen, as the sprite shader works it out (device pixels; 1 per CSS pixel here)
+  const uniforms = adapter.spriteVisualizer.renderMaterial.uniforms;
+  const zoom = projection[0] + 0.3, outNorm = 0.9 / Math.atan(2);
+  const scale = zoom < 1 ? 1 + outNorm * Math.atan(2 * (zoom - 1)) : 1 + 2 / Math.PI * 14 * Math.atan(0.02 * (zoom - 1));
+  const option = el.dataPanel.colorOptions.find(o => o.name === el.dataPanel.selectedColorOptionName);
+  const column = el.dataPanel.selectedColorOptionName;
+  const points = [];
+  const multiply = (m, v) => [0, 1, 2, 3].map(r => m[r] * v[0] + m[4 + r] * v[1] + m[8 + r] * v[2] + m[12 + r] * v[3]);
+  for (let i = 0; i < positions.length / 3; i++) {
+    const eye = multiply(view, [positions[3 * i], positions[3 * i + 1], positions[3 * i + 2], 1]);
+    const clip = multiply(projection, eye);
+    const value = el.dataSet.points[i].metadata[column];
+    points.push({
+      index: i, value: String(value), colour: option.map(value),
+      x: canvas.left + (clip[0] / clip[3] + 1) / 2 * canvas.width,
+      y: canvas.top + (1 - clip[1] / clip[3]) / 2 * canvas.height,
+      depth: -eye[2],
+      size: uniforms.sizeAttenuation.value ? uniforms.pointSize.value / -eye[2] : uniforms.pointSize.value * scale,
+    });
+  }
+  return {points, canvas: {left: canvas.left, top: canvas.top, right: canvas.right, bottom: canvas.bottom},
+          legend: option.items.map(item => item.label)};
+}"""
+
+
+def _hex(colour: str) -> tuple[int, int, int]:
+    colour = colour.strip()
+    if colour.startswith("rgb"):
+        return tuple(int(c) for c in re.findall(r"\d+", colour)[:3])
+    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def _sample_legend_colours(page) -> list[str]:
+    """The classes of the points no other point covers, each checked against its swatch."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    page.wait_for_timeout(1500)  # the sprite texture, and a few frames
+    scene = page.evaluate(POINTS_ON_SCREEN)
+    shot = Image.open(BytesIO(page.screenshot())).convert("RGB")
+    box = scene["canvas"]
+    points = [p for p in scene["points"]
+              if box["left"] + 30 < p["x"] < box["right"] - 30 and box["top"] + 30 < p["y"] < box["bottom"] - 30]
+    # unhidden: the middle of its picture is under no picture as near the camera or nearer
+    unhidden = [p for p in points if p["size"] >= 10 and not any(
+        q is not p and q["depth"] <= p["depth"] + 1e-6 and abs(q["x"] - p["x"]) < q["size"] / 2 + 4
+        and abs(q["y"] - p["y"]) < q["size"] / 2 + 4 for q in points)]
+    classes = []
+    for point in unhidden:
+        x, y, reach = round(point["x"]), round(point["y"]), max(1, int(point["size"] / 4))
+        patch = [shot.getpixel((x + dx, y + dy)) for dx in range(-reach, reach + 1) for dy in range(-reach, reach + 1)]
+        paper = max(set(patch), key=patch.count)  # the card's paper: most of its middle, the ink aside
+        expected = _hex(point["colour"])
+        assert max(abs(a - b) for a, b in zip(paper, expected)) <= 12, (point, paper)
+        assert point["value"] in scene["legend"]
+        classes.append(point["value"])
+    return classes
+
+
+def test_every_point_shows_its_legend_colour(browser, served_site):
+    """At least 20 unhidden points of several classes, sampled from the rendered map in both
+    precomputed layouts, are the colour of their legend swatch: the card's paper is white and
+    the projector multiplies it by that colour."""
+    page = _open(browser, served_site + "/movies/index.html")
+    _wait_for_layout(page)
+    classes = _sample_legend_colours(page)
+    page.evaluate("document.querySelector('vz-projector').bookmarkPanel.loadSavedState(1)")
+    classes += _sample_legend_colours(page)
+    assert len(classes) >= 20 and len(set(classes)) >= 5, classes
+    page.close()
+
+
+def test_the_recommendation_page_and_the_preview_show_the_maps_colours(browser, served_site, demo_site):
+    """The page's pictures and the landing preview are multiplied by the colour the map gives each point."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    page = _open(browser, served_site + "/movies/index.html")
+    _wait_for_layout(page)
+    on_map = page.evaluate("""() => {
+      const el = document.querySelector('vz-projector');
+      const column = el.dataPanel.selectedColorOptionName;
+      const option = el.dataPanel.colorOptions.find(o => o.name === column);
+      return el.dataSet.points.map(p => option.map(p.metadata[column]));
+    }""")
+    page.close()
+    document = json.loads((demo_site / "movies" / "recommend.json").read_text(encoding="utf-8"))
+    tints = document["tints"]
+    assert [_hex(tints["palette"][i]) for i in tints["of"]] == [_hex(colour) for colour in on_map]
+
+    star_wars = _row_of(demo_site, "movies", "Star Wars (1977)")
+    page = _open(browser, served_site + f"/movies/recommend.html#item={star_wars}")
+    page.locator(".rec-card .rec-sprite").first.wait_for(timeout=LOAD_TIMEOUT)
+    page.wait_for_timeout(500)
+    shot = Image.open(BytesIO(page.screenshot())).convert("RGB")
+    shown = page.evaluate("""() => Array.from(document.querySelectorAll('.rec-card')).slice(0, 6).map(card => {
+      const box = card.querySelector('.rec-sprite').getBoundingClientRect();
+      const title = card.querySelector('.rec-card-title').textContent;
+      return {title, x: box.left + 6, y: box.top + box.height / 2, bottom: box.bottom};
+    })""")
+    labels = document["labels"]
+    for card in [c for c in shown if c["bottom"] < 900]:
+        expected = _hex(on_map[labels.index(card["title"])])
+        got = shot.getpixel((round(card["x"]), round(card["y"])))  # the paper beside the frame, left of the text
+        assert max(abs(a - b) for a, b in zip(got, expected)) <= 12, (card, got, expected)
+    page.close()
+
+    preview = Image.open(demo_site / "movies" / "preview.png").convert("RGB")
+    counts = [count for count in document["counts"]]
+    most = sorted(range(len(counts)), key=lambda i: (-counts[i], i))[0]
+    assert max(abs(a - b) for a, b in zip(preview.getpixel((12, 80)), _hex(on_map[most]))) <= 12
