@@ -30,6 +30,8 @@ from .publish import check_output, publish
 
 log = logging.getLogger("site_builder")
 
+CARD_FACTS = 4  # metadata columns on the map's point card
+
 
 @dataclass
 class PortalSummary:
@@ -188,6 +190,8 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
                 num_interactions=dataset.num_interactions, preview=f"{folder}/preview.png",
                 preview_size=art.preview_size, online_url=online_url, sprite=sprite_name,
                 layouts=[state["label"] for state in layout_states],
+                card_columns=[c for c in portal.metadata if c != portal.label][:CARD_FACTS],
+                neighbours=portal.recommendations.k,
             ))
             summary.portals.append(PortalSummary(
                 name=portal.name, points=len(vectors), dimensions=int(vectors.shape[1]),

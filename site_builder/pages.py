@@ -16,7 +16,7 @@ import jinja2
 from .projector import CONFIG
 
 TEMPLATES = files("site_builder.templates")
-STATIC_FILES = ["site.css", "recommend.js", "projector.js"]
+STATIC_FILES = ["site.css", "recommend.js", "projector.js", "map-ui.js"]
 
 
 @dataclass
@@ -33,6 +33,10 @@ class PortalPage:
     sprite: str = "sprite.png"  # the sprite sheet's file name in the portal folder
     # names of the precomputed layouts (bookmarks.json); the projector page opens on the first
     layouts: list[str] = field(default_factory=list)
+    # metadata columns the map's point card lists under the label
+    card_columns: list[str] = field(default_factory=list)
+    # how many neighbours the recommendation page lists, and so the map
+    neighbours: int = 12
 
     @property
     def page(self) -> str:

@@ -28,6 +28,21 @@
   var POLL_MS = 50;
   var projector = document.querySelector("vz-projector");
   if (!projector) return;
+
+  // The projector "sphereizes" vectors of 50 or more dimensions as it loads them (centres, then
+  // normalises), so its neighbour lists would differ from the build's, which are plain cosine
+  // on the vectors as trained. Keep them as they are, unless the visitor ticks "Spherize data".
+  var spherize = false;
+  Object.defineProperty(projector, "normalizeData", {
+    configurable: true,
+    get: function () { return spherize; },
+    set: function () { /* the projector's own choice on loading: ignored */ },
+  });
+  var setNormalizeData = projector.setNormalizeData;
+  projector.setNormalizeData = function (value) {
+    spherize = !!value;
+    return setNormalizeData.call(projector, value);
+  };
   var expectedLayouts = Number(projector.getAttribute("data-layouts") || "0");
   var recommendLink = document.getElementById("recommend-link");
   var recommendBase = recommendLink ? recommendLink.getAttribute("href").split("#")[0] : null;

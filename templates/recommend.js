@@ -289,6 +289,11 @@
       "On the map");
   }
 
+  // The cosine similarity as a percentage, as the map's neighbour list shows it (map-ui.js).
+  function similarityText(cosine) {
+    return (cosine * 100).toFixed(1) + "%";
+  }
+
   function card(point, rank, scoreText, scoreLabel, evidenceText, state) {
     var itemState = { item: point, like: state.like, dislike: state.dislike };
     var links = h("p", { className: "rec-card-links" }, mapLink(point));
@@ -328,7 +333,7 @@
     var cards = h("ol", { className: "rec-cards" });
     for (var slot = 0; slot < k; slot++) {
       var j = data.neighbours[point * k + slot];
-      var score = (data.scores[point * k + slot] / data.score_scale).toFixed(3);
+      var score = similarityText(data.scores[point * k + slot] / data.score_scale);
       cards.appendChild(card(j, slot + 1, score, "similarity", evidence(point, slot), state));
     }
     var view = h("article", { className: "rec-item", "aria-labelledby": "rec-item-title" },
@@ -547,7 +552,8 @@
     var v = data.vectors, loss = v.loss, e = data.evidence;
     aboutText.textContent = "";
     aboutText.appendChild(h("p", { text: "Neighbours are the " + data.k + " points whose vectors point the most the same way " +
-      "(cosine similarity, 1 = same direction), computed when the site was built: the same neighbours the map shows. " +
+      "(cosine similarity: 100% is the same direction, 0% unrelated), computed when the site was built: the same " +
+      "neighbours, in the same order and with the same percentages, as the map lists for the point. " +
       "The evidence under each is counted from the data: how many " + e.noun + " the two have in common, and which " +
       "of their details they share." }));
     aboutText.appendChild(h("p", { text: "Taste rankings run in your browser on " + v.dtype + " copies of the " +

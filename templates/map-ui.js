@@ -1,0 +1,336 @@
+/* The map page around the projector, for visitors: a card by the chosen point, colours in the
+ * neighbour list, a tap that selects on touch screens, panels behind toggles on a phone, and
+ * the projector's authoring controls out of sight.
+ *
+ * Like projector.js it reaches into the Embedding Projector element of tensorboard 2.21.0
+ * (pinned), whose internals are no public API: tests/test_browser_map.py covers each use.
+ *
+ * - The card: the point's picture (its sprite cell, multiplied by its colour as the map
+ *   draws it), its label, a few metadata columns (data-card-columns) and a link to its
+ *   recommendations. It follows the point as the camera moves; on a phone it sits at the
+ *   bottom of the map. It shows for the selected point, else for the one under the pointer.
+ * - Touch: the projector picks the point under the mouse on mouse moves, which a touch
+ *   screen never sends, and its camera controls swallow the taps. A short tap is turned
+ *   into that mouse move, then into a selection (or none, off the points).
+ */
+(function () {
+  "use strict";
+
+  var projector = document.querySelector("vz-projector");
+  if (!projector) return;
+  var page = document.body;
+  var card = document.getElementById("point-card");
+  var columns = JSON.parse(projector.getAttribute("data-card-columns") || "[]");
+  var recommendBase = projector.getAttribute("data-recommend") || "";
+  var neighbourCount = Number(projector.getAttribute("data-neighbours") || "0");
+  var NEIGHBOUR_PICTURE = 40; // px, the pictures in the neighbour list
+
+  // ------------------------------------------------------------ the projector's own panels
+
+  var SHADOW_STYLES = {
+    // the map fills the page on a phone; the panels open over it (see the panel toggles)
+    projector: [
+      // the page's own card and layout switch stand in for the metadata card and the bookmarks,
+      // whose saving and uploading are for the map's authors, as is tagging a selection
+      "#metadata-card, #editMode, #editMode + paper-tooltip, #bookmark-panel-container { display: none !important; }",
+      "@media (max-width: 760px) {",
+      "  #left-pane, #right-pane { position: absolute; top: 0; bottom: 0; z-index: 6; min-width: 0;",
+      "    width: min(330px, 88vw); display: none; box-shadow: 0 0 24px rgba(0, 0, 0, .3); }",
+      "  #left-pane { left: 0; } #right-pane { right: 0; }",
+      "  :host([data-open=left]) #left-pane, :host([data-open=right]) #right-pane { display: flex; }",
+      "  #bookmark-panel { width: 100%; }",
+      "  .ink-panel-menubar { height: 44px; padding: 0 8px; }",
+      "  .ink-panel-menubar .ink-fabs { top: 52px; }",
+      "  .status-bar-panel { display: none; }",
+      "}",
+    ].join("\n"),
+    data: "#demo-data-buttons-container, .metadata-editor { display: none !important; }",
+    inspector: [
+      ".neighbor { display: flex; align-items: center; gap: 8px; margin: 2px 0; }",
+      ".neighbor .sprite-image { flex: none; width: " + NEIGHBOUR_PICTURE + "px; height: " + NEIGHBOUR_PICTURE +
+        "px; padding: 0 !important; border-radius: 3px; background-blend-mode: multiply; }",
+      ".neighbor .neighbor-link { flex: 1; min-width: 0; }",
+    ].join("\n"),
+  };
+
+  function addStyle(root, text) {
+    if (!root || root.querySelector("style[data-portals]")) return;
+    var style = document.createElement("style");
+    style.setAttribute("data-portals", "");
+    style.textContent = text;
+    root.appendChild(style);
+  }
+
+  function styleShadows() {
+    addStyle(projector.shadowRoot, SHADOW_STYLES.projector);
+    addStyle(projector.dataPanel && projector.dataPanel.shadowRoot, SHADOW_STYLES.data);
+    addStyle(projector.inspectorPanel && projector.inspectorPanel.shadowRoot, SHADOW_STYLES.inspector);
+  }
+
+  // ------------------------------------------------------------ colours and pictures
+
+  // The colour the map gives a point now (the legend's), or white when it colours nothing.
+  function colourOf(index) {
+    var panel = projector.dataPanel;
+    var name = panel && panel.selectedColorOptionName;
+    var option = panel && panel.colorOptions && panel.colorOptions.filter(function (o) { return o.name === name; })[0];
+    var point = projector.dataSet && projector.dataSet.points[index];
+    if (!option || !option.map || !point) return "#ffffff";
+    var value = point.metadata[name];
+    return value == null ? "#000000" : String(option.map(value));
+  }
+
+  function sprite() {
+    var info = projector.dataSet && projector.dataSet.spriteAndMetadataInfo;
+    var image = info && info.spriteImage;
+    var cell = info && info.spriteMetadata && info.spriteMetadata.singleImageDim;
+    if (!image || !cell) return null;
+    return { url: image.src, columns: Math.floor(image.width / cell[0]) };
+  }
+
+  // A point's sprite cell as a CSS background, multiplied by its colour as the map draws it.
+  function paintPicture(element, index) {
+    var sheet = sprite();
+    if (!sheet) return false;
+    var row = projector.dataSet.points[index].index;
+    var grid = sheet.columns;
+    var x = grid > 1 ? ((row % grid) / (grid - 1)) * 100 : 0;
+    var y = grid > 1 ? (Math.floor(row / grid) / (grid - 1)) * 100 : 0;
+    element.style.backgroundImage = "url(" + JSON.stringify(sheet.url) + ")";
+    element.style.backgroundSize = grid * 100 + "% " + grid * 100 + "%";
+    element.style.backgroundPosition = x + "% " + y + "%";
+    element.style.backgroundColor = colourOf(index);
+    return true;
+  }
+
+  // Each neighbour's picture in the colour the map gives it, its similarity as a percentage, and
+  // as many neighbours as the recommendation page lists.
+  var cosine = null; // the inspector's cosine distance function, the one it starts with
+  function tintNeighbours() {
+    var panel = projector.inspectorPanel;
+    if (!panel || panel.portalsTinted || typeof panel.updateNeighborsList !== "function") return;
+    cosine = panel.distFunc;
+    if (neighbourCount > 0) panel.numNN = neighbourCount;
+    var update = panel.updateNeighborsList;
+    panel.updateNeighborsList = function () {
+      var result = update.apply(panel, arguments);
+      var neighbours = panel._currentNeighbors || [];
+      var rows = panel.shadowRoot ? panel.shadowRoot.querySelectorAll(".nn-list .neighbor") : [];
+      for (var i = 0; i < rows.length && i < neighbours.length; i++) {
+        var picture = rows[i].querySelector(".sprite-image");
+        if (picture) picture.style.backgroundColor = colourOf(neighbours[i].index);
+        // the similarity as the recommendation page shows it, for the cosine metric
+        var value = rows[i].querySelector(".value");
+        if (value && cosine && panel.distFunc === cosine) {
+          value.textContent = ((1 - neighbours[i].dist) * 100).toFixed(1) + "%";
+        }
+      }
+      return result;
+    };
+    panel.portalsTinted = true;
+  }
+
+  // ------------------------------------------------------------ the point card
+
+  var shown = null; // the point (position in the data set) on the card
+  var following = false;
+
+  function textOf(value) {
+    return value == null || value === "" ? "" : String(value).replace(/\|/g, ", ");
+  }
+
+  function fillCard(index) {
+    var point = projector.dataSet.points[index];
+    var label = point.metadata[projector.selectedLabelOption];
+    card.querySelector(".point-card-title").textContent = textOf(label) || "#" + point.index;
+    var picture = card.querySelector(".point-card-picture");
+    picture.hidden = !paintPicture(picture, index);
+    var list = card.querySelector(".point-card-facts");
+    list.textContent = "";
+    columns.forEach(function (column) {
+      var text = textOf(point.metadata[column]);
+      if (!text || column === projector.selectedLabelOption) return;
+      var term = document.createElement("dt");
+      term.textContent = column.replace(/_/g, " ");
+      var detail = document.createElement("dd");
+      detail.textContent = text;
+      list.appendChild(term);
+      list.appendChild(detail);
+    });
+    var link = card.querySelector(".point-card-link");
+    if (link) link.href = recommendBase + "#item=" + point.index;
+  }
+
+  function screenPosition(index) {
+    var adapter = projector.projectorScatterPlotAdapter;
+    var plot = adapter && adapter.scatterPlot;
+    var positions = plot && plot.worldSpacePointPositions;
+    if (!positions || !plot.camera || positions.length < 3 * (index + 1)) return null;
+    var camera = plot.camera;
+    camera.updateMatrixWorld();
+    var v = camera.matrixWorldInverse.elements, p = camera.projectionMatrix.elements;
+    var world = [positions[3 * index], positions[3 * index + 1], positions[3 * index + 2], 1];
+    var eye = [0, 1, 2, 3].map(function (r) { return v[r] * world[0] + v[4 + r] * world[1] + v[8 + r] * world[2] + v[12 + r]; });
+    var clip = [0, 1, 3].map(function (r) { return p[r] * eye[0] + p[4 + r] * eye[1] + p[8 + r] * eye[2] + p[12 + r] * eye[3]; });
+    var canvas = plot.container.querySelector("canvas").getBoundingClientRect();
+    return {
+      x: canvas.left + ((clip[0] / clip[2] + 1) / 2) * canvas.width,
+      y: canvas.top + ((1 - clip[1] / clip[2]) / 2) * canvas.height,
+      canvas: canvas, ahead: clip[2] > 0,
+    };
+  }
+
+  function placeCard() {
+    if (shown == null) return;
+    var where = screenPosition(shown);
+    var host = card.offsetParent ? card.offsetParent.getBoundingClientRect() : { left: 0, top: 0 };
+    if (window.matchMedia("(max-width: 760px)").matches || !where) {
+      card.classList.add("point-card-docked");
+      card.style.left = card.style.top = "";
+      return;
+    }
+    card.classList.remove("point-card-docked");
+    var box = where.canvas, gap = 18, width = card.offsetWidth, height = card.offsetHeight;
+    var left = where.x + gap + width > box.right ? where.x - gap - width : where.x + gap;
+    var top = Math.min(Math.max(where.y - height / 2, box.top + 8), box.bottom - height - 8);
+    card.style.left = Math.max(box.left + 8, left) - host.left + "px";
+    card.style.top = top - host.top + "px";
+    card.classList.toggle("point-card-behind", !where.ahead);
+  }
+
+  function follow() {
+    if (!following) return;
+    placeCard();
+    window.requestAnimationFrame(follow);
+  }
+
+  function showCard(index, pinned) {
+    if (index == null || !projector.dataSet || !projector.dataSet.points[index]) {
+      shown = null;
+      card.hidden = true;
+      following = false;
+      return;
+    }
+    shown = index;
+    fillCard(index);
+    card.hidden = false;
+    card.classList.toggle("point-card-pinned", !!pinned);
+    placeCard();
+    if (!following) {
+      following = true;
+      window.requestAnimationFrame(follow);
+    }
+  }
+
+  var selected = null;
+  function onSelection(positions) {
+    selected = positions && positions.length === 1 ? positions[0] : null;
+    showCard(selected, true);
+  }
+
+  function onHover(index) {
+    if (selected != null) return;
+    showCard(index, false);
+  }
+
+  // ------------------------------------------------------------ touch
+
+  function listenForTaps() {
+    var adapter = projector.projectorScatterPlotAdapter;
+    var plot = adapter && adapter.scatterPlot;
+    var surface = plot && plot.container;
+    if (!surface || surface.portalsTaps) return;
+    surface.portalsTaps = true;
+    var start = null;
+    surface.addEventListener("touchstart", function (event) {
+      var touch = event.touches[0];
+      start = event.touches.length === 1 ? { x: touch.clientX, y: touch.clientY, at: Date.now() } : null;
+    }, { passive: true });
+    surface.addEventListener("touchend", function (event) {
+      var touch = event.changedTouches[0];
+      if (!start || !touch || Date.now() - start.at > 400 ||
+          Math.hypot(touch.clientX - start.x, touch.clientY - start.y) > 10) return;
+      start = null;
+      var rect = surface.getBoundingClientRect();
+      var move = new MouseEvent("mousemove", { clientX: touch.clientX, clientY: touch.clientY, bubbles: true });
+      Object.defineProperty(move, "offsetX", { value: touch.clientX - rect.left });
+      Object.defineProperty(move, "offsetY", { value: touch.clientY - rect.top });
+      plot.onMouseMove(move);
+      projector.notifySelectionChanged(plot.nearestPoint != null ? [plot.nearestPoint] : []);
+      closePanels();
+    });
+  }
+
+  // ------------------------------------------------------------ panels on a phone
+
+  function closePanels() { projector.removeAttribute("data-open"); syncToggles(); }
+
+  function syncToggles() {
+    var open = projector.getAttribute("data-open");
+    document.querySelectorAll("[data-panel-toggle]").forEach(function (button) {
+      button.setAttribute("aria-expanded", button.getAttribute("data-panel-toggle") === open ? "true" : "false");
+    });
+  }
+
+  document.querySelectorAll("[data-panel-toggle]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var side = button.getAttribute("data-panel-toggle");
+      if (projector.getAttribute("data-open") === side) projector.removeAttribute("data-open");
+      else projector.setAttribute("data-open", side);
+      syncToggles();
+    });
+  });
+
+  // ------------------------------------------------------------ the layouts
+
+  var layoutButtons = Array.prototype.slice.call(document.querySelectorAll("[data-layout]"));
+  function showLayout(number) {
+    var panel = projector.bookmarkPanel;
+    if (!panel || !panel.savedStates || !panel.savedStates[number]) return;
+    panel.loadSavedState(number);
+    panel.setSelectionState(number, true);
+    layoutButtons.forEach(function (button) {
+      button.setAttribute("aria-pressed", Number(button.getAttribute("data-layout")) === number ? "true" : "false");
+    });
+  }
+  layoutButtons.forEach(function (button) {
+    button.addEventListener("click", function () { showLayout(Number(button.getAttribute("data-layout"))); });
+  });
+
+  // The switch sits at the top left of the map itself, beside the projector's help button.
+  function placeLayoutSwitch() {
+    var adapter = projector.projectorScatterPlotAdapter;
+    var plot = adapter && adapter.scatterPlot;
+    var box = layoutButtons.length && layoutButtons[0].parentNode;
+    if (!plot || !box || !box.offsetParent) return;
+    var map = plot.container.getBoundingClientRect(), host = box.offsetParent.getBoundingClientRect();
+    box.style.left = map.left - host.left + 64 + "px";
+    box.style.top = map.top - host.top + 14 + "px";
+  }
+  window.addEventListener("resize", placeLayoutSwitch);
+
+  // ------------------------------------------------------------ start
+
+  function ready() {
+    var status = window.portalProjector;
+    return status && status.state !== "loading" && projector.projectorScatterPlotAdapter && projector.dataSet;
+  }
+
+  function start() {
+    styleShadows();
+    if (!ready()) { window.setTimeout(start, 100); return; }
+    styleShadows();
+    tintNeighbours();
+    listenForTaps();
+    projector.registerSelectionChangedListener(onSelection);
+    projector.registerHoverListener(onHover);
+    card.querySelector(".point-card-close").addEventListener("click", function () {
+      projector.notifySelectionChanged([]);
+    });
+    onSelection(projector.selectedPointIndices || []);
+    placeLayoutSwitch();
+    page.classList.add("map-ready");
+  }
+
+  start();
+})();
