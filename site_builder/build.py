@@ -126,6 +126,13 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
     if any(pictures.uses_network(p) for p in config.portals):
         downloader = Downloader(config.download, Path(cache_dir))
     for portal in config.portals:
+        named = {portal.label, portal.color_by, *portal.metadata}
+        if portal.points == "users" and named & set(sources.SUMMARY_COLUMNS):
+            items_portal = next((p for p in config.portals if p.dataset == portal.dataset and p.points == "items"), None)
+            sources.add_summaries(datasets[portal.dataset], items_portal.label if items_portal else None,
+                                  items_portal.color_by if items_portal else None)
+
+    for portal in config.portals:
         dataset = datasets[portal.dataset]
         with stage(f"embeddings: {portal.name}"):
             sentences = embeddings.build_sentences(dataset, portal.points)
@@ -192,6 +199,9 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
                 layouts=[state["label"] for state in layout_states],
                 card_columns=[c for c in portal.metadata if c != portal.label][:CARD_FACTS],
                 neighbours=portal.recommendations.k,
+                legend_order=_legend_order(table, portal.opening_colours),
+                colour_column=portal.opening_colours,
+                example=str(table[portal.label].iloc[int(np.argmax(table["num_ratings"].to_numpy()))]) if len(table) else "",
             ))
             summary.portals.append(PortalSummary(
                 name=portal.name, points=len(vectors), dimensions=int(vectors.shape[1]),
@@ -237,6 +247,14 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
             shutil.rmtree(staging, ignore_errors=True)
     summary.total_seconds = time.perf_counter() - started
     return summary
+
+
+def _legend_order(table, column: str | None) -> list[str]:
+    """The categories of the map's opening colours in the order the page sets (see projector.legend_order)."""
+    if column is None:
+        return []
+    tints = projector.point_tints(table[column])
+    return [category for category, _ in tints.legend] if tints.ordered else []
 
 
 def _json(value) -> bytes:

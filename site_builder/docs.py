@@ -5,11 +5,25 @@ from __future__ import annotations
 import html
 import io
 import logging
+from importlib.resources import files
 from pathlib import Path
 
 from .errors import BuildError, Problem
 
 log = logging.getLogger(__name__)
+
+
+THEME = Path(str(files("site_builder.templates").joinpath("docs-theme")))
+# The order a reader meets the pages in, for those a site has; any other page follows, by name.
+READING_ORDER = ["index", "getting-started", "how-it-works", "hosting-your-own-dataset", "configuration",
+                 "large-datasets", "evaluation", "data-credits"]
+
+
+def navigation(docs_dir: Path) -> list[str]:
+    """The pages in reading order (mkdocs would sort them by file name)."""
+    pages = sorted(page_names(docs_dir))
+    first = [name for name in READING_ORDER if name in pages]
+    return [f"{name}.md" for name in first + [name for name in pages if name not in first]]
 
 
 def page_names(docs_dir: Path | None) -> set[str]:
@@ -36,7 +50,8 @@ def build_docs(docs_dir: Path, site_dir: Path, site_name: str, site_url: str | N
         strict=True,
         use_directory_urls=True,
         # highlight.js would be fetched from a CDN; the site stays self-contained.
-        theme={"name": "mkdocs", "highlightjs": False, "navigation_depth": 3},
+        theme={"name": "mkdocs", "highlightjs": False, "navigation_depth": 3, "custom_dir": str(THEME)},
+        nav=navigation(docs_dir),
     )
     # mkdocs logs through the "mkdocs" logger; keep its chatter at debug level.
     logging.getLogger("mkdocs").setLevel(logging.WARNING if log.getEffectiveLevel() > logging.DEBUG else logging.DEBUG)

@@ -16,7 +16,7 @@ import jinja2
 from .projector import CONFIG
 
 TEMPLATES = files("site_builder.templates")
-STATIC_FILES = ["site.css", "recommend.js", "projector.js", "map-ui.js"]
+STATIC_FILES = ["site.css", "recommend.js", "projector.js", "map-ui.js", "favicon.svg"]
 
 
 @dataclass
@@ -37,6 +37,11 @@ class PortalPage:
     card_columns: list[str] = field(default_factory=list)
     # how many neighbours the recommendation page lists, and so the map
     neighbours: int = 12
+    # the opening colour column's categories in legend order, when it is not the projector's own
+    legend_order: list[str] = field(default_factory=list)
+    colour_column: str | None = None
+    # a label to show as an example of what the search finds (the point with the most interactions)
+    example: str = ""
 
     @property
     def page(self) -> str:

@@ -89,6 +89,7 @@ class Tints:
     palette: list[tuple[int, int, int]]
     of_point: np.ndarray  # int32, an index into palette per point
     legend: list[tuple[str, tuple[int, int, int]]]
+    ordered: bool = False  # the legend's order is legend_order's, which the page must set
 
     def rgb(self) -> np.ndarray:
         """(N, 3) uint8."""
@@ -117,7 +118,7 @@ def point_tints(values: pd.Series | None) -> Tints:
         of_point[present.to_numpy()] = inverse.ravel() + 1
         legend = [(_cell(low), GRADIENT[0]), (_cell(high), GRADIENT[1])]
         return Tints([NO_VALUE, *map(tuple, palette.tolist())], of_point, legend)
-    categories = _listing_order(texts.unique().tolist())
+    categories = legend_order(texts.unique().tolist())
     if len(categories) > MAX_CATEGORIES:
         return Tints([UNTINTED], np.zeros(len(cells), dtype=np.int32), [])
     colour_of = {category: CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)] for i, category in enumerate(categories)}
@@ -125,7 +126,24 @@ def point_tints(values: pd.Series | None) -> Tints:
     index_of = {colour: i for i, colour in enumerate(palette)}
     of_point = np.fromiter((index_of[colour_of[text]] if text else 0 for text in cells),
                            dtype=np.int32, count=len(cells))
-    return Tints(palette, of_point, [(category, colour_of[category]) for category in categories])
+    legend = [(category, colour_of[category]) for category in categories]
+    return Tints(palette, of_point, legend, ordered=categories != _listing_order(texts.unique().tolist()))
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def legend_order(first_seen: list[str]) -> list[str]:
+    """The categories in the order the map's legend lists them (and colours them by): by their
+    numbers when every one holds a number ("Under 18", "18-24", ..., "56+"; "1950s", "1960s"),
+    which the page sets (map-ui.js, data-legend-order); else as the projector lists them."""
+    if first_seen and all(_NUMBER.search(text) for text in first_seen):
+        def key(text: str) -> tuple[float, str]:
+            number = float(_NUMBER.search(text).group())
+            below = text.lower().startswith(("under", "below", "less than", "<"))
+            return (number - 0.5 if below else number, text)
+        return sorted(first_seen, key=key)
+    return _listing_order(first_seen)
 
 
 def _listing_order(first_seen: list[str]) -> list[str]:

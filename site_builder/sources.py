@@ -46,13 +46,20 @@ class Dataset:
 
 
 COMPUTED_COLUMNS = ["num_ratings", "mean_rating"]
+# Columns a portal of users may name, computed from the interactions when one does (add_summaries):
+# favourites: the labels of the FAVOURITES items each user rated highest; leaning: the category of
+# the items that takes a larger share of the user's interactions than of everyone's, with how much.
+SUMMARY_COLUMNS = ["favourites", "leaning"]
+FAVOURITES = 3
+LEANING_MIN = 3  # interactions in a category before it can be a user's leaning
 
 
 def available_columns(dataset: DatasetConfig, points: str) -> list[str]:
     """Columns a portal over this dataset can use, known before loading it."""
     from .readers import READERS
 
-    return READERS[dataset.format].columns(dataset, dataset.path, points) + COMPUTED_COLUMNS
+    summaries = SUMMARY_COLUMNS if points == "users" else []
+    return READERS[dataset.format].columns(dataset, dataset.path, points) + COMPUTED_COLUMNS + summaries
 
 
 def check_columns(config: SiteConfig) -> None:
@@ -101,6 +108,43 @@ def load_dataset(name: str, config: DatasetConfig) -> Dataset:
     dataset = READERS[config.format].load(name, config, config.path)
     _add_computed_columns(dataset)
     return dataset
+
+
+def add_summaries(dataset: Dataset, item_label: str | None = None, category: str | None = None) -> None:
+    """The users' `favourites` and `leaning` columns (see SUMMARY_COLUMNS), from the items'
+    `item_label` column (default: title, label or id) and `category` column (default: the
+    items' first_genre, or none)."""
+    users, items = dataset.users, dataset.items
+    if "favourites" in users:
+        return
+    item_label = item_label or next((c for c in ("title", "label") if c in items), "id")
+    labels = items[item_label].astype(str).to_numpy(object)
+    popularity = items["num_ratings"].to_numpy()
+    # each user's interactions, best rated first, then the less popular item first (more telling)
+    order = np.lexsort((popularity[dataset.item_index], -dataset.rating, dataset.user_index))
+    user_sorted = dataset.user_index[order]
+    starts = np.searchsorted(user_sorted, np.arange(len(users)))
+    rank = np.arange(len(order)) - starts[user_sorted]
+    best = order[rank < FAVOURITES]
+    favourites = [[] for _ in range(len(users))]
+    for user, item in zip(dataset.user_index[best].tolist(), dataset.item_index[best].tolist()):
+        if labels[item] not in favourites[user]:
+            favourites[user].append(labels[item])
+    users["favourites"] = ["; ".join(names) for names in favourites]
+
+    category = category or ("first_genre" if "first_genre" in items else None)
+    if category is None:
+        users["leaning"] = ""
+        return
+    codes, names = pd.factorize(items[category].astype(str))
+    counts = sp.csr_matrix((np.ones(len(dataset.item_index)), (dataset.user_index, codes[dataset.item_index])),
+                           shape=(len(users), len(names))).toarray()
+    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    overall = counts.sum(axis=0) / max(counts.sum(), 1)
+    lift = np.where(counts >= LEANING_MIN, share / np.maximum(overall, 1e-12), 0)
+    top = lift.argmax(axis=1)
+    users["leaning"] = [f"{names[c]} ({lift[u, c]:.1f}× the usual share)" if lift[u, c] > 1 else ""
+                        for u, c in enumerate(top)]
 
 
 def _add_computed_columns(dataset: Dataset) -> None:

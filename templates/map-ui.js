@@ -317,10 +317,11 @@
   }
 
   function start() {
-    styleShadows();
-    if (!ready()) { window.setTimeout(start, 100); return; }
+    // the neighbour list's settings before any point is chosen (a link may choose one on arrival)
     styleShadows();
     tintNeighbours();
+    if (!ready()) { window.setTimeout(start, 50); return; }
+    styleShadows();
     listenForTaps();
     projector.registerSelectionChangedListener(onSelection);
     projector.registerHoverListener(onHover);

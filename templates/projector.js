@@ -44,6 +44,8 @@
     return setNormalizeData.call(projector, value);
   };
   var expectedLayouts = Number(projector.getAttribute("data-layouts") || "0");
+  var colourColumn = projector.getAttribute("data-colour-column") || "";
+  var legendOrder = JSON.parse(projector.getAttribute("data-legend-order") || "[]");
   var recommendLink = document.getElementById("recommend-link");
   var recommendBase = recommendLink ? recommendLink.getAttribute("href").split("#")[0] : null;
   var genericText = recommendLink ? recommendLink.textContent : "";
@@ -136,6 +138,22 @@
     status.item = position == null ? null : rowOf(position);
     updateLink(position);
     updateHash(status.item);
+  }
+
+  // Categories that name numbers ("18-24", "1990s") listed, and so coloured, in the order of
+  // those numbers rather than as first met in metadata.tsv; the build colours the pictures of
+  // the recommendation page and the preview the same way (projector.legend_order).
+  function orderLegend() {
+    var panel = projector.dataPanel;
+    var option = panel && panel.colorOptions && panel.colorOptions.filter(function (o) { return o.name === colourColumn; })[0];
+    if (!legendOrder.length || !option || !option.map || !option.items || option.portalsOrdered) return;
+    var byLabel = {};
+    option.items.forEach(function (item) { byLabel[item.label] = item; });
+    var items = legendOrder.filter(function (label) { return byLabel[label]; }).map(function (label) { return byLabel[label]; });
+    option.items.forEach(function (item) { if (items.indexOf(item) < 0) items.push(item); });
+    option.items = items;
+    option.map.domain(items.map(function (item) { return item.label; }));
+    option.portalsOrdered = true;
   }
 
   // Keep the in-browser PCA: a bookmark replaces each point's coordinates wholesale.
@@ -314,6 +332,7 @@
       var search = projector.inspectorPanel && projector.inspectorPanel.searchBox;
       var message = search ? search.message : "";
       keepCurrentCoordinates(panel.savedStates);
+      orderLegend();
       panel.loadSavedState(0);
       frameLayout();
       // as the panel's own radio button does: loading a state clears the selection mark

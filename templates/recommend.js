@@ -29,6 +29,7 @@
   var spriteUrl = new URL(root.getAttribute("data-sprite"), document.baseURI);
   var mapUrl = root.getAttribute("data-map");
   var baseTitle = document.title;
+  statusLine.textContent = statusLine.getAttribute("data-loading") || ""; // empty without JavaScript
 
   var MAX_SUGGESTIONS = 8;
   var SPECIAL = { "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ł": "l", "đ": "d", "þ": "th", "ð": "d", "ı": "i" };
@@ -450,7 +451,21 @@
     return out;
   }
 
+  // How a taste ranking is made, in words that fit how many were liked and disliked.
+  function tasteNote(state, chosen) {
+    var likes = state.like.length, dislikes = state.dislike.length;
+    var what = likes ? "how close each is to the " + (likes === 1 ? "one" : formatNumber(likes)) + " you like" : "";
+    if (dislikes) {
+      what += (likes ? ", less how close it is to " : "how far each is from ") + "the " +
+        (dislikes === 1 ? "one" : formatNumber(dislikes)) + " you dislike";
+    }
+    return "All " + formatNumber(data.count) + " ranked in your browser by " + what +
+      " (the sum of the cosine similarities, 1 = same direction). The " +
+      (chosen === 1 ? "one you chose is" : formatNumber(chosen) + " you chose are") + " left out.";
+  }
+
   function renderTaste(state) {
+    input.value = ""; // the search box is for the next point, not the last one searched
     var token = renderToken;
     var count = state.like.length + state.dislike.length;
     if (!unit) {
@@ -477,9 +492,7 @@
       var heading = state.like.length ? "Picked for your taste" : "Farthest from what you dislike";
       show(h("section", { className: "rec-taste-result", "aria-labelledby": "rec-taste-result-heading" },
         h("h2", { id: "rec-taste-result-heading", tabindex: "-1", text: heading }),
-        h("p", { className: "rec-note", text: "All " + formatNumber(data.count) + " ranked in your browser by the sum of the " +
-          plural(state.like.length, "one", "ones") + " you like minus the " + plural(state.dislike.length, "one", "ones") +
-          " you dislike (cosine, 1 = same direction); the " + plural(count, "chosen one is", "chosen ones are") + " left out." }),
+        h("p", { className: "rec-note", text: tasteNote(state, count) }),
         ranked.length ? cards : h("p", { text: "Nothing to rank: like something first." })), true);
       document.title = "Your taste · " + baseTitle;
       say(plural(ranked.length, "pick", "picks") + " for your taste.");

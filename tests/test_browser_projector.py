@@ -102,9 +102,9 @@ def test_projector_opens_on_the_precomputed_umap(browser, served_site, demo_site
     pca = np.array(page.evaluate(STATE)["positions"]).reshape(-1, 3)
     assert np.isfinite(pca).all() and not np.allclose(pca, drawn)
 
-    # and the 2-D layout is one click away in the bookmarks panel
-    row = page.locator("vz-projector-bookmark-panel .state-row").nth(1)
-    row.locator("paper-icon-button[icon='radio-button-unchecked']:visible").click()
+    # and the 2-D layout is one click away, on the map (the bookmarks panel is for the map's authors)
+    assert not page.locator("vz-projector-bookmark-panel").is_visible()
+    page.get_by_role("button", name="UMAP 2-D").click()
     page.wait_for_function("document.querySelector('vz-projector').projection.dimensionality === 2",
                            timeout=30_000)
     state = page.evaluate(STATE)
@@ -125,8 +125,8 @@ def test_deep_link_selects_the_item_and_links_back(browser, served_site, demo_si
     state = page.evaluate(STATE)
     assert state["projection"] == "umap" and state["selected"] == [toy_story]
 
-    # its details open in the inspector
-    page.locator("vz-projector-metadata-card").get_by_text("Toy Story (1995)").first.wait_for(timeout=30_000)
+    # its card opens beside it
+    page.locator("#point-card .point-card-title", has_text="Toy Story (1995)").wait_for(timeout=30_000)
     # the camera looks at it
     assert state["status"]["cameraFocused"]
     point = state["positions"][3 * toy_story:3 * toy_story + 3]

@@ -84,8 +84,8 @@ def test_search_shows_neighbours_with_evidence_and_sprite_pictures(browser, serv
     assert cards.count() == 12
     expected = [movies["labels"][j] for j in movies["neighbours"][suspects * 12:(suspects + 1) * 12]]
     assert page.locator(".rec-item .rec-card-title").all_inner_texts() == expected
-    scores = [float(s) for s in page.locator(".rec-item .rec-score-value").all_inner_texts()]
-    assert len(scores) == 12 and scores == sorted(scores, reverse=True) and 0 < scores[-1] <= scores[0] <= 1
+    scores = [float(s.rstrip("%")) for s in page.locator(".rec-item .rec-score-value").all_inner_texts()]
+    assert len(scores) == 12 and scores == sorted(scores, reverse=True) and 0 < scores[-1] <= scores[0] <= 100
     evidence = page.locator(".rec-item .rec-evidence").all_inner_texts()
     common = movies["evidence"]["common"][suspects * 12:(suspects + 1) * 12]
     for text, count in zip(evidence, common):

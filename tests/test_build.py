@@ -59,7 +59,7 @@ def test_movie_metadata_columns(demo_site):
     assert toy_story["title"] == "Toy Story (1995)" and toy_story["decade"] == "1990s"
     assert toy_story["num_ratings"] == "452" and toy_story["first_genre"] == "Animation"
     users = (demo_site / "users" / "metadata.tsv").read_text(encoding="utf-8").split("\n")[0].split("\t")
-    assert users == ["name", "id", "age_band", "gender", "occupation", "num_ratings"]  # color_by listed already
+    assert users == ["name", "id", "favourites", "leaning", "age_band", "gender", "occupation", "num_ratings"]
 
 
 def test_every_href_and_src_resolves_inside_the_site(demo_site):

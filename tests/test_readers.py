@@ -15,7 +15,7 @@ import pytest
 from site_builder.config import DatasetConfig, InteractionColumns, SideTable
 from site_builder.embeddings import build_sentences
 from site_builder.errors import BuildError
-from site_builder.sources import available_columns, load_dataset
+from site_builder.sources import SUMMARY_COLUMNS, available_columns, load_dataset
 
 from conftest import TINY_MOVIES, TINY_RATINGS, TINY_USERS, write_movielens
 
@@ -110,7 +110,7 @@ def test_movielens_1m_tables_codes_and_latin1_titles(tmp_path):
     assert data.users["id"].to_numpy()[data.user_index].tolist() == [1, 1, 2, 2, 3]
     assert _sentence(data, "users", 1) == [20, 10]  # by time, not by file order
     assert available_columns(config, "items") == list(data.items.columns)
-    assert available_columns(config, "users") == list(data.users.columns)
+    assert available_columns(config, "users") == list(data.users.columns) + SUMMARY_COLUMNS  # computed when named
 
 
 def test_movielens_1m_problems_name_file_and_line(tmp_path):
@@ -166,7 +166,7 @@ def test_movielens_100k_matches_the_csv_layout(tmp_path):
     for array in ("user_index", "item_index", "rating", "timestamp"):
         assert np.array_equal(getattr(data, array), getattr(same, array)), array
     assert available_columns(config, "items") == list(data.items.columns)
-    assert available_columns(config, "users") == list(data.users.columns)
+    assert available_columns(config, "users") == list(data.users.columns) + SUMMARY_COLUMNS  # computed when named
 
 
 def test_movielens_100k_latin1_title_and_genre_order(tmp_path):
@@ -236,7 +236,7 @@ def test_goodbooks_columns_and_file_order(tmp_path):
     assert data.timestamp.tolist() == [0, 1, 2, 3, 4]  # no times: the row number
     assert _sentence(data, "users", 1) == [258, 4081, 260]  # file order, not id order
     assert available_columns(config, "items") == list(data.items.columns)
-    assert available_columns(config, "users") == list(data.users.columns)
+    assert available_columns(config, "users") == list(data.users.columns) + SUMMARY_COLUMNS  # computed when named
 
 
 def test_goodbooks_problems_name_file_and_line(tmp_path):
@@ -309,7 +309,7 @@ def test_csv_text_ids_side_tables_and_unicode_labels(tmp_path):
     assert data.timestamp[0] == pd.Timestamp("2024-01-02 10:00:00", tz="UTC").timestamp()
     assert _sentence(data, "users", "alice") == ["m-1", "m-2"]  # by time
     assert available_columns(config, "items") == list(data.items.columns)
-    assert available_columns(config, "users") == list(data.users.columns)
+    assert available_columns(config, "users") == list(data.users.columns) + SUMMARY_COLUMNS  # computed when named
 
 
 def test_csv_without_side_tables_weights_or_times(tmp_path):
@@ -330,7 +330,7 @@ def test_csv_without_side_tables_weights_or_times(tmp_path):
     assert data.rating.tolist() == [1.0] * 4
     assert _sentence(data, "users", 7) == [300, 100, 200]  # no times: file order
     assert available_columns(config, "items") == ["id", "label"] + COMPUTED
-    assert available_columns(config, "users") == ["id"] + COMPUTED
+    assert available_columns(config, "users") == ["id"] + COMPUTED + SUMMARY_COLUMNS
 
 
 def test_csv_ids_are_kept_as_written(tmp_path):
