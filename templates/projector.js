@@ -145,6 +145,16 @@
   // the recommendation page and the preview the same way (projector.legend_order).
   function orderLegend() {
     var panel = projector.dataPanel;
+    if (panel && legendOrder.length && !panel.portalsOrdering) {
+      // the panel makes its colour options afresh whenever metadata arrives: order each new set
+      var update = panel.updateMetadataUI;
+      panel.updateMetadataUI = function () {
+        var result = update.apply(panel, arguments);
+        orderLegend();
+        return result;
+      };
+      panel.portalsOrdering = true;
+    }
     var option = panel && panel.colorOptions && panel.colorOptions.filter(function (o) { return o.name === colourColumn; })[0];
     if (!legendOrder.length || !option || !option.map || !option.items || option.portalsOrdered) return;
     var byLabel = {};
@@ -154,6 +164,7 @@
     option.items = items;
     option.map.domain(items.map(function (item) { return item.label; }));
     option.portalsOrdered = true;
+    if (panel.selectedColorOptionName === colourColumn) panel._selectedColorOptionNameChanged(); // legend and colours
   }
 
   // Keep the in-browser PCA: a bookmark replaces each point's coordinates wholesale.
@@ -356,6 +367,7 @@
   var listening = false;
   function poll() {
     patchPictures();
+    orderLegend();
     if (!listening && Array.isArray(projector.projectionChangedListeners)) {
       listening = true;
       projector.registerProjectionChangedListener(function (projection) {

@@ -160,3 +160,33 @@ def test_visitors_get_no_authoring_controls_and_the_labels_are_in_roboto(browser
     assert page.evaluate("""Array.from(document.fonts).some(f => f.family.replace(/"/g, '') === 'Roboto'
                             && f.status === 'loaded')""")
     page.close()
+
+
+def test_the_users_map_says_what_each_user_watched_and_taste_queries_work_on_users(browser, served_site, demo_site):
+    rows = (demo_site / "users/metadata.tsv").read_text(encoding="utf-8").splitlines()
+    header = rows[0].split("\t")
+    first = dict(zip(header, rows[1].split("\t")))
+    assert first["favourites"].count("; ") == 2 and "the usual share" in first["leaning"]
+
+    page = browser.new_page(**DESKTOP)
+    page.goto(f"{served_site}/users/index.html#item=0")
+    page.wait_for_function("document.body.classList.contains('map-ready')", timeout=LOAD_TIMEOUT)
+    card = page.locator("#point-card")
+    card.wait_for(state="visible")
+    assert first["favourites"].split("; ")[0] in card.inner_text()
+    # the age bands are listed in age order, in the legend and in the colours
+    legend = page.evaluate("""() => {
+      const panel = document.querySelector('vz-projector').dataPanel;
+      return panel.colorOptions.find(o => o.name === 'age_band').items.map(i => i.label);
+    }""")
+    assert legend[0] == "Under 18" and legend[-1] == "56+", legend
+    page.close()
+
+    page = browser.new_page(**DESKTOP)
+    page.goto(f"{served_site}/users/recommend.html#like=0,1")
+    page.locator(".rec-taste-result .rec-card").first.wait_for(timeout=LOAD_TIMEOUT)
+    assert page.locator(".rec-taste-result .rec-card").count() == 12
+    note = page.locator(".rec-taste-result .rec-note").inner_text()
+    assert "the 2 you like" in note and "ones" not in note
+    assert "For example: User" in page.get_by_role("combobox").get_attribute("placeholder")
+    page.close()

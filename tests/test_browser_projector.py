@@ -13,6 +13,7 @@ import re
 import time
 
 import numpy as np
+import pytest
 
 LOAD_TIMEOUT = 90_000  # ms: SwiftShader on two cores is slow
 
@@ -279,6 +280,23 @@ def test_every_point_shows_its_legend_colour(browser, served_site):
     classes += _sample_legend_colours(page)
     assert len(classes) >= 20 and len(set(classes)) >= 5, classes
     page.close()
+
+
+@pytest.mark.parametrize("portal", ["users"])
+def test_the_build_colours_every_point_as_the_map_does(browser, served_site, demo_site, portal):
+    """The colours the build gives the recommendation page are the map's, point by point (here for
+    a legend the page puts in order, the age bands)."""
+    page = _open(browser, served_site + f"/{portal}/index.html")
+    page.wait_for_function("document.body.classList.contains('map-ready')", timeout=LOAD_TIMEOUT)
+    on_map = page.evaluate("""() => {
+      const el = document.querySelector('vz-projector');
+      const column = el.dataPanel.selectedColorOptionName;
+      const option = el.dataPanel.colorOptions.find(o => o.name === column);
+      return el.dataSet.points.map(p => option.map(p.metadata[column]));
+    }""")
+    page.close()
+    tints = json.loads((demo_site / portal / "recommend.json").read_text(encoding="utf-8"))["tints"]
+    assert [_hex(tints["palette"][i]) for i in tints["of"]] == [_hex(colour) for colour in on_map]
 
 
 def test_the_recommendation_page_and_the_preview_show_the_maps_colours(browser, served_site, demo_site):
