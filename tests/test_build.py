@@ -151,3 +151,27 @@ def test_evaluation_figures_ship_with_the_movies_page(demo_site):
     assert rows["method"]["hit_rate"] > rows["popularity"]["hit_rate"]
     assert data["evaluation"]["split"] == "test" and data["evaluation"]["users"] == 943
     assert "evaluation" not in json.loads((demo_site / "users" / "recommend.json").read_text(encoding="utf-8"))
+
+
+def test_the_pages_carry_a_favicon_and_say_nothing_of_loading_without_javascript(demo_site):
+    from bs4 import BeautifulSoup
+
+    for page in ("index.html", "movies/index.html", "movies/recommend.html"):
+        soup = BeautifulSoup((demo_site / page).read_text(encoding="utf-8"), "html.parser")
+        icon = soup.find("link", rel="icon")
+        assert icon and (demo_site / page).parent.joinpath(icon["href"]).resolve().is_file(), page
+    status = BeautifulSoup((demo_site / "movies/recommend.html").read_text(encoding="utf-8"), "html.parser").find(id="rec-status")
+    assert status.get_text(strip=True) == "" and status["data-loading"] == "Loading the movies…"
+
+
+def test_the_docs_read_in_order_and_lead_back_to_the_maps(demo_site):
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup((demo_site / "docs/how-it-works/index.html").read_text(encoding="utf-8"), "html.parser")
+    brand = soup.find("a", class_="navbar-brand")
+    assert brand["href"] == "../../index.html" and brand.get_text(strip=True).startswith("←")
+    home = BeautifulSoup((demo_site / "docs/index.html").read_text(encoding="utf-8"), "html.parser")
+    pages = [a["href"] for a in home.select(".navbar-nav .nav-link") if a.get("href", "").endswith("/")]
+    order = ["getting-started/", "how-it-works/", "hosting-your-own-dataset/", "configuration/"]
+    positions = [next(i for i, href in enumerate(pages) if href.endswith(name)) for name in order]
+    assert positions == sorted(positions), pages
