@@ -9,6 +9,7 @@
  *   draws it), its label, a few metadata columns (data-card-columns) and a link to its
  *   recommendations. It follows the point as the camera moves; on a phone it sits at the
  *   bottom of the map. It shows for the selected point, else for the one under the pointer.
+ * - The bookmarks panel starts folded (the layout switch on the map does its main job).
  * - Touch: the projector picks the point under the mouse on mouse moves, which a touch
  *   screen never sends, and its camera controls swallow the taps. A short tap is turned
  *   into that mouse move, then into a selection (or none, off the points).
@@ -30,9 +31,8 @@
   var SHADOW_STYLES = {
     // the map fills the page on a phone; the panels open over it (see the panel toggles)
     projector: [
-      // the page's own card and layout switch stand in for the metadata card and the bookmarks,
-      // whose saving and uploading are for the map's authors, as is tagging a selection
-      "#metadata-card, #editMode, #editMode + paper-tooltip, #bookmark-panel-container { display: none !important; }",
+      // the page's own card stands in for the metadata card; tagging a selection is for the map's authors
+      "#metadata-card, #editMode, #editMode + paper-tooltip { display: none !important; }",
       "@media (max-width: 760px) {",
       "  #left-pane, #right-pane { position: absolute; top: 0; bottom: 0; z-index: 6; min-width: 0;",
       "    width: min(330px, 88vw); display: none; box-shadow: 0 0 24px rgba(0, 0, 0, .3); }",
@@ -330,6 +330,10 @@
     });
     onSelection(projector.selectedPointIndices || []);
     placeLayoutSwitch();
+    // the bookmarks (the layouts among them) stay one click away, folded so the neighbours have room
+    if (projector.bookmarkPanel && typeof projector.bookmarkPanel._expandLess === "function") {
+      projector.bookmarkPanel._expandLess();
+    }
     page.classList.add("map-ready");
   }
 

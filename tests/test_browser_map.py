@@ -153,8 +153,8 @@ def test_the_point_card_and_the_neighbour_list_match_the_recommendation_page(bro
 
 def test_visitors_get_no_authoring_controls_and_the_labels_are_in_roboto(browser, served_site):
     page = _open_map(browser, served_site, DESKTOP)
-    for selector in ("vz-projector #editMode", "vz-projector #bookmark-panel-container",
-                     "vz-projector-data-panel #demo-data-buttons-container", "vz-projector-data-panel .metadata-editor"):
+    for selector in ("vz-projector #editMode", "vz-projector-data-panel #demo-data-buttons-container",
+                     "vz-projector-data-panel .metadata-editor"):
         assert page.locator(selector).count() == 0 or not page.locator(selector).first.is_visible(), selector
     assert page.evaluate("document.fonts.check('12px roboto')")
     assert page.evaluate("""Array.from(document.fonts).some(f => f.family.replace(/"/g, '') === 'Roboto'
