@@ -357,6 +357,7 @@
       status.appliedMs = performance.now() - started;
     } else {
       status.state = "pca";
+      frameLayout();
     }
     finish();
     return true;
