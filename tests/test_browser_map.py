@@ -190,3 +190,17 @@ def test_the_users_map_says_what_each_user_watched_and_taste_queries_work_on_use
     assert "the 2 you like" in note and "ones" not in note
     assert "For example: User" in page.get_by_role("combobox").get_attribute("placeholder")
     page.close()
+
+
+def test_hovering_a_point_shows_its_card_without_choosing_it(browser, served_site):
+    page = _open_map(browser, served_site, DESKTOP)
+    scene = page.evaluate(SCREEN)
+    box = scene["canvas"]
+    x, y = next((x, y) for x, y in scene["points"]
+                if box["left"] + 100 < x < box["left"] + box["width"] - 100 and box["top"] + 100 < y < box["top"] + box["height"] - 100)
+    page.mouse.move(x, y)
+    card = page.locator("#point-card")
+    card.wait_for(state="visible", timeout=10_000)
+    assert not card.get_by_role("link", name="Recommendations").is_visible()  # a glance, not a choice
+    assert page.evaluate("window.portalProjector.item") is None
+    page.close()
