@@ -75,8 +75,12 @@ def test_no_page_runs_or_shows_markup_from_the_config_or_the_data(browser, hosti
         page = browser.new_page()
         dialogs = []
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-        page.goto(f"{address}/{path}")
+        # on the map and the recommendation page, choose a point whose title is a payload
+        chosen = "#item=0" if path in ("movies/index.html", "movies/recommend.html") else ""
+        page.goto(f"{address}/{path}{chosen}")
         page.wait_for_load_state("load")
+        if path == "movies/index.html":
+            page.locator("#point-card").wait_for(state="visible", timeout=90_000)  # the card shows the title
         page.wait_for_timeout(1500 if "movies/" in path else 200)  # the map and the page's data load after
         assert dialogs == [], path
         injected = page.evaluate("""() => {
