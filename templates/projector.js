@@ -145,16 +145,8 @@
   // the recommendation page and the preview the same way (projector.legend_order).
   function orderLegend() {
     var panel = projector.dataPanel;
-    if (panel && legendOrder.length && !panel.portalsOrdering) {
-      // the panel makes its colour options afresh whenever metadata arrives: order each new set
-      var update = panel.updateMetadataUI;
-      panel.updateMetadataUI = function () {
-        var result = update.apply(panel, arguments);
-        orderLegend();
-        return result;
-      };
-      panel.portalsOrdering = true;
-    }
+    // the panel makes its colour options afresh whenever metadata arrives: order each new set
+    if (legendOrder.length) callAfter(panel, "updateMetadataUI", orderLegend);
     var option = panel && panel.colorOptions && panel.colorOptions.filter(function (o) { return o.name === colourColumn; })[0];
     if (!legendOrder.length || !option || !option.map || !option.items || option.portalsOrdered) return;
     var byLabel = {};
@@ -288,25 +280,21 @@
   // Frame again whenever the projector makes a fresh camera: a layout picked in the
   // bookmarks panel, or the "reset zoom" button.
   function keepFraming() {
-    var plot = scatterPlot();
-    var panel = projector.bookmarkPanel;
-    if (plot && !plot.portalsFraming) {
-      var resetZoom = plot.resetZoom;
-      plot.resetZoom = function () {
-        resetZoom.apply(plot, arguments);
-        frameLayout();
-      };
-      plot.portalsFraming = true;
-    }
-    if (panel && !panel.portalsFraming) {
-      var load = panel.loadSavedState;
-      panel.loadSavedState = function () {
-        var result = load.apply(panel, arguments);
-        frameLayout();
-        return result;
-      };
-      panel.portalsFraming = true;
-    }
+    callAfter(scatterPlot(), "resetZoom", frameLayout);
+    callAfter(projector.bookmarkPanel, "loadSavedState", frameLayout);
+  }
+
+  // From now on, run `then` after every call of object[name] (wrapped once).
+  function callAfter(object, name, then) {
+    var mark = "portalsAfter_" + name;
+    if (!object || object[mark] || typeof object[name] !== "function") return;
+    var original = object[name];
+    object[name] = function () {
+      var result = original.apply(object, arguments);
+      then();
+      return result;
+    };
+    object[mark] = true;
   }
 
   function finish() {

@@ -281,19 +281,25 @@ def test_every_point_shows_its_legend_colour(browser, served_site):
     page.close()
 
 
-@pytest.mark.parametrize("portal", ["users"])
-def test_the_build_colours_every_point_as_the_map_does(browser, served_site, demo_site, portal):
-    """The colours the build gives the recommendation page are the map's, point by point (here for
-    a legend the page puts in order, the age bands)."""
-    page = _open(browser, served_site + f"/{portal}/index.html")
+def _colours_on_map(browser, address: str, portal: str) -> list[str]:
+    """The colour the map gives each point, by the legend of its opening colour column."""
+    page = _open(browser, f"{address}/{portal}/index.html")
     page.wait_for_function("document.body.classList.contains('map-ready')", timeout=LOAD_TIMEOUT)
-    on_map = page.evaluate("""() => {
+    colours = page.evaluate("""() => {
       const el = document.querySelector('vz-projector');
       const column = el.dataPanel.selectedColorOptionName;
       const option = el.dataPanel.colorOptions.find(o => o.name === column);
       return el.dataSet.points.map(p => option.map(p.metadata[column]));
     }""")
     page.close()
+    return colours
+
+
+@pytest.mark.parametrize("portal", ["movies", "users"])
+def test_the_build_colours_every_point_as_the_map_does(browser, served_site, demo_site, portal):
+    """The colours the build gives the recommendation page are the map's, point by point (for the
+    users, by a legend the page puts in order: the age bands)."""
+    on_map = _colours_on_map(browser, served_site, portal)
     tints = json.loads((demo_site / portal / "recommend.json").read_text(encoding="utf-8"))["tints"]
     assert [_hex(tints["palette"][i]) for i in tints["of"]] == [_hex(colour) for colour in on_map]
 
@@ -304,18 +310,8 @@ def test_the_recommendation_page_and_the_preview_show_the_maps_colours(browser, 
 
     from PIL import Image
 
-    page = _open(browser, served_site + "/movies/index.html")
-    _wait_for_layout(page)
-    on_map = page.evaluate("""() => {
-      const el = document.querySelector('vz-projector');
-      const column = el.dataPanel.selectedColorOptionName;
-      const option = el.dataPanel.colorOptions.find(o => o.name === column);
-      return el.dataSet.points.map(p => option.map(p.metadata[column]));
-    }""")
-    page.close()
+    on_map = _colours_on_map(browser, served_site, "movies")
     document = json.loads((demo_site / "movies" / "recommend.json").read_text(encoding="utf-8"))
-    tints = document["tints"]
-    assert [_hex(tints["palette"][i]) for i in tints["of"]] == [_hex(colour) for colour in on_map]
 
     star_wars = _row_of(demo_site, "movies", "Star Wars (1977)")
     page = _open(browser, served_site + f"/movies/recommend.html#item={star_wars}")
