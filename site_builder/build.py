@@ -120,20 +120,18 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
                 data = datasets[portal.dataset]
                 log.info("    %s: %s interactions, %s items, %s users", portal.dataset,
                          f"{data.num_interactions:,}", f"{len(data.items):,}", f"{len(data.users):,}")
+        sources.add_summaries_named(config.portals, datasets)
         memory.check_memory(config, datasets)
 
     downloader = None
     if any(pictures.uses_network(p) for p in config.portals):
         downloader = Downloader(config.download, Path(cache_dir))
     for portal in config.portals:
-        named = {portal.label, portal.color_by, *portal.metadata}
-        if portal.points == "users" and named & set(sources.SUMMARY_COLUMNS):
-            items_portal = next((p for p in config.portals if p.dataset == portal.dataset and p.points == "items"), None)
-            sources.add_summaries(datasets[portal.dataset], items_portal.label if items_portal else None,
-                                  items_portal.color_by if items_portal else None)
-
-    for portal in config.portals:
         dataset = datasets[portal.dataset]
+        table = dataset.side(portal.points)
+        # the colours the map opens with, which the pictures beside it share
+        column = portal.opening_colours
+        tints = projector.point_tints(table[column]) if column else projector.Tints.untinted(len(table))
         with stage(f"embeddings: {portal.name}"):
             sentences = embeddings.build_sentences(dataset, portal.points)
             empty = int((np.diff(sentences.offsets) == 0).sum())
@@ -158,17 +156,16 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
                          report.row("ItemKNN").hit_rate)
                 figures = report.as_dict()
             page_data = recommend.portal_page_data(portal, config.portals, dataset, vectors,
-                                                   neighbour_index, neighbour_score, evaluation=figures)
+                                                   neighbour_index, neighbour_score, tints, evaluation=figures)
             outputs.update({f"{portal.name}/{name}": data for name, data in page_data.files.items()})
             log.info("    %s", page_data.describe())
         with stage(f"layouts: {portal.name}"):
             layout_states = layouts.bookmarks(layouts.umap_layouts(vectors, portal.layouts, cache, knn),
-                                              int(vectors.shape[1]), portal.label, portal.opening_colours, portal.layouts)
+                                              int(vectors.shape[1]), portal.label, column, portal.layouts)
             if layout_states:
                 outputs[f"{portal.name}/{layouts.BOOKMARKS}"] = layouts.bookmarks_json(layout_states)
         with stage(f"pictures: {portal.name}"):
-            table = dataset.side(portal.points)
-            art = pictures.make_pictures(portal, table, config.content_dir, dataset.fingerprint,
+            art = pictures.make_pictures(portal, table, tints, config.content_dir, dataset.fingerprint,
                                          config.download, downloader, cache)
             log.info("    %s", art.describe())
             if art.failed:
@@ -199,8 +196,8 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
                 layouts=[state["label"] for state in layout_states],
                 card_columns=[c for c in portal.metadata if c != portal.label][:CARD_FACTS],
                 neighbours=portal.recommendations.k,
-                legend_order=_legend_order(table, portal.opening_colours),
-                colour_column=portal.opening_colours,
+                legend_order=tints.page_order,
+                colour_column=column,
                 example=str(table[portal.label].iloc[int(np.argmax(table["num_ratings"].to_numpy()))]) if len(table) else "",
             ))
             summary.portals.append(PortalSummary(
@@ -247,14 +244,6 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
             shutil.rmtree(staging, ignore_errors=True)
     summary.total_seconds = time.perf_counter() - started
     return summary
-
-
-def _legend_order(table, column: str | None) -> list[str]:
-    """The categories of the map's opening colours in the order the page sets (see projector.legend_order)."""
-    if column is None:
-        return []
-    tints = projector.point_tints(table[column])
-    return [category for category, _ in tints.legend] if tints.ordered else []
 
 
 def _json(value) -> bytes:

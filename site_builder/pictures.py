@@ -25,11 +25,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import images, projector, sprites
+from . import images, sprites
 from .cache import Cache, atomic_writer, stable_hash
 from .config import DownloadSettings, PortalConfig
 from .download import Downloader
 from .errors import collect_warnings
+from .projector import Tints
 from .sources import fingerprint
 
 log = logging.getLogger(__name__)
@@ -91,12 +92,12 @@ def pictures_key(portal: PortalConfig, table: pd.DataFrame, tints: np.ndarray, c
     )
 
 
-def make_pictures(portal: PortalConfig, table: pd.DataFrame, content_dir: Path, dataset_fingerprint: str,
-                  download: DownloadSettings, downloader: Downloader | None, cache: Cache) -> Pictures:
-    column = portal.opening_colours
-    tints = projector.point_tints(table[column] if column else None).rgb()
-    if len(tints) != len(table):
-        tints = np.full((len(table), 3), projector.UNTINTED, dtype=np.uint8)
+def make_pictures(portal: PortalConfig, table: pd.DataFrame, point_tints: Tints, content_dir: Path,
+                  dataset_fingerprint: str, download: DownloadSettings, downloader: Downloader | None,
+                  cache: Cache) -> Pictures:
+    """The sprite sheet and the landing page's preview, whose cards are multiplied by `point_tints`
+    as the map shows them."""
+    tints = point_tints.rgb()
     key = pictures_key(portal, table, tints, content_dir, dataset_fingerprint, download)
     cached = _load(cache, key)
     if cached is not None:

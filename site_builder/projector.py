@@ -89,7 +89,17 @@ class Tints:
     palette: list[tuple[int, int, int]]
     of_point: np.ndarray  # int32, an index into palette per point
     legend: list[tuple[str, tuple[int, int, int]]]
-    ordered: bool = False  # the legend's order is legend_order's, which the page must set
+    ordered: bool = False  # the legend's order is legend_order's, not the projector's: the page sets it
+
+    @classmethod
+    def untinted(cls, count: int) -> "Tints":
+        """No colour map: every picture as it is."""
+        return cls([UNTINTED], np.zeros(count, dtype=np.int32), [])
+
+    @property
+    def page_order(self) -> list[str]:
+        """The legend's categories when the page must put them in order (map-ui.js), else []."""
+        return [category for category, _ in self.legend] if self.ordered else []
 
     def rgb(self) -> np.ndarray:
         """(N, 3) uint8."""
@@ -99,11 +109,9 @@ class Tints:
         return ["#%02x%02x%02x" % colour for colour in self.palette]
 
 
-def point_tints(values: pd.Series | None) -> Tints:
+def point_tints(values: pd.Series) -> Tints:
     """The colours the projector (tensorboard 2.21.0) gives the points when coloured by this
-    column, worked out as it does from the text metadata.tsv holds; None: no colour map."""
-    if values is None:
-        return Tints([UNTINTED], np.zeros(0, dtype=np.int32), [])
+    column, worked out as it does from the text metadata.tsv holds."""
     cells = values.map(_cell)
     present = cells != ""
     texts = cells[present]
@@ -118,16 +126,17 @@ def point_tints(values: pd.Series | None) -> Tints:
         of_point[present.to_numpy()] = inverse.ravel() + 1
         legend = [(_cell(low), GRADIENT[0]), (_cell(high), GRADIENT[1])]
         return Tints([NO_VALUE, *map(tuple, palette.tolist())], of_point, legend)
-    categories = legend_order(texts.unique().tolist())
+    first_seen = texts.unique().tolist()
+    categories = legend_order(first_seen)
     if len(categories) > MAX_CATEGORIES:
-        return Tints([UNTINTED], np.zeros(len(cells), dtype=np.int32), [])
+        return Tints.untinted(len(cells))
     colour_of = {category: CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)] for i, category in enumerate(categories)}
     palette = [NO_VALUE, *dict.fromkeys(colour_of.values())]
     index_of = {colour: i for i, colour in enumerate(palette)}
     of_point = np.fromiter((index_of[colour_of[text]] if text else 0 for text in cells),
                            dtype=np.int32, count=len(cells))
     legend = [(category, colour_of[category]) for category in categories]
-    return Tints(palette, of_point, legend, ordered=categories != _listing_order(texts.unique().tolist()))
+    return Tints(palette, of_point, legend, ordered=categories != _listing_order(first_seen))
 
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")

@@ -50,7 +50,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+
 from .neighbours import unit_rows
+from .projector import Tints, metadata_columns
 from .projector import _cell as cell_text
 from .sources import COMPUTED_COLUMNS, interaction_matrix
 from .sprites import sprite_grid
@@ -318,7 +320,7 @@ def page_data(*, table: pd.DataFrame, label: str, columns: list[str], vectors: n
               neighbour_index: np.ndarray, neighbour_score: np.ndarray, point_index: np.ndarray,
               other_index: np.ndarray, num_other: int, points: str, vector_type: str = "int8",
               noun: str = "users", noun_one: str | None = None, counts: np.ndarray | None = None,
-              evaluation: dict | None = None, tints=None) -> PageData:
+              evaluation: dict | None = None, tints: Tints | None = None) -> PageData:
     """Both files of the page, from the portal's table, neighbours, vectors and interactions
     (`point_index` / `other_index`: one entry per interaction, rows of `table` and of the other side;
     `tints`: the projector's colour of each point, projector.Tints, which the page multiplies the
@@ -365,7 +367,7 @@ def page_data(*, table: pd.DataFrame, label: str, columns: list[str], vectors: n
         "vectors": {"path": vector_file, "dtype": vector_type, "scale": loss.scale, "bytes": len(vector_bytes),
                     "loss": asdict(loss)},
     }
-    if tints is not None and len(tints.of_point) == count:
+    if tints is not None:
         document["tints"] = {"palette": tints.hex_palette(), "of": tints.of_point.tolist()}
     if evaluation is not None:
         document["evaluation"] = evaluation
@@ -386,10 +388,8 @@ def evidence_noun(portals: list, portal) -> str:
 
 
 def portal_page_data(portal, portals: list, dataset, vectors: np.ndarray, neighbour_index: np.ndarray,
-                     neighbour_score: np.ndarray, evaluation: dict | None = None) -> PageData:
+                     neighbour_score: np.ndarray, tints: Tints, evaluation: dict | None = None) -> PageData:
     """page_data for a configured portal (config.PortalConfig) over a loaded sources.Dataset."""
-    from .projector import metadata_columns, point_tints
-
     table = dataset.side(portal.points)
     items = portal.points == "items"
     return page_data(
@@ -402,5 +402,5 @@ def portal_page_data(portal, portals: list, dataset, vectors: np.ndarray, neighb
         vector_type=portal.recommendations.vectors, noun=evidence_noun(portals, portal),
         counts=table["num_ratings"].to_numpy() if "num_ratings" in table else None,
         evaluation=evaluation,
-        tints=point_tints(table[portal.opening_colours]) if portal.opening_colours else None,
+        tints=tints,
     )

@@ -52,6 +52,7 @@ COMPUTED_COLUMNS = ["num_ratings", "mean_rating"]
 SUMMARY_COLUMNS = ["favourites", "leaning"]
 FAVOURITES = 3
 LEANING_MIN = 3  # interactions in a category before it can be a user's leaning
+LEANING_CATEGORIES = 50  # at most, as the map colours no more (and the users x categories counts stay small)
 
 
 def available_columns(dataset: DatasetConfig, points: str) -> list[str]:
@@ -110,6 +111,16 @@ def load_dataset(name: str, config: DatasetConfig) -> Dataset:
     return dataset
 
 
+def add_summaries_named(portals: list, datasets: dict[str, Dataset]) -> None:
+    """add_summaries for each dataset a portal of users takes SUMMARY_COLUMNS from, by the label and
+    colours of the dataset's portal of items when it has one."""
+    for portal in portals:
+        if portal.points != "users" or not {portal.label, portal.color_by, *portal.metadata} & set(SUMMARY_COLUMNS):
+            continue
+        items = next((p for p in portals if p.dataset == portal.dataset and p.points == "items"), None)
+        add_summaries(datasets[portal.dataset], items.label if items else None, items.color_by if items else None)
+
+
 def add_summaries(dataset: Dataset, item_label: str | None = None, category: str | None = None) -> None:
     """The users' `favourites` and `leaning` columns (see SUMMARY_COLUMNS), from the items'
     `item_label` column (default: title, label or id) and `category` column (default: the
@@ -133,10 +144,10 @@ def add_summaries(dataset: Dataset, item_label: str | None = None, category: str
     users["favourites"] = ["; ".join(names) for names in favourites]
 
     category = category or ("first_genre" if "first_genre" in items else None)
-    if category is None:
+    codes, names = pd.factorize(items[category].astype(str)) if category else (None, [])
+    if not 1 < len(names) <= LEANING_CATEGORIES:  # a leaning among thousands of values says nothing
         users["leaning"] = ""
         return
-    codes, names = pd.factorize(items[category].astype(str))
     counts = sp.csr_matrix((np.ones(len(dataset.item_index)), (dataset.user_index, codes[dataset.item_index])),
                            shape=(len(users), len(names))).toarray()
     share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)

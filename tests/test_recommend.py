@@ -14,6 +14,7 @@ from scipy import sparse
 from site_builder import recommend
 from site_builder.config import PortalConfig
 from site_builder.neighbours import top_k_neighbours, unit_rows
+from site_builder.projector import Tints, point_tints
 from site_builder.sources import Dataset, interaction_matrix
 
 # ------------------------------------------------------------------ a tiny dataset, by hand
@@ -69,7 +70,10 @@ def portal(points: str, **extra) -> PortalConfig:
 def build(points: str, point_vectors: np.ndarray, **extra) -> tuple[dict, recommend.PageData]:
     config = portal(points, **extra)
     index, score = top_k_neighbours(point_vectors, config.recommendations.k)
-    data = recommend.portal_page_data(config, [portal("items"), config], tiny_dataset(), point_vectors, index, score)
+    dataset = tiny_dataset()
+    table = dataset.side(points)
+    tints = point_tints(table[config.color_by]) if config.color_by else Tints.untinted(len(table))
+    data = recommend.portal_page_data(config, [portal("items"), config], dataset, point_vectors, index, score, tints)
     return json.loads(data.files[recommend.DATA_FILE]), data
 
 
@@ -110,6 +114,9 @@ def test_items_page_data_by_hand():
     assert column(document, "year") == ["1995", "2001", "1994", "1995", "2017"]
     assert column(document, "genres") == ITEMS["genres"].tolist()
     assert next(c for c in document["columns"] if c["name"] == "genres")["multi"] is True
+    # each picture's colour: the projector's for the portal's color_by, one palette entry per category
+    colours = [document["tints"]["palette"][i] for i in document["tints"]["of"]]
+    assert len(colours) == 5 and len(set(colours)) == len(set(ITEMS["first_genre"]))
 
     # neighbours: exact top-k cosine, scores in thousandths
     unit = unit_rows(ITEM_VECTORS)

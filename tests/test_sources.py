@@ -90,3 +90,25 @@ def test_links_add_tmdb_and_imdb_ids(tmp_path):
     items = _load(folder).items.set_index("id")
     assert items.loc[20, "tmdbId"] == "862" and items.loc[20, "imdbId"] == "0114709"
     assert items.loc[30, "tmdbId"] == ""
+
+
+def test_users_summaries_name_their_favourites_and_leaning(tmp_path, monkeypatch):
+    from site_builder import sources
+    from site_builder.sources import add_summaries
+
+    ratings = TINY_RATINGS + "    2,30,5,107\n    2,30,5,108\n    2,30,4,109\n"  # user 2 keeps to Fargo (Crime)
+    data = _load(write_movielens(tmp_path, ratings, TINY_MOVIES, TINY_USERS))
+    add_summaries(data)
+    users = data.users.set_index("id")
+    # best rated first; among equal ratings the less watched (Fargo is rated 4 times here, Heat 3)
+    assert users.loc[1, "favourites"] == "Toy Story (1995); The Heat (1995)"
+    assert users.loc[3, "favourites"] == "Fargo (1996); Toy Story (1995); The Heat (1995)"
+    crime_share = 4 / 5 / (5 / 10)  # user 2's share of Crime against everyone's
+    assert users.loc[2, "leaning"] == f"Crime ({crime_share:.1f}× the usual share)"
+    assert users.loc[1, "leaning"] == ""  # fewer than 3 interactions in any category
+
+    # a category of more values than the map colours gives no leaning (nor a users x values table)
+    monkeypatch.setattr(sources, "LEANING_CATEGORIES", 2)
+    data = _load(write_movielens(tmp_path / "wide", ratings, TINY_MOVIES, TINY_USERS))
+    add_summaries(data)
+    assert set(data.users["leaning"]) == {""} and data.users["favourites"].str.len().min() > 0
