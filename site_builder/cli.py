@@ -33,12 +33,14 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
 def _user_errors(verbose: bool = False, left_alone: Path | None = None):
     """Problems as one line each and exit code 1; any other failure as one line too,
     with the traceback only under -v. `left_alone` is the output a failure did not touch."""
+    from .publish import site_stamp
+
     untouched = f" {left_alone} was left as it was." if left_alone is not None and left_alone.exists() else ""
-    stamp = _site_stamp(left_alone)
+    stamp = site_stamp(left_alone) if left_alone is not None else None
     try:
         yield
     except KeyboardInterrupt:
-        if left_alone is not None and _site_stamp(left_alone) != stamp:  # Ctrl-C came as the swap finished
+        if left_alone is not None and site_stamp(left_alone) != stamp:  # Ctrl-C came as the swap finished
             click.echo(f"interrupted after the new site was published to {left_alone}.", err=True)
         else:
             click.echo(f"interrupted.{untouched}", err=True)
@@ -58,17 +60,6 @@ def _user_errors(verbose: bool = False, left_alone: Path | None = None):
             raise
         click.echo(f"error: {type(error).__name__}: {error} (run with -v for the traceback).{untouched}", err=True)
         sys.exit(1)
-
-
-def _site_stamp(out: Path | None) -> tuple[int, int] | None:
-    """What tells one published site from the next: its marker file's inode and time."""
-    from .publish import MARKER
-
-    try:
-        status = (out / MARKER).stat() if out is not None else None
-    except OSError:
-        return None
-    return (status.st_ino, status.st_mtime_ns) if status else None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -400,8 +400,7 @@ def load_config(content_dir: Path, base_url: str | None = None) -> SiteConfig:
     if base_url is not None:
         config.base_url = base_url
     for dataset in config.datasets.values():
-        if dataset.path is not None:  # else downloaded into the cache by the sources stage
-            dataset.path = (content_dir / dataset.path).resolve()
+        _resolve_path(dataset, content_dir)
     if config.docs is not None:
         docs_dir = (content_dir / config.docs).resolve()
         if not docs_dir.is_dir():  # only the default can be missing (_cross_references)
@@ -410,6 +409,15 @@ def load_config(content_dir: Path, base_url: str | None = None) -> SiteConfig:
         else:
             config.docs = docs_dir
     return config
+
+
+def _resolve_path(dataset: DatasetConfig, content_dir: Path) -> bool:
+    """A local dataset's path made absolute (relative to the content folder); False for a dataset
+    by URL, which the sources stage downloads into the cache."""
+    if dataset.path is None:
+        return False
+    dataset.path = (content_dir / dataset.path).resolve()
+    return True
 
 
 def _valid_parts(raw: dict, content_dir: Path, path: Path) -> SiteConfig | None:
@@ -425,8 +433,7 @@ def _valid_parts(raw: dict, content_dir: Path, path: Path) -> SiteConfig | None:
             checked = DatasetConfig.model_validate(dataset)
         except ValidationError:
             continue
-        if checked.path is not None and (content_dir / checked.path).exists():
-            checked.path = (content_dir / checked.path).resolve()
+        if _resolve_path(checked, content_dir) and checked.path.exists():
             datasets[str(key)] = checked
     partial = SiteConfig.model_construct(title="", datasets=datasets, portals=portals)
     partial._content_dir, partial._config_file = content_dir, path

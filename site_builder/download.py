@@ -247,7 +247,7 @@ class DownloadCache:
         name (damaged on disk) is written again."""
         digest = hashlib.sha256(data).hexdigest()
         blob = self.blob_path(digest)
-        if not blob.is_file() or _file_sha256(blob) != digest:
+        if not blob.is_file() or _sha256_of(blob) != digest:
             with atomic_writer(blob) as handle:
                 handle.write(data)
         self._write_ref(url, {"url": redact(url), "kind": kind, "sha256": digest,
@@ -534,9 +534,6 @@ class Downloader:
                  f"{statuses['failed']:,}", f" ({failed})" if failed else "", f"{requests_made:,}", seconds)
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+def _sha256_of(path: Path) -> str:
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -41,7 +41,7 @@ EXIF_ORIENTATION = 0x0112
 # Only simple relative paths from an API answer are joined to image_base, so
 # a hostile or broken answer cannot point the build at another server.
 POSTER_PATH = re.compile(r"^/[A-Za-z0-9._-]+$")
-# Articles that MovieLens moves to the end of a title ("Matrix, The").
+
 # --------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------

@@ -49,7 +49,7 @@ def _overlap(a: Path, b: Path) -> str | None:
     return None
 
 
-def check_output(out: Path, *, protected: dict[str, Path], force: bool, option: str = "--out") -> Path:
+def check_output(out: Path, *, protected: dict[str, Path], force: bool) -> Path:
     """The resolved output folder, or a BuildError saying why writing there could lose files.
 
     `protected` names folders the output must stay clear of, e.g. {"the content folder": content}.
@@ -57,7 +57,7 @@ def check_output(out: Path, *, protected: dict[str, Path], force: bool, option: 
     given = Path(out)
     target = given.resolve()
     here = Path.cwd().resolve()
-    where = f"{option} {given}"
+    where = f"--out {given}"
     if target == here or target in here.parents:
         raise BuildError(Problem(where, "", "is the current folder or one of its parents; the site replaces "
                                             "its output folder as a whole, so name a folder of its own, e.g. _site"))
@@ -90,6 +90,15 @@ def _interrupts_deferred():
             signal.signal(sig, handler)
         if caught:
             os.kill(os.getpid(), caught[0])
+
+
+def site_stamp(out: Path) -> tuple[int, int] | None:
+    """What tells one published site from the next (its marker's inode and time); None: no site."""
+    try:
+        status = (Path(out) / MARKER).stat()
+    except OSError:
+        return None
+    return status.st_ino, status.st_mtime_ns
 
 
 def _sidecars(out: Path) -> tuple[Path, Path]:

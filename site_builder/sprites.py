@@ -34,8 +34,6 @@ RGB = tuple[int, int, int]
 BACKGROUND: RGB = (255, 255, 255)
 # Bars around letterboxed images, dark so posters stand out.
 LETTERBOX_FILL: RGB = (40, 40, 40)
-# Missing / empty / overflow categories: neutral, not in the palette.
-MISSING_GREY: RGB = (150, 150, 150)
 
 # A card: dark ink on white paper in a light frame. Multiplied by a legend colour, the paper
 # takes that colour, the frame a darker shade of it and the ink stays dark.

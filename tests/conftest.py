@@ -5,9 +5,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
+import io
 import shutil
 import textwrap
 import threading
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -75,6 +77,21 @@ TINY_SITE = """\
         embedding:
           word2vec: {vector_size: 8, epochs: 2}
     """
+
+
+def zip_bytes(members: dict[str, str | bytes]) -> bytes:
+    """A ZIP archive, in memory, of these members (name -> text or bytes)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def tiny_zip(top: str) -> bytes:
+    """The tiny MovieLens dataset as a ZIP archive with one top folder, as GroupLens ships theirs."""
+    return zip_bytes({f"{top}/{name}": textwrap.dedent(text).lstrip() for name, text in
+                      (("ratings.csv", TINY_RATINGS), ("movies.csv", TINY_MOVIES), ("users.csv", TINY_USERS))})
 
 
 def write_tiny_content(root: Path, site: str = TINY_SITE) -> Path:

@@ -22,7 +22,6 @@ import io
 import shutil
 import tarfile
 import textwrap
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -30,7 +29,7 @@ from typing import Callable
 import pytest
 from click.testing import CliRunner
 
-from conftest import TINY_MOVIES, TINY_RATINGS, TINY_USERS, tree_digest, write_tiny_content
+from conftest import TINY_MOVIES, TINY_RATINGS, tiny_zip, tree_digest, write_tiny_content, zip_bytes
 from loopback import LoopbackServer
 from site_builder.cli import main
 from site_builder.publish import MARKER
@@ -55,13 +54,6 @@ def pristine(tmp_path_factory) -> Path:
 
 
 def _archive_routes() -> dict[str, bytes]:
-    def zipped(members: dict[str, bytes]) -> bytes:
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as archive:
-            for name, data in members.items():
-                archive.writestr(name, data)
-        return buffer.getvalue()
-
     def tarred(add: Callable[[tarfile.TarFile], None]) -> bytes:
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
@@ -79,15 +71,13 @@ def _archive_routes() -> dict[str, bytes]:
         info.size = len(data)
         archive.addfile(info, io.BytesIO(data))
 
-    good = {f"tiny/{name}": textwrap.dedent(text).lstrip().encode()
-            for name, text in (("ratings.csv", TINY_RATINGS), ("movies.csv", TINY_MOVIES), ("users.csv", TINY_USERS))}
     return {
-        "/good.zip": zipped(good),
-        "/traversal.zip": zipped({"../../escaped.csv": b"x\n"}),
+        "/good.zip": tiny_zip("tiny"),
+        "/traversal.zip": zip_bytes({"../../escaped.csv": b"x\n"}),
         "/absolute.tar.gz": tarred(absolute),
         "/link.tar.gz": tarred(link),
         "/not-an-archive.zip": b"<html>a login page, not a zip</html>",
-        "/empty.zip": zipped({}),
+        "/empty.zip": zip_bytes({}),
     }
 
 

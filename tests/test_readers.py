@@ -470,7 +470,7 @@ def test_parquet_without_engine_says_what_to_install(tmp_path, monkeypatch):
     assert "events.parquet: reading Parquet needs pyarrow or fastparquet (pip install pyarrow)" in _problems("events", config)
 
 
-def test_movielens_titles_in_natural_order_with_the_published_form_kept(tmp_path):
+def test_movielens_titles_in_natural_order_with_the_published_form_kept():
     from site_builder.readers.movielens import natural_title
 
     assert natural_title("Godfather, The (1972)") == "The Godfather (1972)"

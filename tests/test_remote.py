@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import tarfile
-import zipfile
 
 import pytest
 
@@ -15,24 +14,11 @@ from site_builder.errors import BuildError
 from site_builder.remote import dataset_root
 from site_builder.sources import load_dataset
 
-from conftest import TINY_MOVIES, TINY_RATINGS, TINY_USERS, write_tiny_content
+from conftest import tiny_zip, write_tiny_content, zip_bytes
 from loopback import LoopbackServer
-import textwrap
 
 
-def _zip(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
-
-
-TINY_ZIP = _zip({
-    "ml-tiny/ratings.csv": textwrap.dedent(TINY_RATINGS).lstrip(),
-    "ml-tiny/movies.csv": textwrap.dedent(TINY_MOVIES).lstrip(),
-    "ml-tiny/users.csv": textwrap.dedent(TINY_USERS).lstrip(),
-})
+TINY_ZIP = tiny_zip("ml-tiny")
 TINY_SHA = hashlib.sha256(TINY_ZIP).hexdigest()
 
 
@@ -85,7 +71,7 @@ def test_md5_can_stand_in_for_sha256(server, tmp_path):
 
 
 def test_archive_members_cannot_escape(tmp_path):
-    evil = _zip({"ok/ratings.csv": "x", "../../escaped.txt": "gotcha"})
+    evil = zip_bytes({"ok/ratings.csv": "x", "../../escaped.txt": "gotcha"})
     served = LoopbackServer({"/evil.zip": evil})
     try:
         config = DatasetConfig(format="movielens-csv", url=served.url + "/evil.zip",
