@@ -7,8 +7,8 @@
  *
  * - The card: the point's picture (its sprite cell, multiplied by its colour as the map
  *   draws it), its label, a few metadata columns (data-card-columns) and a link to its
- *   recommendations. It follows the point as the camera moves; on a phone it sits at the
- *   bottom of the map. It shows for the selected point, else for the one under the pointer.
+ *   recommendations. It moves with the point whenever the projector draws the map anew (no
+ *   work while nothing moves); on a phone it sits at the bottom of the map. It shows for the selected point, else for the one under the pointer.
  * - The bookmarks panel starts folded (the layout switch on the map does its main job).
  * - Touch: the projector picks the point under the mouse on mouse moves, which a touch
  *   screen never sends, and its camera controls swallow the taps. A short tap is turned
@@ -133,7 +133,6 @@
   // ------------------------------------------------------------ the point card
 
   var shown = null; // the point (position in the data set) on the card
-  var following = false;
 
   function textOf(value) {
     return value == null || value === "" ? "" : String(value).replace(/\|/g, ", ");
@@ -161,9 +160,13 @@
     if (link) link.href = recommendBase + "#item=" + point.index;
   }
 
-  function screenPosition(index) {
+  function scatterPlot() {
     var adapter = projector.projectorScatterPlotAdapter;
-    var plot = adapter && adapter.scatterPlot;
+    return adapter && adapter.scatterPlot;
+  }
+
+  function screenPosition(index) {
+    var plot = scatterPlot();
     var positions = plot && plot.worldSpacePointPositions;
     if (!positions || !plot.camera || positions.length < 3 * (index + 1)) return null;
     var camera = plot.camera;
@@ -198,17 +201,10 @@
     card.classList.toggle("point-card-behind", !where.ahead);
   }
 
-  function follow() {
-    if (!following) return;
-    placeCard();
-    window.requestAnimationFrame(follow);
-  }
-
   function showCard(index, pinned) {
     if (index == null || !projector.dataSet || !projector.dataSet.points[index]) {
       shown = null;
       card.hidden = true;
-      following = false;
       return;
     }
     shown = index;
@@ -216,10 +212,18 @@
     card.hidden = false;
     card.classList.toggle("point-card-pinned", !!pinned);
     placeCard();
-    if (!following) {
-      following = true;
-      window.requestAnimationFrame(follow);
-    }
+  }
+
+  // The card follows its point each time the projector draws the map: when the camera moves, the
+  // points take another layout or the window changes size, and never while nothing changes.
+  function followPoints() {
+    var plot = scatterPlot();
+    var render = plot.render;
+    plot.render = function () {
+      var result = render.apply(plot, arguments);
+      placeCard();
+      return result;
+    };
   }
 
   var selected = null;
@@ -236,8 +240,7 @@
   // ------------------------------------------------------------ touch
 
   function listenForTaps() {
-    var adapter = projector.projectorScatterPlotAdapter;
-    var plot = adapter && adapter.scatterPlot;
+    var plot = scatterPlot();
     var surface = plot && plot.container;
     if (!surface || surface.portalsTaps) return;
     surface.portalsTaps = true;
@@ -299,8 +302,7 @@
 
   // The switch sits at the top left of the map itself, beside the projector's help button.
   function placeLayoutSwitch() {
-    var adapter = projector.projectorScatterPlotAdapter;
-    var plot = adapter && adapter.scatterPlot;
+    var plot = scatterPlot();
     var box = layoutButtons.length && layoutButtons[0].parentNode;
     if (!plot || !box || !box.offsetParent) return;
     var map = plot.container.getBoundingClientRect(), host = box.offsetParent.getBoundingClientRect();
@@ -323,6 +325,7 @@
     if (!ready()) { window.setTimeout(start, 50); return; }
     styleShadows();
     listenForTaps();
+    followPoints();
     projector.registerSelectionChangedListener(onSelection);
     projector.registerHoverListener(onHover);
     card.querySelector(".point-card-close").addEventListener("click", function () {

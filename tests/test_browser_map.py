@@ -123,6 +123,17 @@ def test_the_point_card_and_the_neighbour_list_match_the_recommendation_page(bro
     assert "Action, Adventure, Romance, Sci-Fi, War" in card.inner_text()
     card_box = card.bounding_box()
     assert card_box["x"] > 312 and card_box["x"] + card_box["width"] < 1400 - 300  # on the map, beside the point
+    # it stays beside the point when the camera moves (a pan: the camera looks at the point)
+    page.evaluate("""() => {
+      const plot = document.querySelector('vz-projector').projectorScatterPlotAdapter.scatterPlot;
+      const eye = plot.getCameraPosition(), target = plot.getCameraTarget();
+      plot.setCameraPositionAndTarget([eye[0] + 0.15, eye[1] + 0.1, eye[2]], [target[0] + 0.15, target[1] + 0.1, target[2]]);
+    }""")
+    page.wait_for_timeout(200)
+    point = page.evaluate(SCREEN)["points"][star_wars]
+    moved = card.bounding_box()
+    assert (moved["x"], moved["y"]) != (card_box["x"], card_box["y"])
+    assert min(abs(moved["x"] - point[0]), abs(moved["x"] + moved["width"] - point[0])) < 40  # 18 px gap, beside it
 
     rows = page.locator("vz-projector-inspector-panel .nn-list .neighbor")
     rows.first.wait_for()
