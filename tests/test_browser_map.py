@@ -163,10 +163,11 @@ def test_the_point_card_and_the_neighbour_list_match_the_recommendation_page(bro
 
 
 def test_visitors_get_no_authoring_controls_and_the_labels_are_in_roboto(browser, served_site):
-    page = _open_map(browser, served_site, DESKTOP)
+    page = _open_map(browser, served_site, DESKTOP, "#item=49")  # with a point chosen: tagging would offer itself
     for selector in ("vz-projector #editMode", "vz-projector-data-panel #demo-data-buttons-container",
                      "vz-projector-data-panel .metadata-editor"):
-        assert page.locator(selector).count() == 0 or not page.locator(selector).first.is_visible(), selector
+        assert page.locator(selector).count() == 1, selector  # the projector has it...
+        assert not page.locator(selector).is_visible(), selector  # ...and the visitor does not see it
     assert page.evaluate("document.fonts.check('12px roboto')")
     assert page.evaluate("""Array.from(document.fonts).some(f => f.family.replace(/"/g, '') === 'Roboto'
                             && f.status === 'loaded')""")
