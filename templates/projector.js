@@ -231,7 +231,7 @@
   function frameLayout() {
     var plot = scatterPlot();
     var positions = plot && plot.worldSpacePointPositions;
-    if (!positions || !positions.length || !plot.camera) return false;
+    if (!positions || !positions.length || !plot.camera) return;
     var low = [Infinity, Infinity, Infinity], high = [-Infinity, -Infinity, -Infinity];
     for (var i = 0; i < positions.length; i++) {
       var axis = i % 3;
@@ -269,8 +269,6 @@
       camera.updateProjectionMatrix();
       plot.setCameraPositionAndTarget([centre[0], centre[1], camera.position.z], [centre[0], centre[1], 0]);
     }
-    status.framed = (status.framed || 0) + 1;
-    return true;
   }
 
   function dot(a, b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
