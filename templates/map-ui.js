@@ -292,9 +292,19 @@
     if (!panel || !panel.savedStates || !panel.savedStates[number]) return;
     panel.loadSavedState(number);
     panel.setSelectionState(number, true);
-    layoutButtons.forEach(function (button) {
-      button.setAttribute("aria-pressed", Number(button.getAttribute("data-layout")) === number ? "true" : "false");
-    });
+  }
+
+  // The switch shows the layout on screen, however it was chosen (here or in the bookmarks panel).
+  function followLayouts() {
+    var panel = projector.bookmarkPanel;
+    var load = panel.loadSavedState;
+    panel.loadSavedState = function (number) {
+      var result = load.apply(panel, arguments);
+      layoutButtons.forEach(function (button) {
+        button.setAttribute("aria-pressed", Number(button.getAttribute("data-layout")) === number ? "true" : "false");
+      });
+      return result;
+    };
   }
   layoutButtons.forEach(function (button) {
     button.addEventListener("click", function () { showLayout(Number(button.getAttribute("data-layout"))); });
@@ -326,6 +336,7 @@
     styleShadows();
     listenForTaps();
     followPoints();
+    followLayouts();
     projector.registerSelectionChangedListener(onSelection);
     projector.registerHoverListener(onHover);
     card.querySelector(".point-card-close").addEventListener("click", function () {

@@ -66,6 +66,7 @@ def test_both_layouts_open_framed_and_stay_framed_after_reset_zoom(browser, serv
     _assert_framed(page, "3-D on opening")
     page.get_by_role("button", name="UMAP 2-D").click()
     page.wait_for_timeout(500)
+    assert page.get_by_role("button", name="UMAP 2-D").get_attribute("aria-pressed") == "true"
     scene = _assert_framed(page, "2-D")
     # the 2-D pictures are sized for the density: together they cover about the canvas, not many times it
     side = page.evaluate("document.querySelector('vz-projector').projectorScatterPlotAdapter"
@@ -76,6 +77,11 @@ def test_both_layouts_open_framed_and_stay_framed_after_reset_zoom(browser, serv
     page.locator("vz-projector #reset-zoom").click()
     page.wait_for_timeout(300)
     _assert_framed(page, "2-D after reset zoom")
+    # a layout picked in the bookmarks panel is framed too, and the switch follows it
+    page.evaluate("document.querySelector('vz-projector').bookmarkPanel.loadSavedState(0)")
+    page.wait_for_timeout(500)
+    assert page.get_by_role("button", name="UMAP 3-D").get_attribute("aria-pressed") == "true"
+    _assert_framed(page, "3-D from the bookmarks panel")
     assert page.errors == []
     page.close()
 
