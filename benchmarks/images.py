@@ -35,9 +35,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from site_builder.config import DownloadSettings, ImageSettings, ImageSource  # noqa: E402
-from site_builder.download import Downloader  # noqa: E402
-from site_builder.images import collect_images, encode_sheet  # noqa: E402
-from site_builder.sprites import draw_sprite_sheet, sprite_grid  # noqa: E402
+from site_builder.pictures.download import Downloader  # noqa: E402
+from site_builder.pictures.images import collect_images, encode_sheet  # noqa: E402
+from site_builder.pictures.sprites import draw_sprite_sheet, sprite_grid  # noqa: E402
 
 
 def make_posters(count: int, size: tuple[int, int]) -> list[bytes]:

@@ -21,10 +21,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from site_builder import embeddings, evaluate, remote, sources  # noqa: E402
+from site_builder.model import embeddings, evaluate
+from site_builder.data import remote, datasets as sources  # noqa: E402
 from site_builder.cache import Cache  # noqa: E402
 from site_builder.config import load_config  # noqa: E402
-from site_builder.neighbours import top_k_neighbours  # noqa: E402
+from site_builder.model.neighbours import top_k_neighbours  # noqa: E402
 
 
 def spread(vectors: np.ndarray) -> tuple[float, float, float, np.ndarray]:

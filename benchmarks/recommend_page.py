@@ -41,8 +41,9 @@ import pandas as pd
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from site_builder import images, pages, recommend, sprites  # noqa: E402
-from site_builder.neighbours import top_k_neighbours  # noqa: E402
+from site_builder.pictures import images, sprites
+from site_builder.site import pages, recommend  # noqa: E402
+from site_builder.model.neighbours import top_k_neighbours  # noqa: E402
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist",

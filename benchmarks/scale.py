@@ -5,7 +5,7 @@ Usage:
     python benchmarks/scale.py --sizes 1M --browser     # and open the portal in headless Chromium
     python benchmarks/scale.py --sizes 32M --embedding '{"word2vec": {"sg": 0}}'   # a variant
 
-For each size the data is generated once (site_builder.synthetic, seeded) into
+For each size the data is generated once (site_builder.data.synthetic, seeded) into
 .cache/synthetic/ and reused; generating it is not part of the build's time.
 The build then runs cold (an empty cache) in its own process, with the
 product's defaults (the `auto` training settings, UMAP layouts, generated
@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from site_builder.synthetic import generate, parse_size  # noqa: E402
+from site_builder.data.synthetic import generate, parse_size  # noqa: E402
 
 RUN_ONE = """
 import json, logging, sys
@@ -82,8 +82,8 @@ def quality(site: Path, data: Path) -> dict:
     import pandas as pd
     import scipy.sparse as sp
 
-    from site_builder.neighbours import top_k_neighbours
-    from site_builder.synthetic import load_tastes, taste_agreement
+    from site_builder.model.neighbours import top_k_neighbours
+    from site_builder.data.synthetic import load_tastes, taste_agreement
 
     config = json.loads((site / "movies" / "projector_config.json").read_text())
     dim = config["embeddings"][0]["tensorShape"][1]

@@ -8,7 +8,7 @@ Usage:
     python benchmarks/tune.py --finalists          # the best settings found, three seeds each
     python benchmarks/tune.py --split test --only '...'        # confirmation only, never to choose
 
-The validation split (site_builder.evaluate.split with validation=True) never
+The validation split (site_builder.model.evaluate.split with validation=True) never
 sees any user's last interaction, which the test split holds out: settings
 are chosen here, then confirmed once with `portals evaluate` on the test split.
 
@@ -38,9 +38,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from site_builder.config import DatasetConfig, EmbeddingSettings  # noqa: E402
-from site_builder.evaluate import (itemknn_scorer, method_vectors, popularity_scorer, rank_metrics,  # noqa: E402
-                                   split, vectors_scorer)
-from site_builder.sources import load_dataset  # noqa: E402
+from site_builder.model.evaluate import (
+    itemknn_scorer,
+    method_vectors,
+    popularity_scorer,
+    rank_metrics,
+    split,
+    vectors_scorer,
+)
+from site_builder.data.datasets import load_dataset  # noqa: E402
 
 DATA = REPO / "content" / "datasets" / "movielens-100k"
 

@@ -1,3 +1,3 @@
-from .cli import main
+from site_builder.commands.cli import main
 
 main()

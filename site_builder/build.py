@@ -20,13 +20,16 @@ from pathlib import Path
 
 import numpy as np
 
-from . import (docs, embeddings, evaluate, fonts, layouts, memory, neighbours, pages, pictures, projector, recommend,
-               remote, sources)
-from .cache import Cache
-from .config import load_config
-from .download import Downloader
-from .errors import BuildError, Problem, collect_warnings, quoting_files_in
-from .publish import check_output, publish
+from site_builder.site import docs, pages, projector, recommend
+from site_builder.model import embeddings, evaluate, layouts, memory, neighbours
+from site_builder.pictures import fonts, make as pictures
+from site_builder.data import remote, datasets as sources
+from site_builder import colours
+from site_builder.cache import Cache
+from site_builder.config import load_config
+from site_builder.pictures.download import Downloader
+from site_builder.errors import BuildError, Problem, collect_warnings, quoting_files_in
+from site_builder.site.publish import check_output, publish
 
 log = logging.getLogger("site_builder")
 
@@ -77,7 +80,7 @@ class _Stages:
 def build_site(content: Path, out: Path, cache_dir: Path, base_url: str | None = None,
                strict: bool = False, force: bool = False) -> BuildSummary:
     """Build the site from `content` into `out`. Refuses, before any work, an `out` whose
-    replacement could lose files (site_builder.publish.check_output); `force` allows replacing
+    replacement could lose files (site_builder.site.publish.check_output); `force` allows replacing
     a non-empty folder that is not a site built here."""
     started = time.perf_counter()
     out = check_output(out, protected={"the content folder": Path(content), "the cache folder": Path(cache_dir)},
@@ -131,7 +134,7 @@ def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -
         table = dataset.side(portal.points)
         # the colours the map opens with, which the pictures beside it share
         column = portal.opening_colours
-        tints = projector.point_tints(table[column]) if column else projector.Tints.untinted(len(table))
+        tints = colours.point_tints(table[column]) if column else colours.Tints.untinted(len(table))
         with stage(f"embeddings: {portal.name}"):
             sentences = embeddings.build_sentences(dataset, portal.points)
             empty = int((np.diff(sentences.offsets) == 0).sum())

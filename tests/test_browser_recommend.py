@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pytest
 
-from site_builder import recommend
+from site_builder.site import recommend
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import sys
 
 from click.testing import CliRunner
 
-from site_builder.cli import main
+from site_builder.commands.cli import main
 
 
 def test_help_on_each_command():

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from site_builder.sources import check_columns
+from site_builder.data.datasets import check_columns
 from site_builder.config import load_config
 from site_builder.errors import BuildError
 
@@ -26,7 +26,7 @@ def test_demo_config_is_valid():
 def test_defaults_are_the_measured_good_ones():
     from site_builder.config import EmbeddingSettings
 
-    from site_builder.embeddings import resolve_word2vec
+    from site_builder.model.embeddings import resolve_word2vec
 
     settings = EmbeddingSettings()
     # gensim's defaults (CBOW, 5 epochs) recommend worse than popularity on MovieLens 100K;
@@ -38,7 +38,7 @@ def test_defaults_are_the_measured_good_ones():
 
 def test_auto_training_settings_scale_with_the_corpus():
     from site_builder.config import EmbeddingSettings
-    from site_builder.embeddings import cores, resolve_word2vec
+    from site_builder.model.embeddings import cores, resolve_word2vec
 
     auto = EmbeddingSettings()
     at_32m = resolve_word2vec(auto, 32_000_000)

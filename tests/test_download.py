@@ -26,7 +26,7 @@ import pytest
 from PIL import Image
 
 from site_builder.config import DownloadSettings
-from site_builder.download import Downloader, RateLimiter, redact, retry_after_seconds
+from site_builder.pictures.download import Downloader, RateLimiter, redact, retry_after_seconds
 
 RED = (200, 30, 30)
 GREEN = (30, 160, 60)

@@ -7,8 +7,15 @@ import pytest
 
 from site_builder.cache import Cache
 from site_builder.config import EmbeddingSettings
-from site_builder.embeddings import MAX_TOKENS, Sentences, build_sentences, point_vectors, sentence_vectors, train_token_vectors
-from site_builder.sources import load_dataset
+from site_builder.model.embeddings import (
+    MAX_TOKENS,
+    Sentences,
+    build_sentences,
+    point_vectors,
+    sentence_vectors,
+    train_token_vectors,
+)
+from site_builder.data.datasets import load_dataset
 from site_builder.config import DatasetConfig
 
 from conftest import TINY_MOVIES, TINY_RATINGS, TINY_USERS, write_movielens
@@ -121,7 +128,7 @@ def test_identical_vectors_across_processes_and_hash_seeds():
     script = (
         "import hashlib, sys; sys.path.insert(0, 'tests');"
         "from test_embeddings import _long_corpus, _settings;"
-        "from site_builder.embeddings import train_point_vectors;"
+        "from site_builder.model.embeddings import train_point_vectors;"
         "print(hashlib.sha256(train_point_vectors(_long_corpus(10), _settings()).tobytes()).hexdigest())"
     )
     digests = set()

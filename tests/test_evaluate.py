@@ -13,9 +13,15 @@ import yaml
 
 from site_builder.config import EmbeddingSettings, load_config
 from site_builder.errors import BuildError
-from site_builder.evaluate import (evaluate_portal, find_portal, itemknn_scorer, popularity_scorer,
-                                   rank_metrics, split)
-from site_builder.sources import Dataset
+from site_builder.model.evaluate import (
+    evaluate_portal,
+    find_portal,
+    itemknn_scorer,
+    popularity_scorer,
+    rank_metrics,
+    split,
+)
+from site_builder.data.dataset import Dataset
 
 from conftest import DEMO_CONTENT
 
@@ -138,7 +144,7 @@ def test_popularity_counts_training_interactions():
 
 
 def test_prepare_sentences_min_rating_drops_low_rated_tokens():
-    from site_builder.embeddings import build_sentences, prepare_sentences
+    from site_builder.model.embeddings import build_sentences, prepare_sentences
 
     # item 0: users 0 (rated 5), 1 (2), 2 (4); item 1: user 1 (1)
     data = _dataset([(0, 0, 1, 5.0), (1, 0, 2, 2.0), (2, 0, 3, 4.0), (1, 1, 4, 1.0)])
@@ -150,7 +156,7 @@ def test_prepare_sentences_min_rating_drops_low_rated_tokens():
 
 
 def test_prepare_sentences_shuffles_within_each_sentence_by_seed():
-    from site_builder.embeddings import build_sentences, prepare_sentences
+    from site_builder.model.embeddings import build_sentences, prepare_sentences
 
     rows = [(user, item, 10 * item + user) for item in range(3) for user in range(20)]
     sentences = build_sentences(_dataset(rows), "items")
@@ -182,7 +188,7 @@ def test_evaluate_needs_a_portal_of_items():
 def test_cli_rejects_a_portal_of_users_in_one_line():
     from click.testing import CliRunner
 
-    from site_builder.cli import main
+    from site_builder.commands.cli import main
 
     result = CliRunner().invoke(main, ["evaluate", "--content", str(DEMO_CONTENT), "--portal", "users"])
     assert result.exit_code == 1
@@ -204,7 +210,7 @@ PINNED_POPULARITY = 0.0859  # 81 of 943
 
 def _resolved(settings: EmbeddingSettings, tokens: int) -> dict:
     """The settings with the `auto` training values worked out for a corpus of `tokens` tokens."""
-    from site_builder.embeddings import resolve_word2vec
+    from site_builder.model.embeddings import resolve_word2vec
 
     return {**settings.model_dump(), "word2vec": resolve_word2vec(settings, tokens)}
 

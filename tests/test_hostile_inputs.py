@@ -31,8 +31,8 @@ from click.testing import CliRunner
 
 from conftest import TINY_MOVIES, TINY_RATINGS, tiny_zip, tree_digest, write_tiny_content, zip_bytes
 from loopback import LoopbackServer
-from site_builder.cli import main
-from site_builder.publish import MARKER
+from site_builder.commands.cli import main
+from site_builder.site.publish import MARKER
 
 SECRET = "s3cret-value-from-outside"  # the first line of a file outside the content folder
 LONGEST_LINE = 2_500  # characters of any one line of output

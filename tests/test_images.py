@@ -19,11 +19,18 @@ import pytest
 from PIL import Image
 
 from site_builder.config import ImageSettings, ImageSource
-from site_builder.download import Downloader
-from site_builder.images import (
-    ImageReport, collect_images, encode_sheet, load_thumbnail, ImageProblem, search_title, thumbnail, to_rgb,
+from site_builder.pictures.download import Downloader
+from site_builder.pictures.images import (
+    ImageReport,
+    collect_images,
+    encode_sheet,
+    load_thumbnail,
+    ImageProblem,
+    thumbnail,
+    to_rgb,
 )
-from site_builder.sprites import CARD_PAPER, draw_sprite_sheet, sprite_grid
+from site_builder.pictures.tmdb import search_title
+from site_builder.pictures.sprites import CARD_PAPER, draw_sprite_sheet, sprite_grid
 
 sys.path.insert(0, str(Path(__file__).parent))  # the loopback server lives beside this file
 from test_download import (  # noqa: E402

@@ -19,9 +19,9 @@ import pytest
 
 from conftest import REPO, tree_digest, write_tiny_content
 from site_builder import build as build_module
-from site_builder import publish as publish_module
+from site_builder.site import publish as publish_module
 from site_builder.build import build_site
-from site_builder.publish import MARKER
+from site_builder.site.publish import MARKER
 
 
 @pytest.fixture
@@ -45,11 +45,11 @@ def _no_leftovers(project: Path) -> None:
 
 
 STAGES = [
-    ("sources", "site_builder.sources.load_dataset"),
-    ("embeddings", "site_builder.embeddings.point_vectors"),
-    ("layouts", "site_builder.layouts.umap_layouts"),
-    ("pictures", "site_builder.pictures.make_pictures"),
-    ("docs", "site_builder.docs.build_docs"),
+    ("sources", "site_builder.data.datasets.load_dataset"),
+    ("embeddings", "site_builder.model.embeddings.point_vectors"),
+    ("layouts", "site_builder.model.layouts.umap_layouts"),
+    ("pictures", "site_builder.pictures.make.make_pictures"),
+    ("docs", "site_builder.site.docs.build_docs"),
 ]
 
 

@@ -8,10 +8,10 @@ import re
 import numpy as np
 import pytest
 
-from site_builder import layouts, neighbours
+from site_builder.model import layouts, neighbours
 from site_builder.cache import Cache, stable_hash
 from site_builder.config import LayoutSettings
-from site_builder.projector import projector_bundle
+from site_builder.site.projector import projector_bundle
 
 
 def _clusters(count: int = 90, dimensions: int = 12, seed: int = 0) -> np.ndarray:

@@ -8,7 +8,7 @@ import pytest
 from site_builder.build import build_site
 from site_builder.config import PortalConfig
 from site_builder.errors import BuildError
-from site_builder.memory import GB, available_bytes, portal_needs
+from site_builder.model.memory import GB, available_bytes, portal_needs
 
 from conftest import tree_digest, write_tiny_content
 

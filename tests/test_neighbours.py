@@ -7,8 +7,8 @@ import logging
 import numpy as np
 import pytest
 
-from site_builder import neighbours
-from site_builder.neighbours import top_k_neighbours, unit_rows
+from site_builder.model import neighbours
+from site_builder.model.neighbours import top_k_neighbours, unit_rows
 
 METHODS = ("kernel", "numpy")
 

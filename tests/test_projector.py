@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from site_builder.pages import relative_url
-from site_builder.projector import ProjectorFiles, metadata_columns, metadata_tsv, projector_bundle, tensor_bytes
+from site_builder.site.pages import relative_url
+from site_builder.site.projector import ProjectorFiles, metadata_columns, metadata_tsv, projector_bundle, tensor_bytes
 
 
 def test_tensor_bytes_are_little_endian_float32_row_major():
@@ -58,7 +58,7 @@ def test_relative_urls():
 
 
 def test_point_tints_follow_the_projectors_palette_order_and_listing():
-    from site_builder.projector import CATEGORY_COLOURS, NO_VALUE, UNTINTED, point_tints
+    from site_builder.colours import CATEGORY_COLOURS, NO_VALUE, UNTINTED, point_tints
 
     values = pd.Series(["Comedy", "Action", "", "Comedy", "10", "2", None] + [f"c{i}" for i in range(9)])
     tints = point_tints(values)

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from site_builder.config import DatasetConfig, InteractionColumns, SideTable
-from site_builder.embeddings import build_sentences
+from site_builder.model.embeddings import build_sentences
 from site_builder.errors import BuildError
-from site_builder.sources import SUMMARY_COLUMNS, available_columns, load_dataset
+from site_builder.data.datasets import SUMMARY_COLUMNS, available_columns, load_dataset
 
 from conftest import TINY_MOVIES, TINY_RATINGS, TINY_USERS, write_movielens
 
@@ -471,7 +471,7 @@ def test_parquet_without_engine_says_what_to_install(tmp_path, monkeypatch):
 
 
 def test_movielens_titles_in_natural_order_with_the_published_form_kept():
-    from site_builder.readers.movielens import natural_title
+    from site_builder.data.readers.movielens import natural_title
 
     assert natural_title("Godfather, The (1972)") == "The Godfather (1972)"
     assert natural_title("City of Lost Children, The (Cité des enfants perdus, La) (1995)") == \

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from site_builder import recommend
+from site_builder.site import recommend
 from site_builder.config import PortalConfig
-from site_builder.neighbours import top_k_neighbours, unit_rows
-from site_builder.projector import Tints, point_tints
-from site_builder.sources import Dataset, interaction_matrix
+from site_builder.model.neighbours import top_k_neighbours, unit_rows
+from site_builder.colours import Tints, point_tints
+from site_builder.data.dataset import Dataset, interaction_matrix
 
 # ------------------------------------------------------------------ a tiny dataset, by hand
 

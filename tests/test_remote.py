@@ -11,8 +11,8 @@ import pytest
 from site_builder.build import build_site
 from site_builder.config import DatasetConfig
 from site_builder.errors import BuildError
-from site_builder.remote import dataset_root
-from site_builder.sources import load_dataset
+from site_builder.data.remote import dataset_root
+from site_builder.data.datasets import load_dataset
 
 from conftest import tiny_zip, write_tiny_content, zip_bytes
 from loopback import LoopbackServer

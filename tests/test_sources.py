@@ -7,8 +7,8 @@ import pytest
 
 from site_builder.config import DatasetConfig
 from site_builder.errors import BuildError
-from site_builder.readers import age_band
-from site_builder.sources import load_dataset
+from site_builder.data.readers import age_band
+from site_builder.data.datasets import load_dataset
 
 from conftest import TINY_MOVIES, TINY_RATINGS, TINY_USERS, write_movielens
 
@@ -93,8 +93,8 @@ def test_links_add_tmdb_and_imdb_ids(tmp_path):
 
 
 def test_users_summaries_name_their_favourites_and_leaning(tmp_path, monkeypatch):
-    from site_builder import sources
-    from site_builder.sources import add_summaries
+    from site_builder.data import datasets as sources
+    from site_builder.data.datasets import add_summaries
 
     ratings = TINY_RATINGS + "    2,30,5,107\n    2,30,5,108\n    2,30,4,109\n"  # user 2 keeps to Fargo (Crime)
     data = _load(write_movielens(tmp_path, ratings, TINY_MOVIES, TINY_USERS))

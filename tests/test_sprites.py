@@ -7,7 +7,7 @@ import math
 import pytest
 from PIL import Image
 
-from site_builder.sprites import (
+from site_builder.pictures.sprites import (
     BACKGROUND,
     CARD_FRAME,
     CARD_INK,

@@ -7,11 +7,21 @@ import pytest
 import scipy.sparse as sparse
 from click.testing import CliRunner
 
-from site_builder.cli import main
+from site_builder.commands.cli import main
 from site_builder.config import DatasetConfig
-from site_builder.sources import load_dataset
-from site_builder.synthetic import (FILES, GENRES, MIN_RATINGS, default_items, default_users, generate, load_tastes,
-                                    parse_size, plan_sizes, taste_agreement)
+from site_builder.data.datasets import load_dataset
+from site_builder.data.synthetic import (
+    FILES,
+    GENRES,
+    MIN_RATINGS,
+    default_items,
+    default_users,
+    generate,
+    load_tastes,
+    parse_size,
+    plan_sizes,
+    taste_agreement,
+)
 
 
 def _load(folder):
@@ -182,8 +192,8 @@ def test_the_method_with_auto_settings_finds_the_planted_tastes(fifty_k):
     large corpora get, finds the planted tastes: far above chance, and near ItemKNN at this small
     size (0.53 against 0.61 here; at 1M-32M interactions benchmarks/scale.py measures it above)."""
     from site_builder.config import EmbeddingSettings
-    from site_builder.embeddings import build_sentences, point_vectors
-    from site_builder.neighbours import top_k_neighbours
+    from site_builder.model.embeddings import build_sentences, point_vectors
+    from site_builder.model.neighbours import top_k_neighbours
 
     info, dataset = fifty_k
     tastes = load_tastes(info.folder, dataset.items["id"])

@@ -8,7 +8,7 @@ import sys
 
 import yaml
 
-from site_builder.cache_keys import cache_keys
+from site_builder.commands.cache_keys import cache_keys
 from site_builder.config import load_config
 
 from conftest import REPO, write_tiny_content

@@ -1,0 +1,218 @@
+"""The command line: `portals build`, `portals serve`. Thin: the work is in build.py."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import logging
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from site_builder.errors import BuildError, Problem
+
+log = logging.getLogger("site_builder")
+
+
+def _setup_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    log.setLevel(level)
+    # gensim and fse log every epoch at INFO; show them only with -v.
+    for name in ("gensim", "fse", "mkdocs"):
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+@contextmanager
+def _user_errors(verbose: bool = False, left_alone: Path | None = None):
+    """Problems as one line each and exit code 1; any other failure as one line too,
+    with the traceback only under -v. `left_alone` is the output a failure did not touch."""
+    from site_builder.site.publish import site_stamp
+
+    untouched = f" {left_alone} was left as it was." if left_alone is not None and left_alone.exists() else ""
+    stamp = site_stamp(left_alone) if left_alone is not None else None
+    try:
+        yield
+    except KeyboardInterrupt:
+        if left_alone is not None and site_stamp(left_alone) != stamp:  # Ctrl-C came as the swap finished
+            click.echo(f"interrupted after the new site was published to {left_alone}.", err=True)
+        else:
+            click.echo(f"interrupted.{untouched}", err=True)
+        sys.exit(130)
+    except BuildError as error:
+        if verbose:
+            log.exception("stopped")
+        if len(error.problems) == 1:
+            click.echo(f"error: {error.problems[0]}.{untouched}", err=True)
+        else:
+            click.echo(f"error: stopped with {len(error.problems)} problems.{untouched}", err=True)
+            for problem in error.problems:
+                click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    except Exception as error:  # an unexpected failure: one line unless -v
+        if verbose:
+            raise
+        click.echo(f"error: {type(error).__name__}: {error} (run with -v for the traceback).{untouched}", err=True)
+        sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Projector Portals: build a static site of embedding projector portals."""
+
+
+@main.command()
+@click.option("--content", type=click.Path(path_type=Path), default=Path("content"), show_default=True,
+              help="Folder with site.yml, datasets and docs.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("_site"), show_default=True,
+              help="Folder the site is written to (replaced only when the build succeeds).")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=Path(".cache"), show_default=True,
+              envvar="PORTALS_CACHE_DIR",
+              help="Folder for downloads, trained vectors and other cached results [env: PORTALS_CACHE_DIR].")
+@click.option("--base-url", default=None, metavar="URL",
+              help="Public URL of the site, e.g. https://USER.github.io/REPO (enables links to projector.tensorflow.org).")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--force", is_flag=True,
+              help="Replace OUT even if it holds files that are not a site built by portals.")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logs, and tracebacks on errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings, errors and the summary.")
+def build(content: Path, out: Path, cache_dir: Path, base_url: str | None, strict: bool, force: bool,
+          verbose: bool, quiet: bool) -> None:
+    """Build the site from CONTENT into OUT."""
+    from site_builder.build import build_site
+    from site_builder.commands.summary import format_summary
+
+    _setup_logging(verbose, quiet)
+    with _user_errors(verbose, left_alone=out):
+        summary = build_site(content, out, cache_dir, base_url=base_url, strict=strict, force=force)
+    click.echo(format_summary(summary))
+
+
+@main.command()
+@click.argument("csv_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--name", required=True, help="Slug for the dataset and portal (used in URLs).")
+@click.option("--title", default=None, help="The portal's title (default: from the name).")
+@click.option("--items", "items_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              default=None, help="Optional CSV describing the items (id, title, categories, image URL).")
+@click.option("--content", type=click.Path(path_type=Path), default=Path("content"), show_default=True)
+def new(csv_file: Path, name: str, title: str | None, items_file: Path | None, content: Path) -> None:
+    """Add a portal for CSV_FILE, a file of user-item interactions, to the site."""
+    from site_builder.commands.scaffold import scaffold
+
+    with _user_errors():
+        steps = scaffold(csv_file, content, name, title=title, items_file=items_file)
+    click.echo("\n".join(steps))
+
+
+@main.command()
+@click.option("--content", type=click.Path(path_type=Path), default=Path("content"), show_default=True,
+              help="Folder with site.yml, datasets and docs.")
+@click.option("--portal", "portal_name", default=None, metavar="NAME",
+              help="The portal of items to evaluate (default: the first one with `points: items`).")
+@click.option("--split", "split_name", type=click.Choice(["test", "validation"]), default="test", show_default=True,
+              help="test: hold out each user's last interaction. validation: the one before it "
+                   "(for choosing settings without seeing the test items).")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=Path(".cache"), show_default=True,
+              envvar="PORTALS_CACHE_DIR", help="Where a dataset given by `url` is downloaded [env: PORTALS_CACHE_DIR].")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logs, and tracebacks on errors.")
+def evaluate(content: Path, portal_name: str | None, split_name: str, cache_dir: Path, verbose: bool) -> None:
+    """HitRate@10, NDCG@10 and Coverage@10 of a portal of items, next to popularity and ItemKNN."""
+    from site_builder.config import load_config
+    from site_builder.errors import quoting_files_in
+    from site_builder.model.evaluate import evaluate_portal
+
+    _setup_logging(verbose, quiet=True)
+    with _user_errors(verbose), quoting_files_in(content, cache_dir):
+        report = evaluate_portal(load_config(content), portal_name, split=split_name, cache_dir=cache_dir)
+    click.echo(report.table())
+
+
+@main.command("cache-keys")
+@click.option("--content", type=click.Path(path_type=Path), default=Path("content"), show_default=True)
+def cache_keys_command(content: Path) -> None:
+    """Print NAME=KEY per cache folder (for $GITHUB_OUTPUT in the deploy workflow)."""
+    from site_builder.commands.cache_keys import cache_keys
+    from site_builder.config import load_config
+
+    with _user_errors():
+        keys = cache_keys(load_config(content))
+    for name, key in keys.items():
+        click.echo(f"{name}={key}")
+
+
+def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    """100K, 1M, 32M or a plain integer, for the sizes of `portals generate`."""
+    from site_builder.data.synthetic import parse_size
+
+    if value is None:
+        return None
+    try:
+        return parse_size(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param)
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--interactions", required=True, callback=_size, metavar="SIZE",
+              help="Number of ratings: 100K, 1M, 10M, 32M or a plain integer.")
+@click.option("--seed", type=int, default=42, show_default=True, help="The same seed and sizes give the same files.")
+@click.option("--items", callback=_size, default=None, metavar="SIZE",
+              help="Number of movies (default: scaled with --interactions, about 87,600 at 32M).")
+@click.option("--users", callback=_size, default=None, metavar="SIZE",
+              help="Number of users (default: scaled with --interactions, about 200,900 at 32M).")
+@click.option("--tastes", type=click.IntRange(min=1), default=None,
+              help="Number of planted tastes (default: 20, fewer on tiny catalogues).")
+@click.option("--force", is_flag=True, help="Write into OUT_DIR even if it is not empty (files of the same names are replaced).")
+@click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors.")
+def generate(out_dir: Path, interactions: int, seed: int, items: int | None, users: int | None, tastes: int | None,
+             force: bool, verbose: bool) -> None:
+    """Write synthetic MovieLens-shaped data into OUT_DIR: ratings.csv, movies.csv and tastes.csv.
+
+    Load it with `format: movielens-csv`; tastes.csv holds each movie's planted taste.
+    """
+    from site_builder.data.synthetic import generate as generate_data
+    from site_builder.data.synthetic import plan_sizes
+
+    try:
+        plan_sizes(interactions, items, users, tastes)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="'--interactions' / '--items' / '--users' / '--tastes'")
+    with _user_errors(verbose):
+        if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+            raise BuildError(Problem(out_dir, "", "is not empty; choose an empty or new folder, or pass --force"))
+        info = generate_data(out_dir, interactions, seed=seed, items=items, users=users, tastes=tastes)
+    click.echo(info.summary())
+
+
+@main.command()
+@click.option("--dir", "directory", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              default=Path("_site"), show_default=True, help="The built site to serve.")
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+def serve(directory: Path, port: int, host: str) -> None:
+    """Preview the built site on http://127.0.0.1:PORT/."""
+    from site_builder.site.publish import MARKER, is_built_site
+
+    with _user_errors():
+        if not is_built_site(directory):
+            raise BuildError(Problem(f"--dir {directory}", "", f"is not a site built by portals (no {MARKER} in it); "
+                                                               "build one with `portals build`, or pass its --out folder"))
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    with http.server.ThreadingHTTPServer((host, port), handler) as server:
+        click.echo(f"Serving {directory} on http://{host}:{server.server_address[1]}/ (Ctrl+C to stop)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        log.debug("%s - %s", self.address_string(), format % args)

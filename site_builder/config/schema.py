@@ -1,0 +1,355 @@
+"""The schema of content/site.yml: typed settings with their defaults and checks.
+
+Unknown keys are errors (pydantic's extra="forbid"); load.py reads the file,
+validates it against these models and reports every problem at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from site_builder.errors import clip
+
+CONFIG_NAME = "site.yml"
+log = logging.getLogger(__name__)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class Word2VecSettings(_Strict):
+    """gensim Word2Vec settings for the tokens (the other side's ids)."""
+
+    vector_size: int = Field(100, ge=2, le=1024)
+    window: int = Field(3, ge=1, le=1000)
+    # `auto` scales these with the corpus (embeddings.resolve_word2vec): the settings that suit
+    # 100,000 interactions would take hours on 32 million.
+    epochs: int | Literal["auto"] = Field("auto", ge=1, le=1000)
+    sg: Literal[0, 1] = 1
+    min_count: int = Field(1, ge=1)
+    negative: int = Field(5, ge=1, le=100)
+    ns_exponent: float = Field(0.75, ge=-2.0, le=2.0)
+    sample: float | Literal["auto"] = Field("auto", ge=0.0, le=1.0)
+    alpha: float = Field(0.025, gt=0.0, le=1.0)
+    seed: int = 42
+    workers: int | Literal["auto"] = Field("auto", ge=1, le=64)
+
+
+class SentenceSettings(_Strict):
+    """fse sentence-embedding settings that turn a point's tokens into its vector."""
+
+    model: Literal["sif", "usif", "average"] = "usif"
+    # SIF: weight a / (a + p(token)); uSIF computes its own weights from `length`.
+    sif_alpha: float = Field(0.001, gt=0.0, le=1.0)
+    # uSIF: the average sentence length; null means measured on the data.
+    length: int | None = Field(None, ge=1)
+    # Common components removed; null means the model's default (SIF 1, uSIF 5, Average 0).
+    components: int | None = Field(None, ge=0, le=50)
+
+
+class EmbeddingSettings(_Strict):
+    word2vec: Word2VecSettings = Word2VecSettings()
+    sentence: SentenceSettings = SentenceSettings()
+    # Order of each point's tokens for Word2Vec: `time` (as they happened), or
+    # `shuffled` (a seeded shuffle within each sentence, from word2vec.seed).
+    order: Literal["time", "shuffled"] = "time"
+    # Leave out interactions whose rating is below this; null keeps them all.
+    min_rating: float | None = None
+
+
+class SpriteSettings(_Strict):
+    """Sprite sheet for the projector: a square grid of square cells."""
+
+    max_cell: int = Field(128, ge=8, le=1024)
+    max_sheet: int = Field(8192, ge=64, le=8192)
+    # png, jpeg, or auto: whichever file is smaller (JPEG at `jpeg_quality`).
+    format: Literal["auto", "png", "jpeg"] = "auto"
+    jpeg_quality: int = Field(85, ge=30, le=100)
+
+
+class LocalImages(_Strict):
+    """Image files named by the point's id (e.g. 42.jpg) in a folder of the content."""
+
+    folder: Path
+    extensions: list[str] = ["jpg", "jpeg", "png", "webp", "gif"]
+
+
+class UrlColumnImages(_Strict):
+    """A column of the point table that holds each point's image URL."""
+
+    column: str
+
+
+class TmdbImages(_Strict):
+    """Posters from The Movie Database, by a TMDB id column or by title and year."""
+
+    # A column with TMDB movie ids (MovieLens links.csv: tmdbId); null: search by title and year.
+    id_column: str | None = "tmdbId"
+    title_column: str = "title"
+    year_column: str | None = "year"
+    # Name of the environment variable holding the API key (never written anywhere).
+    api_key_env: str = "TMDB_API_KEY"
+    api_base: str = "https://api.themoviedb.org/3"
+    image_base: str = "https://image.tmdb.org/t/p/w185"
+
+
+class ImageSource(_Strict):
+    """One image source; exactly one of its keys is set."""
+
+    local: LocalImages | None = None
+    url_column: UrlColumnImages | None = None
+    tmdb: TmdbImages | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        chosen = [name for name in ("local", "url_column", "tmdb") if getattr(self, name) is not None]
+        if len(chosen) != 1:
+            raise ValueError("each image source sets exactly one of: local, url_column, tmdb")
+        return self
+
+
+class ImageSettings(_Strict):
+    """Where a portal's pictures come from; a generated card stands in for any point without one."""
+
+    # Tried in order for each point; empty: every point gets a generated card.
+    sources: list[ImageSource] = []
+    fit: Literal["letterbox", "crop"] = "letterbox"
+    fill: str = Field("#282828", pattern=r"^#[0-9a-fA-F]{6}$")
+
+
+class DownloadSettings(_Strict):
+    """How images are downloaded (one HTTP session for the whole build)."""
+
+    concurrency: int = Field(8, ge=1, le=64)
+    requests_per_second: float = Field(20.0, gt=0)
+    connect_timeout: float = Field(5.0, gt=0)
+    read_timeout: float = Field(20.0, gt=0)
+    retries: int = Field(3, ge=0, le=10)
+    backoff: float = Field(0.5, ge=0)
+    max_bytes: int = Field(5_000_000, ge=1024)
+    max_pixels: int = Field(40_000_000, ge=1)
+    # How long a 404 is remembered, so a rebuild does not ask again.
+    missing_ttl_hours: float = Field(168.0, ge=0)
+    user_agent: str = "projector-portals/0.1 (static site builder for embedding maps)"
+
+
+class RecommendationSettings(_Strict):
+    """The portal's recommendation page: neighbours, taste queries, evaluation figures."""
+
+    # Neighbours listed per point (top-k cosine, computed at build time).
+    k: int = Field(12, ge=1, le=100)
+    # How the vectors ship to the page for taste queries: float16 or int8 (smaller, a little lossier).
+    vectors: Literal["float16", "int8"] = "int8"
+    # Show `portals evaluate` figures on the page's "About this map" panel (items portals only).
+    show_evaluation: bool = False
+
+
+class LayoutSettings(_Strict):
+    """Layouts computed at build time, so the projector opens on a finished map."""
+
+    # Which precomputed layouts to offer; the first one is shown when the projector opens.
+    umap: list[Literal["3d", "2d"]] = ["3d", "2d"]
+    n_neighbors: int = Field(15, ge=2, le=200)
+    min_dist: float = Field(0.1, ge=0.0, le=1.0)
+    metric: Literal["cosine", "euclidean"] = "cosine"
+    seed: int = 42
+
+
+DATASET_FORMATS = ("movielens-csv", "movielens-1m", "movielens-100k", "goodbooks-10k", "csv", "parquet")
+
+
+class InteractionColumns(_Strict):
+    """Generic formats: which columns of the interactions file mean what."""
+
+    user: str
+    item: str
+    weight: str | None = None
+    timestamp: str | None = None
+
+
+class SideTable(_Strict):
+    """Generic formats: an optional table describing the items (or the users)."""
+
+    file: Path  # inside the dataset folder
+    id: str  # the column matching the interactions' item (or user) column
+    label: str | None = None  # copied into a column named `label`
+    columns: list[str] = []  # more columns to keep, for metadata and colouring
+    image: str | None = None  # a column of image URLs, copied into a column named `image_url`
+
+
+class DatasetConfig(_Strict):
+    format: Literal[DATASET_FORMATS]
+    # A folder (or, for csv/parquet, a file) inside the content folder ...
+    path: Path | None = None
+    # ... or an archive or file downloaded once, checked against its sha256.
+    url: str | None = None
+    sha256: str | None = None
+    # Where the publisher only gives an MD5 (GroupLens does), it may stand in for sha256.
+    md5: str | None = None
+
+    @field_validator("sha256", "md5", mode="before")
+    @classmethod
+    def _quoted_digest(cls, value, info):
+        # YAML reads an all-digit checksum as a number (and may drop its leading zeros)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise ValueError(f'YAML read this checksum as a number; write it in quotes: {info.field_name}: "..."')
+        return value
+
+    @field_validator("sha256", "md5")
+    @classmethod
+    def _hex_digest(cls, value: str | None, info) -> str | None:
+        length = 64 if info.field_name == "sha256" else 32
+        if value is not None and not re.fullmatch(rf"[0-9a-fA-F]{{{length}}}", value):
+            raise ValueError(f"expected {length} hexadecimal digits; compute it on a machine with internet "
+                             f"access with: curl -sL URL | {info.field_name}sum")
+        return value
+    # For archives: the folder inside it that holds the files (default: its single top folder).
+    folder: str | None = None
+    description: str = ""
+    # csv / parquet only:
+    interactions: Path | None = None  # file inside the dataset folder
+    columns: InteractionColumns | None = None
+    items: SideTable | None = None
+    users: SideTable | None = None
+
+    def checksum(self) -> tuple[str, str]:
+        """("sha256", hex) or ("md5", hex): what a download is checked against."""
+        return ("sha256", self.sha256.lower()) if self.sha256 else ("md5", self.md5.lower())
+
+    @model_validator(mode="after")
+    def _where_from(self):
+        if (self.path is None) == (self.url is None):
+            raise ValueError("set either `path` (a local folder) or `url` with `sha256`, not both")
+        if self.url is None and (self.sha256 or self.md5 or self.folder):
+            raise ValueError("`sha256`, `md5` and `folder` go with `url`")
+        if self.url is not None and self.sha256 is None and self.md5 is None:
+            raise ValueError("a dataset with a `url` needs its `sha256` (or the publisher's `md5`), "
+                             "so a changed download is noticed")
+        generic = self.format in ("csv", "parquet")
+        if generic and self.columns is None:
+            raise ValueError(f"format {self.format} needs `columns` (user, item, and optionally weight, timestamp)")
+        if not generic and any(v is not None for v in (self.interactions, self.columns, self.items, self.users)):
+            raise ValueError(f"`interactions`, `columns`, `items` and `users` are for the csv and parquet formats, not {self.format}")
+        return self
+
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+RESERVED_NAMES = {"docs", "static"}  # the site's own folders beside the portals
+
+
+class PortalConfig(_Strict):
+    name: str
+    title: str
+    description: str = ""
+    dataset: str
+    points: Literal["items", "users"]
+    label: str
+    color_by: str | None = None
+    metadata: list[str] = []
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    sprite: SpriteSettings = SpriteSettings()
+    images: ImageSettings = ImageSettings()
+    recommendations: RecommendationSettings = RecommendationSettings()
+    layouts: LayoutSettings = LayoutSettings()
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError("a lower-case slug (letters, digits, '-'), used in URLs")
+        if value in RESERVED_NAMES:
+            raise ValueError(f'"{value}" is a folder of the site itself; choose another name')
+        return value
+
+    @property
+    def opening_colours(self) -> str | None:
+        """The column the map opens coloured by. The projector multiplies each picture by its
+        point's colour, which suits the white cards but not photographs: a portal with image
+        sources opens uncoloured (its `color_by` stays one choice away, in the map's menu)."""
+        return None if self.images.sources else self.color_by
+
+    @property
+    def neighbours_to_search(self) -> int:
+        """How many neighbours per point the build searches once: the recommendations' k, or the
+        cosine UMAP graph's n_neighbors - 1 (umap counts the point itself), whichever is more."""
+        layouts = self.layouts
+        graph = layouts.n_neighbors - 1 if layouts.umap and layouts.metric == "cosine" else 0
+        return max(self.recommendations.k, graph)
+
+    @model_validator(mode="after")
+    def _evaluation_needs_items(self):
+        if self.recommendations.show_evaluation and self.points != "items":
+            raise ValueError("recommendations.show_evaluation measures item-to-item recommendations, "
+                             "so it needs `points: items`; remove it from this portal of users")
+        return self
+
+
+class SiteConfig(_Strict):
+    title: str
+    description: str = ""
+    base_url: str | None = None
+    # The docs pages' folder in the content folder; false (or null) for a site without docs.
+    # load_config resolves it, or sets None when the site has no docs.
+    docs: Path | None = Path("docs")
+    download: DownloadSettings = DownloadSettings()
+    # Memory the build may use; null means what the machine has available (site_builder.model.memory).
+    max_memory_gb: float | None = Field(None, gt=0)
+    datasets: dict[str, DatasetConfig]
+    portals: list[PortalConfig] = Field(min_length=1)
+
+    @field_validator("docs", mode="before")
+    @classmethod
+    def _docs_folder(cls, value):
+        if value is False or value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValueError("expected a folder name, or false for a site without docs")
+        return value
+
+    # Set by load_config, never read from the file.
+    _content_dir: Path = PrivateAttr(Path("."))
+    _config_file: Path = PrivateAttr(Path(CONFIG_NAME))
+
+    @property
+    def content_dir(self) -> Path:
+        return self._content_dir
+
+    @property
+    def config_file(self) -> Path:
+        return self._config_file
+
+
+
+# What a site URL may hold: a host (and port), then a path of URL characters. No quotes, angle
+# brackets, backslashes, spaces or control characters: the URL is written into pages and configs.
+_URL_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?")
+_URL_PATH = re.compile(r"(?:/[A-Za-z0-9._~!$&()*+,;=:@%-]*)*")
+
+
+def normalise_base_url(value: str) -> str:
+    """Check a site URL such as https://user.github.io/repo (no trailing slash)."""
+    shown = clip(value)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        suggestion = f"https://{value.lstrip('/')}".rstrip("/") if "://" not in value else "https://USER.github.io/REPO"
+        if not _URL_PATH.fullmatch("/" + suggestion.removeprefix("https://")):
+            suggestion = "https://USER.github.io/REPO"
+        raise ValueError(f"{shown} is not an absolute URL: write it with its scheme, e.g. {suggestion}")
+    if not _URL_HOST.fullmatch(parts.netloc) or not _URL_PATH.fullmatch(parts.path) or "?" in value or "#" in value:
+        bad = sorted({c for c in value if not (c.isascii() and (c.isalnum() or c in "/:._~!$&()*+,;=@%-"))})
+        if bad or "?" in value or "#" in value:
+            what = ", ".join(repr(c) for c in bad) or "a query or fragment"
+            raise ValueError(f"{shown} holds characters a site URL cannot have ({what}); "
+                             "write it as https://HOST/PATH, e.g. https://USER.github.io/REPO")
+        raise ValueError(f"{shown} is not a well-formed site URL; write it as https://HOST/PATH, "
+                         "e.g. https://USER.github.io/REPO")
+    if value.endswith("/"):
+        raise ValueError(f'{shown} ends with "/": write {value.rstrip("/")} (pages are joined to it with "/")')
+    return value

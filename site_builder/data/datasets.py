@@ -1,0 +1,150 @@
+"""Load a dataset into one in-memory form.
+
+A Dataset holds the interactions as compact numpy arrays (user index, item
+index, rating, timestamp) and one table per side (items, users) whose row
+order is the index used by the interactions. Each table has an `id` column,
+the reader's own columns, and two columns computed from the interactions:
+`num_ratings` and `mean_rating`.
+
+The readers (the readers package, one module per family of formats) check the data as they load it.
+"""
+
+from __future__ import annotations
+
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from site_builder.config import DatasetConfig, SiteConfig
+from site_builder.data.dataset import COMPUTED_COLUMNS, Dataset
+from site_builder.data.readers import READERS
+from site_builder.errors import BuildError, Problem, clip, did_you_mean, quoted
+
+
+
+# ---------------------------------------------------------------- columns
+
+
+# Columns a portal of users may name, computed from the interactions when one does (add_summaries):
+# favourites: the labels of the FAVOURITES items each user rated highest; leaning: the category of
+# the items that takes a larger share of the user's interactions than of everyone's, with how much.
+SUMMARY_COLUMNS = ["favourites", "leaning"]
+FAVOURITES = 3
+LEANING_MIN = 3  # interactions in a category before it can be a user's leaning
+LEANING_CATEGORIES = 50  # at most, as the map colours no more (and the users x categories counts stay small)
+
+
+def available_columns(dataset: DatasetConfig, points: str) -> list[str]:
+    """Columns a portal over this dataset can use, known before loading it."""
+
+    summaries = SUMMARY_COLUMNS if points == "users" else []
+    return READERS[dataset.format].columns(dataset, dataset.path, points) + COMPUTED_COLUMNS + summaries
+
+
+def check_columns(config: SiteConfig) -> None:
+    """Every column a portal names exists in its dataset, checked before any work."""
+    problems = column_problems(config)
+    if problems:
+        raise BuildError(problems)
+
+
+def column_problems(config: SiteConfig) -> list[Problem]:
+    """The columns that portals name and their datasets lack; a portal whose dataset the
+    config does not hold (a partial config, see config.load_config) is skipped."""
+    problems: list[Problem] = []
+    for index, portal in enumerate(config.portals):
+        dataset = config.datasets.get(portal.dataset)
+        if dataset is None:
+            continue
+        try:
+            available = available_columns(dataset, portal.points)
+        except BuildError as error:  # the dataset's files themselves: said once per dataset
+            problems += [problem for problem in error.problems if problem not in problems]
+            continue
+        named = [("label", portal.label)] + ([("color_by", portal.color_by)] if portal.color_by else [])
+        named += [(f"metadata[{i}]", column) for i, column in enumerate(portal.metadata)]
+        for number, source in enumerate(portal.images.sources):
+            where = f"images.sources[{number}]"
+            if source.url_column is not None:
+                named.append((f"{where}.url_column.column", source.url_column.column))
+            if source.tmdb is not None:
+                named.append((f"{where}.tmdb.title_column", source.tmdb.title_column))
+                if source.tmdb.year_column:
+                    named.append((f"{where}.tmdb.year_column", source.tmdb.year_column))
+        for key, column in named:
+            if column not in available:
+                problems.append(Problem(
+                    config.config_file, f"portals[{index}].{key}",
+                    f'no column "{clip(column)}" in the {portal.points} of dataset "{portal.dataset}"'
+                    f'{did_you_mean(column, available, dataset.path)}; '
+                    f'available: {quoted(", ".join(available), dataset.path)}'))
+    return problems
+
+
+def load_dataset(name: str, config: DatasetConfig) -> Dataset:
+
+    dataset = READERS[config.format].load(name, config, config.path)
+    _add_computed_columns(dataset)
+    return dataset
+
+
+def add_summaries_named(portals: list, datasets: dict[str, Dataset]) -> None:
+    """add_summaries for each dataset a portal of users takes SUMMARY_COLUMNS from, by the label and
+    colours of the dataset's portal of items when it has one."""
+    for portal in portals:
+        if portal.points != "users" or not {portal.label, portal.color_by, *portal.metadata} & set(SUMMARY_COLUMNS):
+            continue
+        items = next((p for p in portals if p.dataset == portal.dataset and p.points == "items"), None)
+        add_summaries(datasets[portal.dataset], items.label if items else None, items.color_by if items else None)
+
+
+def add_summaries(dataset: Dataset, item_label: str | None = None, category: str | None = None) -> None:
+    """The users' `favourites` and `leaning` columns (see SUMMARY_COLUMNS), from the items'
+    `item_label` column (default: title, label or id) and `category` column (default: the
+    items' first_genre, or none)."""
+    users, items = dataset.users, dataset.items
+    if "favourites" in users:
+        return
+    item_label = item_label or next((c for c in ("title", "label") if c in items), "id")
+    labels = items[item_label].astype(str).to_numpy(object)
+    popularity = items["num_ratings"].to_numpy()
+    # each user's interactions, best rated first, then the less popular item first (more telling)
+    order = np.lexsort((popularity[dataset.item_index], -dataset.rating, dataset.user_index))
+    user_sorted = dataset.user_index[order]
+    starts = np.searchsorted(user_sorted, np.arange(len(users)))
+    rank = np.arange(len(order)) - starts[user_sorted]
+    best = order[rank < FAVOURITES]
+    favourites = [[] for _ in range(len(users))]
+    for user, item in zip(dataset.user_index[best].tolist(), dataset.item_index[best].tolist()):
+        if labels[item] not in favourites[user]:
+            favourites[user].append(labels[item])
+    users["favourites"] = ["; ".join(names) for names in favourites]
+
+    category = category or ("first_genre" if "first_genre" in items else None)
+    codes, names = pd.factorize(items[category].astype(str)) if category else (None, [])
+    if not 1 < len(names) <= LEANING_CATEGORIES:  # a leaning among thousands of values says nothing
+        users["leaning"] = ""
+        return
+    counts = sp.csr_matrix((np.ones(len(dataset.item_index)), (dataset.user_index, codes[dataset.item_index])),
+                           shape=(len(users), len(names))).toarray()
+    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    overall = counts.sum(axis=0) / max(counts.sum(), 1)
+    lift = np.where(counts >= LEANING_MIN, share / np.maximum(overall, 1e-12), 0)
+    top = lift.argmax(axis=1)
+    users["leaning"] = [f"{names[c]} ({lift[u, c]:.1f}× the usual share)" if lift[u, c] > 1 else ""
+                        for u, c in enumerate(top)]
+
+
+def _add_computed_columns(dataset: Dataset) -> None:
+    for table, index in ((dataset.items, dataset.item_index), (dataset.users, dataset.user_index)):
+        counts = np.bincount(index, minlength=len(table))
+        sums = np.bincount(index, weights=dataset.rating.astype(np.float64), minlength=len(table))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        table["num_ratings"] = counts.astype(np.int64)
+        table["mean_rating"] = np.round(means, 2)
+
+
+
+

@@ -1,0 +1,516 @@
+"""The readers' shared pieces: checked file reading and the assemble step.
+
+CSV files with a header (`read_csv_checked`), the headerless files of the
+older MovieLens releases (`read_delimited`) and CSV or Parquet columns read by
+role for the generic readers (`read_columns`); every problem names the file
+and the line (`Place`), at most MAX_REPORTED of one kind per file. `assemble`
+turns what a reader parsed (`Interactions` and side `Table`s) into a Dataset:
+it checks ids and indexes the interactions against the side tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from site_builder.errors import BuildError, Problem, clip, did_you_mean, may_quote, quoted
+from site_builder.data.dataset import Dataset, fingerprint
+
+MAX_REPORTED = 10  # problems of one kind reported per file before "and N more"
+
+
+# ---------------------------------------------------------------- places and problems
+
+
+@dataclass(frozen=True)
+class Place:
+    """A file and how its rows are numbered, so a problem names what an editor shows."""
+
+    path: Path
+    first_line: int = 2  # the line of row 0: 2 below a header, 1 in a file without one
+    unit: str = "line"  # Parquet has no lines: "row", with first_line 1
+
+    def at(self, rows) -> str:
+        """'line 5' for one row, 'lines 3, 5' for several."""
+        rows = np.atleast_1d(rows)
+        numbers = ", ".join(str(int(row) + self.first_line) for row in rows)
+        return f"{self.unit}{'s' if len(rows) > 1 else ''} {numbers}"
+
+
+def _shown(value, source: Path) -> str:
+    """An id read from `source` as a person would recognise it: integers bare, text quoted (so spaces show)."""
+    if isinstance(value, (str, np.str_)) and may_quote(source):
+        return f'"{quoted(value, source)}"'
+    return quoted(value, source)
+
+
+def report_rows(problems: list[Problem], place: Place, rows: np.ndarray, describe: Callable[[int], str], what: str) -> None:
+    """One problem per bad row, up to MAX_REPORTED, then a count of the rest."""
+    for row in rows[:MAX_REPORTED]:
+        problems.append(Problem(place.path, place.at(row), describe(int(row))))
+    if len(rows) > MAX_REPORTED:
+        problems.append(Problem(place.path, "", f"... and {len(rows) - MAX_REPORTED} more {what}"))
+
+
+def gather(*reads: Callable):
+    """Run every read even when one fails, so the problems of all files come at once."""
+    results, problems = [], []
+    for read in reads:
+        try:
+            results.append(read())
+        except BuildError as error:
+            problems += error.problems
+            results.append(None)
+    if problems:
+        raise BuildError(problems)
+    return results
+
+
+def require(folder: Path, names: tuple[str, ...], format_name: str) -> list[Path]:
+    """The format's files in the folder; every missing one is a problem."""
+    paths = [folder / name for name in names]
+    missing = [Problem(p, "", f"file not found (the {format_name} format needs {', '.join(names)})")
+               for p in paths if not p.is_file()]
+    if missing:
+        raise BuildError(missing)
+    return paths
+
+
+# ---------------------------------------------------------------- assembling a Dataset
+
+
+@dataclass
+class Interactions:
+    """One row per interaction, in file order, with the ids as they are in the file."""
+
+    place: Place
+    user: np.ndarray  # int64, or object (str) ids
+    item: np.ndarray
+    rating: np.ndarray  # float32
+    timestamp: np.ndarray  # int64
+    user_column: str  # the columns' names in the file, for messages
+    item_column: str
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, place: Place, user: str, item: str, rating: str,
+                   timestamp: str | None) -> "Interactions":
+        """The named columns of a parsed ratings file with numeric ids; no timestamp column means file order."""
+        times = frame[timestamp].to_numpy(np.int64) if timestamp else np.arange(len(frame), dtype=np.int64)
+        return cls(place=place, user=frame[user].to_numpy(np.int64), item=frame[item].to_numpy(np.int64),
+                   rating=frame[rating].to_numpy(np.float32), timestamp=times, user_column=user, item_column=item)
+
+
+@dataclass
+class Table:
+    """A side table as read: an `id` column first; row i came from row i of `place`."""
+
+    frame: pd.DataFrame
+    place: Place
+
+
+def assemble(name: str, interactions: Interactions, items: Table | None, users: Table | None,
+             files: list[Path]) -> Dataset:
+    """Check ids, index the interactions against the side tables and build the Dataset.
+
+    A side without a table gets one row per distinct id, sorted by id, so the
+    same data always gives the same indices.
+    """
+    problems: list[Problem] = []
+    if len(interactions.user) == 0:
+        problems.append(Problem(interactions.place.path, "", "no interactions: the file has no data rows"))
+    for table in (items, users):
+        if table is not None:
+            problems += _duplicate_ids(table.place, table.frame["id"])
+    if problems:
+        raise BuildError(problems)
+    item_table, item_index = _index_side(interactions.place, interactions.item_column, interactions.item, items, problems)
+    user_table, user_index = _index_side(interactions.place, interactions.user_column, interactions.user, users, problems)
+    if problems:
+        raise BuildError(problems)
+    files = list(dict.fromkeys(files))
+    return Dataset(
+        name=name,
+        user_index=user_index,
+        item_index=item_index,
+        rating=np.asarray(interactions.rating, dtype=np.float32),
+        timestamp=np.asarray(interactions.timestamp, dtype=np.int64),
+        items=item_table.reset_index(drop=True),
+        users=user_table.reset_index(drop=True),
+        fingerprint=fingerprint(files),
+        files=files,
+    )
+
+
+def _index_side(place: Place, column: str, values: np.ndarray, table: Table | None,
+                problems: list[Problem]) -> tuple[pd.DataFrame, np.ndarray]:
+    if table is None:
+        codes, uniques = pd.factorize(values, sort=True)
+        return pd.DataFrame({"id": np.asarray(uniques)}), codes.astype(np.int32)
+    return table.frame, _index_of(place, column, values, table.frame["id"], table.place.path, problems)
+
+
+def _duplicate_ids(place: Place, ids: pd.Series) -> list[Problem]:
+    ids = ids.reset_index(drop=True)
+    duplicated = ids[ids.duplicated(keep=False)]
+    problems = []
+    for value, group in list(duplicated.groupby(duplicated, sort=False))[:MAX_REPORTED]:
+        problems.append(Problem(place.path, place.at(group.index[:5]),
+                                f"id {_shown(value, place.path)} appears {len(group)} times; ids must be unique"))
+    return problems
+
+
+def _index_of(place: Place, column: str, values: np.ndarray, known_ids: pd.Series,
+              table_path: Path, problems: list[Problem]) -> np.ndarray:
+    """Row index in the table for each value; unknown ids are problems with their lines.
+
+    A hash lookup (pandas Index) works the same for integer and text ids; the
+    table's ids are unique by then.
+    """
+    values = np.asarray(values)
+    position = pd.Index(known_ids.to_numpy()).get_indexer(values)
+    missing = np.flatnonzero(position < 0)
+    report_rows(problems, place, missing, lambda row: f"{column} {_shown(values[row], place.path)} is not in {table_path.name}",
+            f"rows whose {column} is not in {table_path.name}")
+    return position.astype(np.int32)
+
+
+# ---------------------------------------------------------------- CSV reading
+
+
+PANDAS_TYPES = {"int": "int64", "float": "float64", "float?": "float64", "str": "string"}
+EXPECTED = {"int": "an integer", "float": "a number", "float?": "a number or nothing"}
+
+
+def read_csv_checked(path: Path, columns: dict[str, str]) -> pd.DataFrame:
+    """Read the named columns with their types; on any failure, say which line is wrong.
+
+    Types: "int", "float", "float?" (a number, or empty for unknown), "str".
+    The fast path is pandas' C parser. When it fails (or the header lacks a
+    column), a slower line-by-line scan finds the lines at fault.
+    """
+    header = _read_header(path)
+    missing = [c for c in columns if c not in header]
+    if missing:
+        problems = [
+            Problem(path, "line 1", f'missing column "{c}"{did_you_mean(c, header, path)}; the header has: {quoted(", ".join(header), path)}')
+            for c in missing
+        ]
+        raise BuildError(problems)
+    try:
+        frame = pd.read_csv(
+            path, usecols=list(columns), dtype={c: PANDAS_TYPES[t] for c, t in columns.items()},
+            encoding="utf-8", keep_default_na=False, na_values={c: [""] for c, t in columns.items() if t != "str"},
+            engine="c",
+        )
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as error:
+        problems = _diagnose(path, header, columns)
+        if not problems:
+            problems = [Problem(path, "", f"could not be read: {quoted(error, path)}")]
+        raise BuildError(problems)
+    for name, kind in columns.items():
+        if kind == "float" and frame[name].isna().any():  # pandas itself refuses an empty int
+            raise BuildError(_diagnose(path, header, columns) or [Problem(path, name, "empty values")])
+    _check_widths(path, header, columns)
+    return frame
+
+
+def _check_widths(path: Path, header: list[str], columns: dict[str, str]) -> None:
+    """Every row has as many fields as the header (see _has_ragged_rows)."""
+    if _has_ragged_rows(_file_blocks(path), b",", len(header), quotes=True):
+        problems = _diagnose(path, header, columns)
+        if problems:
+            raise BuildError(problems)
+
+
+def _read_header(path: Path) -> list[str]:
+    with open(path, "rb") as handle:
+        first = handle.readline()
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise BuildError(Problem(path, "line 1", f"not UTF-8 (byte 0x{first[error.start]:02x} at column {error.start + 1})"))
+    if not text.strip():
+        raise BuildError(Problem(path, "line 1", "the file is empty; expected a header row"))
+    try:
+        return next(csv.reader([text]))
+    except csv.Error:
+        raise BuildError(Problem(path, "line 1", f"a field of {len(text):,} characters (more than "
+                                                 f"{csv.field_size_limit():,}); expected a header row of column names"))
+
+
+def _diagnose(path: Path, header: list[str], columns: dict[str, str]) -> list[Problem]:
+    """Scan the file line by line and describe what is wrong where."""
+    problems: list[Problem] = []
+    positions = {name: header.index(name) for name in columns}
+    with open(path, "rb") as handle:
+        raw_lines = handle.read().split(b"\n")
+    for number, raw in enumerate(raw_lines, start=1):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            problems.append(Problem(path, f"line {number}", f"not UTF-8 (byte 0x{raw[error.start]:02x} at column {error.start + 1}); save the file as UTF-8"))
+        if len(problems) >= MAX_REPORTED:
+            return problems
+    if problems:
+        return problems
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        try:
+            next(reader, None)
+            for row in reader:
+                number = reader.line_num
+                if not row:
+                    continue
+                if len(row) != len(header):
+                    problems.append(Problem(path, f"line {number}", f"expected {len(header)} fields "
+                                                                    f"({quoted(', '.join(header), path)}), found {len(row)}"))
+                else:
+                    problems += _field_problems(path, number, {name: row[positions[name]] for name in columns}, columns)
+                if len(problems) >= MAX_REPORTED:
+                    break
+        except csv.Error:
+            problems.append(Problem(path, f"line {reader.line_num}",
+                                    f"a field of more than {csv.field_size_limit():,} characters "
+                                    "(a quote that is never closed, or not a CSV file?)"))
+    return problems
+
+
+def _field_problems(path: Path, number: int, values: dict[str, str], columns: dict[str, str]) -> list[Problem]:
+    """The fields of one line that are not of their column's type."""
+    problems = []
+    for name, kind in columns.items():
+        value = values[name]
+        if kind == "str" or (kind == "float?" and value == ""):
+            continue
+        try:
+            int(value) if kind == "int" else float(value)
+        except ValueError:
+            problems.append(Problem(path, f"line {number}", f'{name} is "{quoted(value, path)}", expected {EXPECTED[kind]}'))
+    return problems
+
+
+RAGGED_CHUNK = 1 << 24  # bytes per block of the field count check
+
+
+def _file_blocks(path: Path):
+    with open(path, "rb") as handle:
+        yield from iter(lambda: handle.read(RAGGED_CHUNK), b"")
+
+
+def _has_ragged_rows(blocks, separator: bytes, fields: int, quotes: bool) -> bool:
+    """Whether a non-blank line has more or fewer than `fields` fields.
+
+    pandas' C parser, asked for some of the columns, fills a short row with
+    missing values and drops the extra fields of a long one without a word, so
+    an unquoted comma in a title would shift the row's columns. This one pass of
+    numpy over the bytes counts the separators of each line (outside double
+    quotes, when `quotes`); a line it flags is then named by the line-by-line
+    scan, which is exact, so it only has to miss nothing.
+    """
+    sep, expected = separator[0], fields - 1
+    inside = 0  # within quotes at the start of the block
+    line_separators = 0  # separators of the line that runs on from the last block
+    line_length = 0  # its bytes so far (CR excluded)
+    for block in blocks:
+        data = np.frombuffer(block, np.uint8)
+        if quotes and (inside or (data == 34).any()):
+            quoting = ((np.cumsum(data == 34, dtype=np.int32) + inside) & 1).astype(bool)
+            inside = int(quoting[-1])
+            is_separator, is_end = (data == sep) & ~quoting, (data == 10) & ~quoting
+        else:
+            is_separator, is_end = data == sep, data == 10
+        separators = np.cumsum(is_separator, dtype=np.int32)
+        ends = np.flatnonzero(is_end)
+        if len(ends):
+            per_line = np.diff(separators[ends], prepend=0)
+            per_line[0] += line_separators
+            suspects = np.flatnonzero(per_line != expected)
+            if len(suspects):  # blank lines (CRs aside) have no fields to count
+                starts = np.concatenate(([0], ends + 1))[suspects]
+                carried = np.where(suspects == 0, line_length, 0)
+                if any(carried[i] or np.any(data[starts[i]:ends[line]] != 13)
+                       for i, line in enumerate(suspects)):
+                    return True
+            line_separators = int(separators[-1] - separators[ends[-1]])
+            line_length = int(np.count_nonzero(data[ends[-1] + 1:] != 13))
+        elif len(data):
+            line_separators += int(separators[-1])
+            line_length += int(np.count_nonzero(data != 13))
+    return line_length > 0 and line_separators != expected
+
+
+# ---------------------------------------------------------------- headerless delimited files
+
+
+SPARE_SEPARATORS = (b"\t", b"\x1f", b"\x1e", b"\x1d")  # bytes no text field of these files holds
+
+
+def read_delimited(path: Path, separator: bytes, columns: dict[str, str], encoding: str = "latin-1") -> pd.DataFrame:
+    """A headerless file of the older MovieLens releases, through pandas' C parser.
+
+    The C parser takes one-byte separators only, so a longer one (ml-1m's
+    '::') is first replaced, in memory, by a byte the file does not contain.
+    Quotes mean nothing in these files (a title such as `"Great
+    Performances" Cats (1998)` keeps them). Latin-1 decodes every byte, as
+    these releases' titles need (e.g. "Misérables").
+    """
+    data = path.read_bytes()
+    shown = separator.decode("latin-1")
+    if len(separator) > 1:
+        spare = next((b for b in SPARE_SEPARATORS if b not in data), None)
+        if spare is None:
+            raise BuildError(Problem(path, "", f"contains tabs and control characters; expected fields separated by {shown!r}"))
+        data, separator = data.replace(separator, spare), spare
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(data), sep=separator.decode("latin-1"), header=None, names=list(columns), index_col=False,
+            dtype={c: PANDAS_TYPES[t] for c, t in columns.items()}, encoding=encoding, quoting=csv.QUOTE_NONE,
+            keep_default_na=False, na_values={c: [""] for c, t in columns.items() if t != "str"}, engine="c",
+        )
+    except (ValueError, pd.errors.ParserError) as error:
+        problems = _diagnose_delimited(path, data, separator, shown, columns, encoding)
+        raise BuildError(problems or [Problem(path, "", f"could not be read: {quoted(error, path)}")])
+    if frame.isna().to_numpy().any():  # short lines or empty numbers
+        problems = _diagnose_delimited(path, data, separator, shown, columns, encoding)
+        raise BuildError(problems or [Problem(path, "", "some fields are empty")])
+    if _has_ragged_rows([data], separator, len(columns), quotes=False):
+        problems = _diagnose_delimited(path, data, separator, shown, columns, encoding)
+        if problems:
+            raise BuildError(problems)
+    return frame
+
+
+def _diagnose_delimited(path: Path, data: bytes, separator: bytes, shown: str, columns: dict[str, str],
+                        encoding: str) -> list[Problem]:
+    """Scan a headerless file line by line and describe what is wrong where."""
+    problems: list[Problem] = []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        raw = raw.rstrip(b"\r")
+        if not raw:
+            continue
+        try:
+            fields = raw.decode(encoding).split(separator.decode("latin-1"))
+        except UnicodeDecodeError as error:
+            problems.append(Problem(path, f"line {number}", f"not {encoding} (byte 0x{raw[error.start]:02x} at column {error.start + 1})"))
+            continue
+        if len(fields) != len(columns):
+            problems.append(Problem(path, f"line {number}", f"expected {len(columns)} fields separated by {shown!r} "
+                                                            f"({', '.join(columns)}), found {len(fields)}"))
+        else:
+            problems += _field_problems(path, number, dict(zip(columns, fields)), columns)
+        if len(problems) >= MAX_REPORTED:
+            break
+    return problems
+
+
+# ---------------------------------------------------------------- CSV and Parquet columns by role (generic readers)
+
+
+INTEGER_TEXT = r"-?(?:0|[1-9][0-9]{0,17})"  # written as an integer, and fits int64
+SAMPLE_ROWS = 1000
+
+
+def read_columns(path: Path, wanted: dict[str, str], roles: dict[str, str], parquet: bool) -> tuple[pd.DataFrame, Place]:
+    """The named columns of a CSV or Parquet file; a name not in the file is a problem naming its config key."""
+    header = _parquet_header(path) if parquet else _read_header(path)
+    problems = [
+        Problem(path, key, f'no column "{clip(column)}" in {path.name}{did_you_mean(column, header, path)}; '
+                           f'{"its columns are" if parquet else "the header has"}: {quoted(", ".join(header), path)}')
+        for key, column in wanted.items() if column not in header
+    ]
+    if problems:
+        raise BuildError(problems)
+    if parquet:
+        return _read_parquet(path, list(roles)), Place(path, first_line=1, unit="row")
+    return _read_csv_roles(path, header, roles), Place(path)
+
+
+def _read_parquet(path: Path, columns: list[str]) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path, columns=columns).reset_index(drop=True)
+    except ImportError as error:
+        raise BuildError(Problem(path, "", f"reading Parquet needs pyarrow or fastparquet (pip install pyarrow): {error}"))
+    except Exception as error:  # the engines raise their own error types
+        raise BuildError(Problem(path, "", f"not a readable Parquet file: {quoted(error, path)}"))
+
+
+def _parquet_header(path: Path) -> list[str]:
+    """The column names from the file's schema, without reading the data."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        pq = None
+    try:
+        if pq is not None:
+            return list(pq.read_schema(path).names)
+        import fastparquet
+        return list(fastparquet.ParquetFile(str(path)).columns)
+    except ImportError:
+        raise BuildError(Problem(path, "", "reading Parquet needs pyarrow or fastparquet (pip install pyarrow)"))
+    except Exception as error:  # the engines raise their own error types
+        raise BuildError(Problem(path, "", f"not a readable Parquet file: {quoted(error, path)}"))
+
+
+def _read_csv_roles(path: Path, header: list[str], roles: dict[str, str]) -> pd.DataFrame:
+    """Read a UTF-8 CSV with types chosen per role, by the C parser.
+
+    Roles: "id" (int64 when a sample is all integers, else text), "number"
+    (float64), "time" (int64 when the first value is an integer, else text),
+    "text", "any" (pandas infers). When the typed read fails, everything is
+    read as text and checked column by column, so each bad value gets its
+    line; when even that fails, a line-by-line scan names the bad lines.
+    """
+    text_types = {c: ("str" if role != "any" else None) for c, role in roles.items()}
+    try:
+        try:
+            frame = _read_csv(path, _guess_types(path, roles))
+        except (ValueError, pd.errors.ParserError):
+            frame = _read_csv(path, text_types)
+    except (ValueError, pd.errors.ParserError) as error:
+        problems = _diagnose(path, header, {c: "str" for c in roles})
+        raise BuildError(problems or [Problem(path, "", f"could not be read: {quoted(error, path)}")])
+    _check_widths(path, header, {c: "str" for c in roles})
+    return frame
+
+
+def _guess_types(path: Path, roles: dict[str, str]) -> dict[str, str | None]:
+    sample = _read_csv(path, {c: "str" for c in roles}, nrows=SAMPLE_ROWS)
+    types: dict[str, str | None] = {}
+    for column, role in roles.items():
+        values = sample[column]
+        if role == "id":
+            types[column] = "int64" if bool(values.str.fullmatch(INTEGER_TEXT).all()) else "str"
+        elif role == "number":
+            types[column] = "float64"
+        elif role == "time":
+            filled = values[values != ""]
+            types[column] = "int64" if len(filled) and re.fullmatch(INTEGER_TEXT, filled.iloc[0]) else "str"
+        else:
+            types[column] = "str" if role == "text" else None
+    return types
+
+
+def _read_csv(path: Path, types: dict[str, str | None], nrows: int | None = None) -> pd.DataFrame:
+    """Text stays exactly as written ("NA" is a title, not a gap); only empty non-text cells are missing."""
+    return pd.read_csv(
+        path, usecols=list(types), dtype={c: t for c, t in types.items() if t is not None},
+        encoding="utf-8", keep_default_na=False, na_values={c: [""] for c, t in types.items() if t != "str"},
+        engine="c", nrows=nrows,
+    )
+
+
+# ---------------------------------------------------------------- year columns
+
+
+def decades(year: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Year (int, or "" when unknown) and decade ("1990s") columns from a nullable integer year."""
+    year = year.astype("Int64")
+    decade = year.map(lambda y: f"{(y // 10) * 10}s" if pd.notna(y) else "")
+    return year.astype(object).where(year.notna(), "").to_numpy(object), decade.to_numpy(object)

@@ -1,0 +1,241 @@
+"""Layouts computed at build time, so the projector opens on a finished map.
+
+A 3-D and a 2-D UMAP (umap-learn) of each portal's vectors, seeded and cached,
+shipped to the projector as bookmarks: "State" objects of the projector
+(tensorboard 2.21.0) that carry each point's coordinates under the keys
+`umap-0..2`, with `selectedProjection: "umap"`. The projector shows such
+coordinates as given (it rescales each axis to [-1, 1] itself), without
+recomputing. The page's script applies the first bookmark once the
+projector's own first PCA has finished (a state applied earlier is
+overwritten by it); the bookmarks panel lists all of them by name, and the
+in-browser PCA, t-SNE and UMAP stay available.
+
+The cosine layouts take UMAP's neighbour graph from the build's exact
+neighbours (neighbours.top_k_neighbours, computed once per portal and shared
+with the recommendations), so umap never searches for neighbours itself.
+Large portals run fewer optimisation epochs (LARGE_LAYOUT, see _epochs).
+
+Every field of a State that the projector's `loadState` reads is written:
+leaving out the `custom*` strings throws a TypeError, and a missing number
+shows as "undefined" in the projections panel. `STATE_FIELDS` lists them, as
+read in the bundle's `getCurrentState`, `loadState` and the panels'
+`restoreUIFromBookmark`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+import warnings
+from importlib.metadata import PackageNotFoundError, version
+
+import numpy as np
+
+from site_builder.model import neighbours
+from site_builder.cache import Cache, stable_hash
+from site_builder.config import LayoutSettings
+
+log = logging.getLogger(__name__)
+
+CACHE_KIND = "layouts"
+BOOKMARKS = "bookmarks.json"  # in the portal folder, named by the projector config's bookmarksPath
+# Below this many points there is nothing to lay out: UMAP needs at least 2 neighbours.
+MIN_POINTS = 3
+# Decimals kept in bookmarks.json: coordinates span [-1, 1], so 1e-4 is far below a pixel.
+DECIMALS = 4
+
+# From this many points a layout runs LARGE_LAYOUT_EPOCHS optimisation epochs (see _epochs).
+LARGE_LAYOUT = 50_000
+LARGE_LAYOUT_EPOCHS = 100
+
+LAYOUT_NAMES = {"umap-3d": "UMAP 3-D (precomputed)", "umap-2d": "UMAP 2-D (precomputed)"}
+
+# Every field of the projector's State (bookmark) that its loadState and the panels'
+# restoreUIFromBookmark read (tensorboard 2.21.0 projector_binary.js).
+STATE_FIELDS = (
+    "label", "isSelected", "projections", "selectedProjection", "dataSetDimensions",
+    "tSNEIteration", "tSNEPerplexity", "tSNELearningRate", "tSNEis3d",
+    "umapIs3d", "umapNeighbors", "umapMinDist", "pcaComponentDimensions",
+    "selectedPoints", "filteredPoints", "shuffledDataIndices", "cameraDef",
+    "selectedColorOptionName", "forceCategoricalColoring", "selectedLabelOption",
+    "customSelectedSearchByMetadataOption",
+    "customXLeftText", "customXLeftRegex", "customXRightText", "customXRightRegex",
+    "customYUpText", "customYUpRegex", "customYDownText", "customYDownRegex",
+)
+
+
+def _umap_version() -> str:
+    try:
+        return version("umap-learn")
+    except PackageNotFoundError:  # pragma: no cover - a declared dependency
+        return "missing"
+
+
+def layout_key(vectors: np.ndarray, settings: LayoutSettings, dimensions: int) -> str:
+    """The cache key of one layout: the vectors' bytes, the UMAP settings and umap-learn's version."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    params = {"dimensions": dimensions, "n_neighbors": settings.n_neighbors, "min_dist": settings.min_dist,
+              "metric": settings.metric, "seed": settings.seed}
+    epochs = _epochs(vectors.shape[0])
+    if epochs is not None:  # only large portals: the keys of the others stay as they were
+        params["n_epochs"] = epochs
+    return stable_hash("umap-layout-v2", list(vectors.shape), vectors.tobytes(), params, _umap_version())
+
+
+def _epochs(count: int) -> int | None:
+    """UMAP's n_epochs for `count` points: LARGE_LAYOUT_EPOCHS from LARGE_LAYOUT points, else umap's default.
+
+    The optimisation epochs are most of a large layout's time: umap runs 500
+    below 10,000 points and 200 above, single-threaded because the layout is
+    seeded, about 0.22 s an epoch at 87,000 points. There the 3-D and the 2-D
+    layout took 105 s together (on two cores, neighbours given, some 10 s of
+    them umap compiling itself, under 800 MB); with 100 epochs they take about
+    62 s. The map barely changes: on 50
+    seeded Gaussian clusters of 87,000 points x 100 dimensions, the share of
+    each point's 10 nearest points in the layout that belong to its cluster
+    went from 0.945 to 0.943 (3-D) and from 0.939 to 0.937 (2-D). The layouts
+    stay seeded and cached; the epochs enter the cache key of large portals
+    only, so the keys of smaller ones are unchanged.
+    """
+    return LARGE_LAYOUT_EPOCHS if count >= LARGE_LAYOUT else None
+
+
+def umap_layouts(vectors: np.ndarray, settings: LayoutSettings, cache: Cache,
+                 knn: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """{"umap-3d": N x 3, "umap-2d": N x 2} (as settings.umap asks, in its order), float32.
+
+    Seeded with settings.seed, so a rebuild gives the same map; each layout is
+    cached on its own under the kind "layouts". With fewer than MIN_POINTS points
+    there is no layout (an empty dict).
+
+    `knn`: the (indices, scores) of neighbours.top_k_neighbours for these same
+    vectors, with at least settings.n_neighbors - 1 columns (or N - 1), as the
+    build computes once per portal for the recommendations and the layouts. The
+    cosine layouts use its first columns as UMAP's neighbour graph instead of
+    searching again; without it (or with too few columns) they search
+    themselves. It is not part of the cache key: it follows from the vectors.
+    """
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    count = vectors.shape[0]
+    if count < MIN_POINTS:
+        log.info("    %d points: too few for a UMAP layout; the projector opens on its PCA", count)
+        return {}
+    result: dict[str, np.ndarray] = {}
+    for which in settings.umap:
+        dimensions = 3 if which == "3d" else 2
+        name = f"umap-{which}"
+        key = layout_key(vectors, settings, dimensions)
+        coords = cache.load_array(CACHE_KIND, key)
+        if coords is not None and coords.shape == (count, dimensions):
+            log.info("    %s from cache", name)
+        else:
+            coords = _fit_umap(vectors, settings, dimensions, knn)
+            cache.save_array(CACHE_KIND, key, coords)
+        result[name] = coords
+    return result
+
+
+def _fit_umap(vectors: np.ndarray, settings: LayoutSettings, dimensions: int,
+              knn: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    started = time.perf_counter()
+    count = vectors.shape[0]
+    n_neighbors = max(2, min(settings.n_neighbors, count))  # umap counts the point itself
+    graph = None
+    if settings.metric == "cosine":
+        # exact cosine neighbours by blocked products (as for the recommendations): umap then
+        # skips its own neighbour search, saving about 9 s of numba compiling per process, and
+        # large portals never need its N x N distance matrix
+        if knn is None or knn[0].shape[1] < n_neighbors - 1:
+            knn = neighbours.top_k_neighbours(vectors, n_neighbors - 1)
+        others, similarity = knn[0][:, :n_neighbors - 1], knn[1][:, :n_neighbors - 1]
+        itself = np.arange(count, dtype=np.int32)[:, None]
+        graph = (np.hstack([itself, others]).astype(np.int32),
+                 np.hstack([np.zeros((count, 1), np.float32), np.clip(1 - similarity, 0, 2)]).astype(np.float32))
+    with warnings.catch_warnings():
+        # numba and umap announce their own internals (e.g. TBB, no transform after a precomputed knn)
+        warnings.simplefilter("ignore")
+        import umap  # imported here: it compiles with numba, seconds that a cached build never pays
+
+        model = umap.UMAP(
+            n_components=dimensions, n_neighbors=n_neighbors, min_dist=settings.min_dist,
+            metric=settings.metric, random_state=settings.seed, n_jobs=1, n_epochs=_epochs(count),
+            # the spectral initialisation needs more points than dimensions + 1
+            init="spectral" if count > dimensions + 2 else "random",
+            **({"precomputed_knn": graph} if graph is not None else {}),
+        )
+        coords = model.fit_transform(vectors)
+    coords = np.asarray(coords, dtype=np.float32)
+    if not np.isfinite(coords).all():
+        coords = np.nan_to_num(coords, nan=0.0, posinf=0.0, neginf=0.0)
+    log.info("    UMAP %d-D of %s points in %.1f s", dimensions, f"{count:,}", time.perf_counter() - started)
+    return coords
+
+
+def normalise(coords: np.ndarray) -> np.ndarray:
+    """Centred on the bounding box and scaled into [-1, 1] by the largest axis (shape kept)."""
+    coords = np.asarray(coords, dtype=np.float64)
+    if coords.size == 0:
+        return coords
+    low, high = coords.min(axis=0), coords.max(axis=0)
+    centred = coords - (low + high) / 2
+    half = float(np.max(high - low)) / 2
+    return centred / half if half > 0 else centred
+
+
+def bookmarks(layouts: dict[str, np.ndarray], dimensions: int, label: str,
+              color_by: str | None = None, settings: LayoutSettings | None = None) -> list[dict]:
+    """One projector State per layout, in the layouts' order, ready for bookmarks.json.
+
+    `dimensions` is D of the vectors (the projector checks [N, D] of uploaded
+    bookmarks); `label` is the metadata column that labels points; `color_by`
+    the column to colour by (None: no colour map).
+    """
+    settings = settings or LayoutSettings()
+    states = []
+    for name, coords in layouts.items():
+        coords = normalise(coords)
+        count, components = coords.shape
+        keys = [f"umap-{c}" for c in range(components)]
+        projections = [
+            {key: round(float(value), DECIMALS) + 0.0 for key, value in zip(keys, row)}
+            for row in coords
+        ]
+        states.append({
+            "label": LAYOUT_NAMES.get(name, name),
+            "isSelected": False,
+            "projections": projections,
+            "selectedProjection": "umap",
+            "dataSetDimensions": [count, int(dimensions)],
+            # t-SNE panel: the values the projector itself starts with for N points
+            "tSNEIteration": 0,
+            "tSNEPerplexity": max(5, math.ceil(math.sqrt(count) / 4)),
+            "tSNELearningRate": 1,  # the slider holds log10 of the rate: 10
+            "tSNEis3d": True,
+            # UMAP panel: what the in-browser UMAP would use if run again (its sliders' ranges)
+            "umapIs3d": components == 3,
+            "umapNeighbors": int(min(max(settings.n_neighbors, 5), 50)),
+            "umapMinDist": float(min(settings.min_dist, 0.99)),
+            "pcaComponentDimensions": [0, 1, 2],
+            "selectedPoints": [],
+            # null: keep the projector's own values (an empty list would empty its sampling order)
+            "filteredPoints": None,
+            "shuffledDataIndices": None,
+            # null: the projector's default camera for 2-D or 3-D
+            "cameraDef": None,
+            "selectedColorOptionName": color_by or "No color map",
+            "forceCategoricalColoring": False,
+            "selectedLabelOption": label,
+            "customSelectedSearchByMetadataOption": label,
+            "customXLeftText": "", "customXLeftRegex": False,
+            "customXRightText": "", "customXRightRegex": False,
+            "customYUpText": "", "customYUpRegex": False,
+            "customYDownText": "", "customYDownRegex": False,
+        })
+    return states
+
+
+def bookmarks_json(states: list[dict]) -> bytes:
+    """bookmarks.json: compact (one point per line would triple its size), UTF-8."""
+    return (json.dumps(states, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n").encode("utf-8")

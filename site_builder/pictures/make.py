@@ -1,0 +1,152 @@
+"""One picture per point, stitched into the projector's sprite sheet and
+the landing page's preview.
+
+Pictures come from the portal's image sources (images.py) and a generated
+card stands in for any point without one (sprites.py). The encoded sheet and
+preview are cached by everything they are made from: labels, colours,
+settings, the dataset and any local image folder. Images fetched over the
+network can change without any of those changing (a poster that was missing
+appears), so for portals with network sources the key also holds the current
+period of `download.missing_ttl_hours`: at most once per period, the sheet is
+stitched again and missing images are asked for again.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from site_builder.pictures import images, sprites
+from site_builder.cache import Cache, atomic_writer, stable_hash
+from site_builder.config import DownloadSettings, PortalConfig
+from site_builder.pictures.download import Downloader
+from site_builder.errors import collect_warnings
+from site_builder.colours import Tints
+from site_builder.data.dataset import fingerprint
+
+log = logging.getLogger(__name__)
+
+PREVIEW_POINTS = 12
+
+
+@dataclass
+class Pictures:
+    sheet: bytes
+    extension: str  # "png" or "jpg"
+    cell: int
+    preview: bytes  # PNG
+    preview_size: tuple[int, int]
+    report: dict  # images.ImageReport fields, reasons as a dict
+    warnings: list[str] = field(default_factory=list)  # logged while collecting the images
+    from_cache: bool = False
+
+    def describe(self) -> str:
+        report = images.ImageReport(**{**self.report, "reasons": Counter(self.report["reasons"])})
+        text = report.describe()
+        return text + (" (sheet from cache)" if self.from_cache else "")
+
+    @property
+    def failed(self) -> int:
+        return self.report["failed"]
+
+
+def uses_network(portal: PortalConfig) -> bool:
+    return any(s.url_column or s.tmdb for s in portal.images.sources)
+
+
+def network_period(portal: PortalConfig, download: DownloadSettings) -> int | None:
+    """The current period of `missing_ttl_hours` for portals with network sources, else None."""
+    if not uses_network(portal):
+        return None
+    ttl = max(download.missing_ttl_hours, 1e-6) * 3600
+    return int(time.time() // ttl)
+
+
+def pictures_key(portal: PortalConfig, table: pd.DataFrame, tints: np.ndarray, content_dir: Path,
+                 dataset_fingerprint: str, download: DownloadSettings) -> str:
+    local_files = []
+    for source in portal.images.sources:
+        if source.local is not None:
+            folder = Path(content_dir) / source.local.folder
+            if folder.is_dir():
+                local_files += sorted(p for p in folder.iterdir() if p.is_file())
+    period = network_period(portal, download)
+    # a sheet made without the TMDB key (cards) must not stand in once the key is set
+    keys_present = [bool(os.environ.get(s.tmdb.api_key_env, "").strip())
+                    for s in portal.images.sources if s.tmdb is not None]
+    return stable_hash(
+        "pictures-v2",
+        [str(label) for label in table[portal.label].tolist()],
+        np.asarray(tints, dtype=np.uint8).tobytes(),
+        portal.sprite.model_dump(), portal.images.model_dump(mode="json"),
+        dataset_fingerprint, fingerprint(local_files) if local_files else None, period, keys_present,
+    )
+
+
+def make_pictures(portal: PortalConfig, table: pd.DataFrame, point_tints: Tints, content_dir: Path,
+                  dataset_fingerprint: str, download: DownloadSettings, downloader: Downloader | None,
+                  cache: Cache) -> Pictures:
+    """The sprite sheet and the landing page's preview, whose cards are multiplied by `point_tints`
+    as the map shows them."""
+    tints = point_tints.rgb()
+    key = pictures_key(portal, table, tints, content_dir, dataset_fingerprint, download)
+    cached = _load(cache, key)
+    if cached is not None:
+        for warning in cached.warnings:  # what went wrong then still holds for this sheet
+            log.warning("%s", warning)
+        return cached
+
+    _, cell = sprites.sprite_grid(len(table), portal.sprite.max_cell, portal.sprite.max_sheet)
+    with collect_warnings("site_builder.pictures") as warnings:
+        thumbs, report = (images.collect_images(table, portal.images, downloader, content_dir, cell,
+                                                download.max_pixels)
+                          if portal.images.sources else ({}, images.ImageReport(generated=len(table))))
+    sheet, cell = sprites.draw_sprite_sheet(labels=table[portal.label].tolist(),
+                                            max_cell=portal.sprite.max_cell, max_sheet=portal.sprite.max_sheet,
+                                            images=thumbs)
+    data, extension = images.encode_sheet(sheet, portal.sprite.format, portal.sprite.jpeg_quality)
+    # the preview shows the points with the most interactions first
+    popular = np.argsort(-table["num_ratings"].to_numpy(), kind="stable")[:PREVIEW_POINTS].tolist()
+    preview_image = sprites.preview_montage(sheet, cell, popular, [tuple(tints[i]) for i in popular])
+    buffer = io.BytesIO()
+    preview_image.save(buffer, format="PNG")
+    report_fields = {**report.__dict__, "reasons": dict(report.reasons)}
+    pictures = Pictures(sheet=data, extension=extension, cell=cell, preview=buffer.getvalue(),
+                        preview_size=preview_image.size, report=report_fields, warnings=warnings)
+    _save(cache, key, pictures)
+    return pictures
+
+
+def _load(cache: Cache, key: str) -> Pictures | None:
+    meta_path = cache.path("sprites", key, ".json")
+    try:
+        meta = json.loads(meta_path.read_text())
+        sheet = cache.path("sprites", key, f".sheet.{meta['extension']}").read_bytes()
+        preview = cache.path("sprites", key, ".preview.png").read_bytes()
+    except (OSError, ValueError, KeyError):
+        return None
+    if len(sheet) != meta.get("sheet_bytes") or len(preview) != meta.get("preview_bytes"):
+        return None  # a damaged entry is a miss
+    return Pictures(sheet=sheet, extension=meta["extension"], cell=meta["cell"], preview=preview,
+                    preview_size=tuple(meta["preview_size"]), report=meta["report"],
+                    warnings=meta.get("warnings", []), from_cache=True)
+
+
+def _save(cache: Cache, key: str, pictures: Pictures) -> None:
+    with atomic_writer(cache.path("sprites", key, f".sheet.{pictures.extension}")) as handle:
+        handle.write(pictures.sheet)
+    with atomic_writer(cache.path("sprites", key, ".preview.png")) as handle:
+        handle.write(pictures.preview)
+    meta = {"extension": pictures.extension, "cell": pictures.cell, "preview_size": list(pictures.preview_size),
+            "report": pictures.report, "warnings": pictures.warnings, "sheet_bytes": len(pictures.sheet), "preview_bytes": len(pictures.preview)}
+    with atomic_writer(cache.path("sprites", key, ".json"), mode="w") as handle:
+        json.dump(meta, handle)  # written last: it marks the entry complete

@@ -1,0 +1,103 @@
+"""Render the HTML pages from the Jinja2 templates in site/templates/.
+
+Every link in a page is made by `url(target)`, relative to that page, so the
+site works at any base path (a GitHub Pages project site lives under /REPO/)
+and from a plain folder.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from importlib.resources import files
+
+import jinja2
+
+from site_builder.site.projector import CONFIG
+
+TEMPLATES = files("site_builder.site").joinpath("templates")
+STATIC = files("site_builder.site").joinpath("static")
+STATIC_FILES = ["site.css", "recommend.js", "projector.js", "map-ui.js", "favicon.svg"]
+
+
+@dataclass
+class PortalPage:
+    name: str
+    title: str
+    description: str
+    num_points: int
+    dimensions: int
+    num_interactions: int
+    preview: str  # site-relative path of the preview image
+    preview_size: tuple[int, int]
+    online_url: str | None = None
+    sprite: str = "sprite.png"  # the sprite sheet's file name in the portal folder
+    # names of the precomputed layouts (bookmarks.json); the projector page opens on the first
+    layouts: list[str] = field(default_factory=list)
+    # metadata columns the map's point card lists under the label
+    card_columns: list[str] = field(default_factory=list)
+    # how many neighbours the recommendation page lists, and so the map
+    neighbours: int = 12
+    # the opening colour column's categories in legend order, when it is not the projector's own
+    legend_order: list[str] = field(default_factory=list)
+    colour_column: str | None = None
+    # a label to show as an example of what the search finds (the point with the most interactions)
+    example: str = ""
+
+    @property
+    def page(self) -> str:
+        return f"{self.name}/index.html"
+
+    @property
+    def recommend_page(self) -> str:
+        return f"{self.name}/recommend.html"
+
+    @property
+    def config(self) -> str:
+        return f"{self.name}/{CONFIG}"
+
+
+@dataclass
+class SiteModel:
+    title: str
+    description: str
+    sentence_models: str
+    portals: list[PortalPage] = field(default_factory=list)
+    credits: list[str] = field(default_factory=list)
+    # the docs pages the site has, as "how-it-works" for how-it-works.md; empty for a site without docs
+    doc_pages: set[str] = field(default_factory=set)
+
+
+def relative_url(page: str, target: str) -> str:
+    """The link from the site-relative `page` to the site-relative `target`."""
+    start = posixpath.dirname(page) or "."
+    return posixpath.relpath(target, start)
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FunctionLoader(lambda name: TEMPLATES.joinpath(name).read_text(encoding="utf-8")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def render_pages(site: SiteModel) -> dict[str, str]:
+    """Site-relative path -> HTML for every page."""
+    env = _environment()
+    pages = {}
+
+    def render(template: str, path: str, **context) -> None:
+        url = lambda target: relative_url(path, target)  # noqa: E731
+        pages[path] = env.get_template(template).render(site=site, url=url, **context)
+
+    render("index.html", "index.html")
+    for portal in site.portals:
+        render("projector.html", portal.page, portal=portal)
+        render("recommend.html", portal.recommend_page, portal=portal)
+    return pages
+
+
+def static_files() -> dict[str, bytes]:
+    return {f"static/{name}": STATIC.joinpath(name).read_bytes() for name in STATIC_FILES}

@@ -1,0 +1,407 @@
+"""The data files of a portal's recommendation page (recommend.html).
+
+The page is static: everything it shows comes from two files written next to
+the projector's files in the portal's folder.
+
+recommend.json (compact UTF-8 JSON, no spaces; GitHub Pages serves it gzipped)
+  format       1
+  points       "items" or "users"
+  count, dims  number of points N and vector dimensions D
+  k            neighbours listed per point (the setting, or N - 1 if smaller)
+  grid         cells per side of the sprite sheet (ceil(sqrt(N)), row-major by point)
+  labels       N labels, in point order
+  keys         N search keys: the label folded to lower case, accents and
+               punctuation removed (`fold`); the page folds the query the same way
+  counts       N interaction counts (ranks the type-ahead's suggestions)
+  columns      metadata columns shown with a point (the portal's metadata and
+               color_by columns, not the label), each {name, title, multi} and
+               either {values, codes} (dictionary-coded: codes[i] indexes values)
+               or {data} (N strings). Multi-valued columns hold "|"-separated values.
+  neighbours   N * k point indices, row-major (point i's list is [i*k, (i+1)*k)), best first
+  scores       N * k cosine similarities in thousandths (integers; divide by score_scale)
+  evidence     {noun, noun_one: what the counts count ("users" for an items portal),
+                common: N * k, how many of them the point shares with each neighbour,
+                shared: [{column (index in columns), multi, masks: N * k}]}
+               For a single-valued column, mask is 1 when the two values are equal.
+               For a multi-valued column, bit b of the mask is set when value b of
+               the point's own list (split on "|") is among the neighbour's values.
+  vectors      {path, dtype, scale, bytes, loss}: the vectors file and how well it
+               agrees with the float32 vectors (`measure_loss`)
+
+vectors.i8 / vectors.f16
+  The unit-length vectors, row-major N x D, as int8 (each row scaled so its
+  largest component is +-127: "row" scale) or little-endian float16. The page
+  renormalises every row after decoding, so no scale needs shipping.
+
+Shared interaction counts come from the binary point x other-side matrix,
+computed only for the N x k neighbour pairs (blocks of rows, never N x N).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+import zlib
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+
+from site_builder.model.neighbours import unit_rows
+from site_builder.colours import Tints
+from site_builder.site.projector import metadata_columns
+from site_builder.site.projector import cell_text
+from site_builder.data.dataset import COMPUTED_COLUMNS, interaction_matrix
+from site_builder.pictures.sprites import sprite_grid
+
+log = logging.getLogger(__name__)
+
+DATA_FILE = "recommend.json"
+VECTOR_FILES = {"int8": "vectors.i8", "float16": "vectors.f16"}
+SCORE_SCALE = 1000
+MAX_MASK_BITS = 31  # bit masks stay in JavaScript's 32-bit integers
+# Pair rows multiplied at once when counting shared interactions (bounds memory).
+BLOCK_ENTRIES = 4_000_000
+TITLES = {"num_ratings": "Ratings", "mean_rating": "Mean rating"}
+
+# Letters that NFKD does not split into a base letter and an accent; the page folds them the same way.
+SPECIAL_LETTERS = {"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ł": "l", "đ": "d", "þ": "th", "ð": "d", "ı": "i"}
+_SPECIAL = str.maketrans(SPECIAL_LETTERS)
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+# ------------------------------------------------------------------ search keys
+
+
+def fold(text: str) -> str:
+    """Lower case, accents and punctuation removed, words separated by one space:
+    'Misérables, Les (1995)' -> 'miserables les 1995'."""
+    text = unicodedata.normalize("NFKD", str(text))
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    text = text.lower().translate(_SPECIAL)
+    return _NOT_WORD.sub(" ", text).strip()
+
+
+# ------------------------------------------------------------------ evidence
+
+
+def common_counts(matrix: sparse.csr_matrix, neighbour_index: np.ndarray,
+                  block_entries: int = BLOCK_ENTRIES) -> np.ndarray:
+    """int32 N x k: for every point and each of its neighbours, how many other-side
+    entries (users of an item, items of a user) the two share. Rows are taken in
+    blocks whose pair rows hold about `block_entries` entries."""
+    count, k = neighbour_index.shape
+    out = np.zeros((count, k), dtype=np.int32)
+    if k == 0 or count == 0:
+        return out
+    lengths = np.diff(matrix.indptr).astype(np.int64)
+    ends = np.cumsum(lengths)
+    start = 0
+    while start < count:
+        before = ends[start - 1] if start else 0
+        stop = int(np.searchsorted(ends, before + max(block_entries // k, 1), side="right"))
+        stop = min(max(stop, start + 1), count)
+        rows = np.repeat(np.arange(start, stop), k)
+        left = matrix[rows]
+        right = matrix[neighbour_index[start:stop].ravel()]
+        out[start:stop] = np.asarray(left.multiply(right).sum(axis=1)).reshape(-1, k)
+        start = stop
+    return out
+
+
+def _split(value: str) -> list[str]:
+    seen: list[str] = []
+    for part in value.split("|"):
+        part = part.strip()
+        if part and part not in seen:
+            seen.append(part)
+    return seen
+
+
+def evidence_columns(table: pd.DataFrame, columns: list[str]) -> list[tuple[str, bool]]:
+    """(column, multi-valued) for the columns whose shared values are evidence.
+
+    Left out: the computed counts and means, float columns (equal means say
+    nothing), and a single-valued column whose value is always one of a
+    multi-valued column's values (first_genre next to genres).
+    """
+    chosen = []
+    for name in columns:
+        if name in COMPUTED_COLUMNS or name == "id" or pd.api.types.is_float_dtype(table[name]):
+            continue
+        text = table[name].map(cell_text)
+        chosen.append((name, bool(text.str.contains("|", regex=False).any()), text.tolist()))
+    multi = [values for _, is_multi, values in chosen if is_multi]
+    kept = []
+    for name, is_multi, values in chosen:
+        derived = not is_multi and any(
+            all(v == "" or v in _split(m) for v, m in zip(values, many)) for many in multi)
+        if not derived:
+            kept.append((name, is_multi))
+    return kept
+
+
+def shared_masks(values: list[str], multi: bool, neighbour_index: np.ndarray) -> np.ndarray:
+    """int32 N x k: what each point shares with each neighbour in one column (see the module doc)."""
+    count, k = neighbour_index.shape
+    if not multi:
+        codes, _ = pd.factorize(pd.Series(values, dtype=object).replace("", None), use_na_sentinel=True)
+        codes = np.asarray(codes)
+        same = (codes[:, None] == codes[neighbour_index]) & (codes[:, None] >= 0)
+        return same.astype(np.int32)
+    lists = [_split(v)[:MAX_MASK_BITS] for v in values]
+    sets = [frozenset(v) for v in lists]
+    out = np.zeros((count, k), dtype=np.int32)
+    for i in range(count):
+        own = lists[i]
+        if not own:
+            continue
+        for slot, j in enumerate(neighbour_index[i].tolist()):
+            other = sets[j]
+            mask = 0
+            for bit, value in enumerate(own):
+                if value in other:
+                    mask |= 1 << bit
+            out[i, slot] = mask
+    return out
+
+
+def _title(name: str) -> str:
+    return TITLES.get(name, name.replace("_", " ").strip().capitalize())
+
+
+def _column_json(name: str, values: list[str], multi: bool) -> dict:
+    column = {"name": name, "title": _title(name), "multi": multi}
+    uniques: dict[str, int] = {}
+    codes = [uniques.setdefault(v, len(uniques)) for v in values]
+    if len(uniques) <= max(16, len(values) // 4):
+        column.update(values=list(uniques), codes=codes)
+    else:
+        column["data"] = values
+    return column
+
+
+# ------------------------------------------------------------------ vectors
+
+
+def quantise(vectors: np.ndarray, dtype: str, scale: str = "row") -> bytes:
+    """The unit rows of `vectors` as the page's binary file (see the module doc).
+
+    scale "row": each row's largest |component| becomes 127; "global": the
+    largest over all rows does (measured for comparison; the build uses "row").
+    """
+    unit = unit_rows(vectors)
+    if dtype == "float16":
+        return unit.astype("<f2").tobytes()
+    if dtype != "int8":
+        raise ValueError(f"unknown vector type {dtype!r}")
+    if scale == "row":
+        peak = np.abs(unit).max(axis=1, keepdims=True) if unit.size else np.ones((len(unit), 1), np.float32)
+    elif scale == "global":
+        peak = np.full((len(unit), 1), np.abs(unit).max() if unit.size else 1.0, dtype=np.float32)
+    else:
+        raise ValueError(f"unknown scale {scale!r}")
+    peak[peak == 0] = 1.0
+    return np.rint(unit / peak * 127).clip(-127, 127).astype(np.int8).tobytes()
+
+
+def dequantise(data: bytes, dtype: str, dims: int) -> np.ndarray:
+    """What the page computes from the file: float32 unit rows (zero rows stay zero)."""
+    raw = np.frombuffer(data, dtype=np.int8 if dtype == "int8" else "<f2")
+    return unit_rows(raw.astype(np.float32).reshape(-1, dims))
+
+
+def taste_ranking(unit: np.ndarray, like: list[int], dislike: list[int], top: int) -> np.ndarray:
+    """The page's taste query: rank all points by (sum of liked - sum of disliked unit
+    vectors) . unit row, the chosen points left out; the `top` best indices."""
+    query = unit[like].sum(axis=0) - (unit[dislike].sum(axis=0) if dislike else 0)
+    scores = unit @ query
+    scores[list(like) + list(dislike)] = -np.inf
+    top = min(top, len(unit) - len(set(like) | set(dislike)))
+    best = np.argpartition(-scores, top - 1)[:top] if top > 0 else np.zeros(0, dtype=np.int64)
+    return best[np.lexsort((best, -scores[best]))]
+
+
+@dataclass
+class QuantisationLoss:
+    dtype: str
+    scale: str
+    bytes: int
+    gzip_bytes: int
+    mean_cosine_error: float  # mean over rows of 1 - cos(exact row, decoded row)
+    max_cosine_error: float
+    # Top-10 overlap, tie-aware: the share of the decoded vectors' top 10 whose exact score is
+    # at least the exact 10th best (points with identical vectors tie, and any of them is right).
+    neighbour_overlap: float  # mean over sampled points' neighbour lists
+    taste_overlap: float  # mean over random taste queries (3 likes, 1 dislike)
+    min_taste_overlap: float  # the worst query's share
+    queries: int
+
+    def describe(self) -> str:
+        kind = f"{self.dtype} ({self.scale} scale)" if self.dtype == "int8" else self.dtype
+        return (f"{kind} {self.bytes:,} bytes, {self.gzip_bytes:,} gzipped; "
+                f"cosine error mean {self.mean_cosine_error:.2e} max {self.max_cosine_error:.2e}; "
+                f"top-10 overlap with float32: neighbours {self.neighbour_overlap:.1%}, "
+                f"taste {self.taste_overlap:.1%} (worst {self.min_taste_overlap:.0%}, {self.queries} queries)")
+
+
+def measure_loss(vectors: np.ndarray, dtype: str, scale: str = "row", queries: int = 200, top: int = 10,
+                 seed: int = 0, data: bytes | None = None) -> QuantisationLoss:
+    """How far the shipped vectors are from float32: cosine error per row, and how much
+    of the exact top-`top` lists (neighbours of sampled points, random taste queries
+    of 3 likes and 1 dislike) the decoded vectors reproduce (see QuantisationLoss)."""
+    exact = unit_rows(vectors)
+    count, dims = exact.shape
+    data = quantise(vectors, dtype, scale) if data is None else data
+    decoded = dequantise(data, dtype, dims)
+    nonzero = np.linalg.norm(exact, axis=1) > 0
+    errors = 1.0 - np.einsum("ij,ij->i", exact[nonzero], decoded[nonzero]) if nonzero.any() else np.zeros(1)
+    errors = np.maximum(errors, 0.0)
+    rng = np.random.default_rng(seed)
+
+    top_n = min(top, count - 1)
+    neighbour_shares = []
+    if top_n > 0:
+        sample = rng.choice(count, size=min(queries, count), replace=False)
+        for exact_sim, decoded_sim, point in zip(exact[sample] @ exact.T, decoded[sample] @ decoded.T, sample):
+            exact_sim[point] = decoded_sim[point] = -np.inf
+            picks = np.argpartition(-decoded_sim, top_n - 1)[:top_n]
+            neighbour_shares.append(_agreement(exact_sim, picks, top_n))
+
+    taste_shares = []
+    likes, dislikes = min(3, max(count - 1, 0)), 1 if count > 4 else 0
+    if likes and count - likes - dislikes > 0:
+        for _ in range(queries):
+            chosen = rng.choice(count, size=likes + dislikes, replace=False).tolist()
+            picks = taste_ranking(decoded, chosen[:likes], chosen[likes:], top)
+            query = exact[chosen[:likes]].sum(axis=0) - exact[chosen[likes:]].sum(axis=0)
+            exact_scores = exact @ query
+            exact_scores[chosen] = -np.inf
+            taste_shares.append(_agreement(exact_scores, picks, len(picks)))
+
+    return QuantisationLoss(
+        dtype=dtype, scale=scale if dtype == "int8" else "none", bytes=len(data),
+        gzip_bytes=len(zlib.compress(data, 6)),
+        mean_cosine_error=round(float(errors.mean()), 8), max_cosine_error=round(float(errors.max()), 8),
+        neighbour_overlap=round(float(np.mean(neighbour_shares)) if neighbour_shares else 1.0, 4),
+        taste_overlap=round(float(np.mean(taste_shares)) if taste_shares else 1.0, 4),
+        min_taste_overlap=round(float(np.min(taste_shares)) if taste_shares else 1.0, 4),
+        queries=len(taste_shares),
+    )
+
+
+def _agreement(exact_scores: np.ndarray, picks: np.ndarray, top: int, tolerance: float = 1e-6) -> float:
+    """Share of `picks` that belong to the exact top `top` (ties at the boundary included)."""
+    if top <= 0:
+        return 1.0
+    threshold = np.partition(exact_scores, len(exact_scores) - top)[len(exact_scores) - top]
+    return float((exact_scores[picks] >= threshold - tolerance).mean())
+
+
+# ------------------------------------------------------------------ the files
+
+
+@dataclass
+class PageData:
+    files: dict[str, bytes]  # file name in the portal folder -> bytes
+    loss: QuantisationLoss
+
+    def describe(self) -> str:
+        # raw sizes only: compressing tens of MB for a log line cost seconds at 87,000 points
+        # (the vectors' compressed size is in the loss report)
+        sizes = ", ".join(f"{name} {len(data):,} bytes" for name, data in self.files.items())
+        return f"{sizes}; vectors {self.loss.describe()}"
+
+
+def page_data(*, table: pd.DataFrame, label: str, columns: list[str], vectors: np.ndarray,
+              neighbour_index: np.ndarray, neighbour_score: np.ndarray, point_index: np.ndarray,
+              other_index: np.ndarray, num_other: int, points: str, vector_type: str = "int8",
+              noun: str = "users", noun_one: str | None = None, counts: np.ndarray | None = None,
+              evaluation: dict | None = None, tints: Tints | None = None) -> PageData:
+    """Both files of the page, from the portal's table, neighbours, vectors and interactions
+    (`point_index` / `other_index`: one entry per interaction, rows of `table` and of the other side;
+    `tints`: the projector's colour of each point, colours.Tints, which the page multiplies the
+    pictures by as the map does)."""
+    count, dims = vectors.shape
+    k = int(neighbour_index.shape[1])
+    labels = [cell_text(v) for v in table[label].tolist()]
+    shown = [c for c in columns if c != label and c != "id"]
+    column_json = []
+    for name in shown:
+        values = table[name].map(cell_text).tolist()
+        multi = any("|" in v for v in values)
+        column_json.append(_column_json(name, values, multi))
+
+    matrix = interaction_matrix(point_index, other_index, count, num_other)
+    common = common_counts(matrix, neighbour_index)
+    shared = []
+    for name, multi in evidence_columns(table, shown):
+        values = table[name].map(cell_text).tolist()
+        masks = shared_masks(values, multi, neighbour_index)
+        shared.append({"column": shown.index(name), "multi": multi, "masks": masks.ravel().tolist()})
+
+    vector_bytes = quantise(vectors, vector_type)
+    loss = measure_loss(vectors, vector_type, data=vector_bytes)
+    vector_file = VECTOR_FILES[vector_type]
+    if counts is None:
+        counts = np.diff(matrix.indptr)
+    document = {
+        "format": 1,
+        "points": points,
+        "count": int(count),
+        "dims": int(dims),
+        "k": k,
+        "grid": sprite_grid(count)[0] if count else 0,
+        "labels": labels,
+        "keys": [fold(v) for v in labels],
+        "counts": np.asarray(counts, dtype=np.int64).tolist(),
+        "columns": column_json,
+        "neighbours": np.asarray(neighbour_index, dtype=np.int64).ravel().tolist(),
+        "scores": np.rint(np.asarray(neighbour_score, dtype=np.float64) * SCORE_SCALE).astype(np.int64).ravel().tolist(),
+        "score_scale": SCORE_SCALE,
+        "evidence": {"noun": noun, "noun_one": noun_one or _singular(noun),
+                     "common": common.ravel().tolist(), "shared": shared},
+        "vectors": {"path": vector_file, "dtype": vector_type, "scale": loss.scale, "bytes": len(vector_bytes),
+                    "loss": asdict(loss)},
+    }
+    if tints is not None:
+        document["tints"] = {"palette": tints.hex_palette(), "of": tints.of_point.tolist()}
+    if evaluation is not None:
+        document["evaluation"] = evaluation
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return PageData(files={DATA_FILE: text.encode("utf-8"), vector_file: vector_bytes}, loss=loss)
+
+
+def _singular(noun: str) -> str:
+    return noun[:-1] if noun.endswith("s") and len(noun) > 1 else noun
+
+
+def evidence_noun(portals: list, portal) -> str:
+    """What an item shares with another ("users"), or a user with another: the title of an
+    items portal over the same dataset ("movies"), else "items"."""
+    if portal.points == "items":
+        return "users"
+    return next((p.title.lower() for p in portals if p.dataset == portal.dataset and p.points == "items"), "items")
+
+
+def portal_page_data(portal, portals: list, dataset, vectors: np.ndarray, neighbour_index: np.ndarray,
+                     neighbour_score: np.ndarray, tints: Tints, evaluation: dict | None = None) -> PageData:
+    """page_data for a configured portal (config.PortalConfig) over a loaded sources.Dataset."""
+    table = dataset.side(portal.points)
+    items = portal.points == "items"
+    return page_data(
+        table=table, label=portal.label,
+        columns=metadata_columns(portal.label, portal.metadata, portal.color_by),
+        vectors=vectors, neighbour_index=neighbour_index, neighbour_score=neighbour_score,
+        point_index=dataset.item_index if items else dataset.user_index,
+        other_index=dataset.user_index if items else dataset.item_index,
+        num_other=len(dataset.users if items else dataset.items), points=portal.points,
+        vector_type=portal.recommendations.vectors, noun=evidence_noun(portals, portal),
+        counts=table["num_ratings"].to_numpy() if "num_ratings" in table else None,
+        evaluation=evaluation,
+        tints=tints,
+    )

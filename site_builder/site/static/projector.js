@@ -1,0 +1,370 @@
+/* The projector page: open on the precomputed layout, deep links to a point, and the way back.
+ *
+ * Drives the Embedding Projector element of tensorboard 2.21.0 (pinned in
+ * pyproject.toml) through its internal methods, which are no public API:
+ * tests/test_browser_projector.py covers each of them.
+ *
+ * - Bookmarks from the config's bookmarksPath are listed but never applied by
+ *   the projector itself, and a state applied before its first PCA has finished
+ *   is overwritten by that PCA. So wait until the data is loaded, the PCA
+ *   projection is set and the bookmarks have arrived, then apply the first one.
+ * - A bookmark replaces every point's coordinates with its own, which would
+ *   leave the PCA tab without coordinates (the projector never recomputes a PCA
+ *   it has done once): the PCA coordinates are copied into the bookmarks first.
+ * - `#item=<row index>` selects that point once the layout is shown and moves
+ *   the camera to it; the hash follows the visitor's selection.
+ * - The 3-D view's depth fog fades far pictures towards the background, so a
+ *   point would not show its legend colour: the pictures are drawn without it
+ *   (their size still falls off with distance).
+ * - Framing: the projector's default cameras cut off much of a layout, and in
+ *   2-D it draws every picture at the sprite sheet's cell size (128 px), a
+ *   wall of overlapping cards. Each layout is framed to show every point with
+ *   a margin (also after "reset zoom" and when the visitor picks a layout), and
+ *   2-D pictures are sized by how many points share the canvas.
+ */
+(function () {
+  "use strict";
+
+  var POLL_MS = 50;
+  var projector = document.querySelector("vz-projector");
+  if (!projector) return;
+
+  // The projector "sphereizes" vectors of 50 or more dimensions as it loads them (centres, then
+  // normalises), so its neighbour lists would differ from the build's, which are plain cosine
+  // on the vectors as trained. Keep them as they are, unless the visitor ticks "Spherize data".
+  var spherize = false;
+  Object.defineProperty(projector, "normalizeData", {
+    configurable: true,
+    get: function () { return spherize; },
+    set: function () { /* the projector's own choice on loading: ignored */ },
+  });
+  var setNormalizeData = projector.setNormalizeData;
+  projector.setNormalizeData = function (value) {
+    spherize = !!value;
+    return setNormalizeData.call(projector, value);
+  };
+  var expectedLayouts = Number(projector.getAttribute("data-layouts") || "0");
+  var colourColumn = projector.getAttribute("data-colour-column") || "";
+  var legendOrder = JSON.parse(projector.getAttribute("data-legend-order") || "[]");
+  var recommendLink = document.getElementById("recommend-link");
+  var recommendBase = recommendLink ? recommendLink.getAttribute("href").split("#")[0] : null;
+  var genericText = recommendLink ? recommendLink.textContent : "";
+
+  // What happened, for the curious and for the browser tests.
+  var status = (window.portalProjector = {
+    state: "loading", layout: null, dataMs: null, appliedMs: null, item: null, cameraFocused: false,
+  });
+
+  function itemFromHash() {
+    var match = /(?:^#|&)item=(\d+)/.exec(window.location.hash || "");
+    return match ? Number(match[1]) : null;
+  }
+
+  // The projector numbers points within its current data set, which is a subset once the
+  // visitor isolates points; links and hashes use the row in metadata.tsv.
+  function rowOf(position) {
+    var point = projector.dataSet && projector.dataSet.points[position];
+    return point && typeof point.index === "number" ? point.index : position;
+  }
+
+  function positionOf(row) {
+    var points = projector.dataSet ? projector.dataSet.points : [];
+    if (points[row] && rowOf(row) === row) return row;
+    for (var i = 0; i < points.length; i++) if (rowOf(i) === row) return i;
+    return null;
+  }
+
+  function labelOf(position) {
+    var point = projector.dataSet && projector.dataSet.points[position];
+    var value = point && point.metadata && point.metadata[projector.selectedLabelOption];
+    return value == null || value === "" ? "#" + rowOf(position) : String(value);
+  }
+
+  function updateLink(position) {
+    if (!recommendLink) return;
+    if (position == null) {
+      recommendLink.href = recommendBase;
+      recommendLink.textContent = genericText;
+    } else {
+      recommendLink.href = recommendBase + "#item=" + rowOf(position);
+      recommendLink.textContent = "Recommendations for " + labelOf(position);
+    }
+  }
+
+  function updateHash(row) {
+    var wanted = row == null ? "" : "#item=" + row;
+    if ((window.location.hash || "") === wanted) return;
+    var url = window.location.pathname + window.location.search + wanted;
+    window.history.replaceState(window.history.state, "", url);
+  }
+
+  // Move the camera to a point: towards it along the current line of sight in 3-D,
+  // centred and zoomed in 2-D. Uses the scatter plot's own camera setter.
+  function focusCamera(index) { // index: position in the current data set
+    var adapter = projector.projectorScatterPlotAdapter;
+    var plot = adapter && adapter.scatterPlot;
+    var positions = plot && plot.worldSpacePointPositions;
+    if (!positions || positions.length < 3 * (index + 1) || typeof plot.setCameraPositionAndTarget !== "function") {
+      return false;
+    }
+    var point = [positions[3 * index], positions[3 * index + 1], positions[3 * index + 2]];
+    var eye = plot.getCameraPosition();
+    var target = plot.getCameraTarget();
+    if (plot.sceneIs3D()) {
+      var away = [eye[0] - target[0], eye[1] - target[1], eye[2] - target[2]];
+      var length = Math.hypot(away[0], away[1], away[2]) || 1;
+      var distance = 0.6; // the map spans [-1, 1]; the projector starts about 1.9 away
+      eye = [0, 1, 2].map(function (i) { return point[i] + (away[i] / length) * distance; });
+    } else {
+      eye = [point[0], point[1], eye[2]];
+      // points are drawn larger as the 2-D camera zooms: a little closer, not a wall of posters
+      plot.camera.zoom = Math.max(plot.camera.zoom, 1.5);
+      plot.camera.updateProjectionMatrix();
+    }
+    plot.setCameraPositionAndTarget(eye, point);
+    return true;
+  }
+
+  function selectItem(row, moveCamera) {
+    var position = row == null ? null : positionOf(row);
+    if (position == null) return false;
+    projector.notifySelectionChanged([position]);
+    if (moveCamera) status.cameraFocused = focusCamera(position);
+    return true;
+  }
+
+  function onSelectionChanged(positions) {
+    var position = positions && positions.length === 1 ? positions[0] : null;
+    status.item = position == null ? null : rowOf(position);
+    updateLink(position);
+    updateHash(status.item);
+  }
+
+  // Categories that name numbers ("18-24", "1990s") listed, and so coloured, in the order of
+  // those numbers rather than as first met in metadata.tsv; the build colours the pictures of
+  // the recommendation page and the preview the same way (colours.legend_order).
+  function orderLegend() {
+    var panel = projector.dataPanel;
+    // the panel makes its colour options afresh whenever metadata arrives: order each new set
+    if (legendOrder.length) callAfter(panel, "updateMetadataUI", orderLegend);
+    var option = panel && panel.colorOptions && panel.colorOptions.filter(function (o) { return o.name === colourColumn; })[0];
+    if (!legendOrder.length || !option || !option.map || !option.items || option.portalsOrdered) return;
+    var byLabel = {};
+    option.items.forEach(function (item) { byLabel[item.label] = item; });
+    var items = legendOrder.filter(function (label) { return byLabel[label]; }).map(function (label) { return byLabel[label]; });
+    option.items.forEach(function (item) { if (items.indexOf(item) < 0) items.push(item); });
+    option.items = items;
+    option.map.domain(items.map(function (item) { return item.label; }));
+    option.portalsOrdered = true;
+    if (panel.selectedColorOptionName === colourColumn) panel._selectedColorOptionNameChanged(); // legend and colours
+  }
+
+  // Keep the in-browser PCA: a bookmark replaces each point's coordinates wholesale.
+  var merged = new WeakSet();
+  function keepCurrentCoordinates(states) {
+    var points = projector.dataSet.points;
+    states.forEach(function (state) {
+      if (merged.has(state) || !Array.isArray(state.projections)) return;
+      state.projections = state.projections.map(function (given, i) {
+        var both = {};
+        var current = points[i] ? points[i].projections : {};
+        Object.keys(current).forEach(function (key) {
+          if (key.indexOf("pca-") === 0) both[key] = current[key];
+        });
+        Object.keys(given).forEach(function (key) { both[key] = given[key]; });
+        return both;
+      });
+      merged.add(state);
+    });
+  }
+
+  function pcaDone() {
+    var data = projector.dataSet;
+    return !!(data && projector.projection && projector.projection.projectionType === "pca" &&
+      data.points.length && data.points[0].projections["pca-0"] != null);
+  }
+
+  function bookmarksArrived() {
+    var panel = projector.bookmarkPanel;
+    return !!(panel && panel.savedStates && panel.savedStates.length >= expectedLayouts);
+  }
+
+  var started = performance.now();
+  var waitingForBookmarksSince = null;
+
+  function scatterPlot() {
+    var adapter = projector.projectorScatterPlotAdapter;
+    return adapter && adapter.scatterPlot;
+  }
+
+  // Patched once, on the class every sprite view shares: no fog on the pictures, and 2-D
+  // pictures sized for the density (see the top).
+  function patchPictures() {
+    var adapter = projector.projectorScatterPlotAdapter;
+    var sprites = adapter && adapter.spriteVisualizer;
+    var proto = sprites && Object.getPrototypeOf(sprites);
+    if (!proto || proto.portalsPatched || typeof proto.setFogDistances !== "function") return;
+    proto.setFogDistances = function () {
+      this.fog.near = Infinity;
+      this.fog.far = Infinity;
+    };
+    var pointSize = proto.calculatePointSize;
+    proto.calculatePointSize = function (attenuated) {
+      var plot = scatterPlot();
+      var positions = this.worldSpacePointPositions;
+      if (attenuated || this.texture == null || !plot || !positions || !positions.length) {
+        return pointSize.call(this, attenuated);
+      }
+      var count = positions.length / 3;
+      var ratio = window.devicePixelRatio || 1;
+      var share = Math.sqrt((plot.width * plot.height) / count) * ratio * CARD_SHARE_2D;
+      return Math.max(MIN_CARD_2D * ratio, Math.min(this.spriteDimensions[0], share));
+    };
+    proto.portalsPatched = true;
+  }
+
+  var CARD_SHARE_2D = 1.3; // a 2-D picture's side, in units of the canvas side per point
+  var MIN_CARD_2D = 14; // px
+  var MARGIN = 1.12; // room around the layout for the pictures at its edges
+
+  // Show every point with a margin: in 3-D from the default direction, in 2-D from above.
+  function frameLayout() {
+    var plot = scatterPlot();
+    var positions = plot && plot.worldSpacePointPositions;
+    if (!positions || !positions.length || !plot.camera) return;
+    var low = [Infinity, Infinity, Infinity], high = [-Infinity, -Infinity, -Infinity];
+    for (var i = 0; i < positions.length; i++) {
+      var axis = i % 3;
+      if (positions[i] < low[axis]) low[axis] = positions[i];
+      if (positions[i] > high[axis]) high[axis] = positions[i];
+    }
+    var centre = [0, 1, 2].map(function (a) { return (low[a] + high[a]) / 2; });
+    var camera = plot.camera;
+    if (plot.sceneIs3D()) {
+      // from the projector's own starting direction: the nearest camera that sees every point
+      var back = unit([0.45, 0.9, 1.6]);
+      var right = unit(cross([-back[0], -back[1], -back[2]], [0, 1, 0]));
+      var up = cross(right, [-back[0], -back[1], -back[2]]);
+      var tanUp = Math.tan((camera.fov * Math.PI) / 360) / MARGIN;
+      var tanSide = tanUp * camera.aspect;
+      var xs = [], ys = [], zs = [];
+      for (var p = 0; p < positions.length; p += 3) {
+        var d = [positions[p] - centre[0], positions[p + 1] - centre[1], positions[p + 2] - centre[2]];
+        xs.push(dot(d, right));
+        ys.push(dot(d, up));
+        zs.push(dot(d, back));
+      }
+      var midX = (Math.min.apply(null, xs) + Math.max.apply(null, xs)) / 2;
+      var midY = (Math.min.apply(null, ys) + Math.max.apply(null, ys)) / 2;
+      var distance = 0;
+      for (var k = 0; k < xs.length; k++) {
+        distance = Math.max(distance, Math.abs(xs[k] - midX) / tanSide + zs[k], Math.abs(ys[k] - midY) / tanUp + zs[k]);
+      }
+      var target = [0, 1, 2].map(function (a) { return centre[a] + right[a] * midX + up[a] * midY; });
+      plot.setCameraPositionAndTarget(target.map(function (t, a) { return t + back[a] * distance; }), target);
+    } else {
+      var halfWidth = (camera.right - camera.left) / 2, halfHeight = (camera.top - camera.bottom) / 2;
+      var need = Math.max((high[0] - low[0]) / 2 / halfWidth, (high[1] - low[1]) / 2 / halfHeight) * MARGIN;
+      camera.zoom = need > 0 ? 1 / need : 1;
+      camera.updateProjectionMatrix();
+      plot.setCameraPositionAndTarget([centre[0], centre[1], camera.position.z], [centre[0], centre[1], 0]);
+    }
+  }
+
+  function dot(a, b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+  function cross(a, b) { return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]; }
+  function unit(a) { var n = Math.hypot(a[0], a[1], a[2]) || 1; return [a[0] / n, a[1] / n, a[2] / n]; }
+
+  // Frame again whenever the projector makes a fresh camera: a layout picked in the
+  // bookmarks panel, or the "reset zoom" button.
+  function keepFraming() {
+    callAfter(scatterPlot(), "resetZoom", frameLayout);
+    callAfter(projector.bookmarkPanel, "loadSavedState", frameLayout);
+  }
+
+  // From now on, run `then` after every call of object[name] (wrapped once).
+  function callAfter(object, name, then) {
+    var mark = "portalsAfter_" + name;
+    if (!object || object[mark] || typeof object[name] !== "function") return;
+    var original = object[name];
+    object[name] = function () {
+      var result = original.apply(object, arguments);
+      then();
+      return result;
+    };
+    object[mark] = true;
+  }
+
+  function finish() {
+    patchPictures();
+    keepFraming();
+    projector.registerSelectionChangedListener(onSelectionChanged);
+    window.addEventListener("hashchange", function () {
+      var row = itemFromHash();
+      if (row !== status.item) selectItem(row, true);
+    });
+    if (!selectItem(itemFromHash(), true)) onSelectionChanged(projector.selectedPointIndices || []);
+  }
+
+  // Apply the first layout once the PCA is done and the bookmarks are in; true when settled.
+  function tryApply() {
+    if (status.state !== "loading") return true;
+    if (status.dataMs == null && projector.dataSet) status.dataMs = performance.now() - started;
+    var projection = projector.projection;
+    if (projector.dataSet && projection && projection.projectionType !== "pca") {
+      status.state = "visitor-chose"; // a tab clicked before the layout was ready: leave it be
+      finish();
+      return true;
+    }
+    if (!pcaDone()) return false;
+    if (expectedLayouts > 0 && !bookmarksArrived()) {
+      // give up on the layout (never on the page) if the bookmarks do not come
+      if (waitingForBookmarksSince == null) waitingForBookmarksSince = performance.now();
+      if (performance.now() - waitingForBookmarksSince < 30000) return false;
+      status.state = "no-bookmarks";
+    } else if (expectedLayouts > 0) {
+      var panel = projector.bookmarkPanel;
+      // a visitor may have searched or picked points already: loading a state clears that
+      var chosen = (projector.selectedPointIndices || []).slice();
+      var search = projector.inspectorPanel && projector.inspectorPanel.searchBox;
+      var message = search ? search.message : "";
+      keepCurrentCoordinates(panel.savedStates);
+      orderLegend();
+      panel.loadSavedState(0);
+      frameLayout();
+      // as the panel's own radio button does: loading a state clears the selection mark
+      panel.setSelectionState(0, true);
+      if (chosen.length) {
+        projector.notifySelectionChanged(chosen);
+        if (search) search.message = message;
+      }
+      status.state = "applied";
+      status.layout = panel.savedStates[0].label;
+      status.appliedMs = performance.now() - started;
+    } else {
+      status.state = "pca";
+      frameLayout();
+    }
+    finish();
+    return true;
+  }
+
+  // The PCA announces itself as a projection change: apply right after it, in the same task,
+  // so the browser never paints the PCA first. Polling covers the bookmarks arriving later.
+  var listening = false;
+  function poll() {
+    patchPictures();
+    orderLegend();
+    if (!listening && Array.isArray(projector.projectionChangedListeners)) {
+      listening = true;
+      projector.registerProjectionChangedListener(function (projection) {
+        if (status.state === "loading" && projection && projection.projectionType === "pca") {
+          Promise.resolve().then(tryApply);
+        }
+      });
+    }
+    if (!tryApply()) window.setTimeout(poll, POLL_MS);
+  }
+
+  poll();
+})();
