@@ -1,9 +1,11 @@
-"""The one function that drives the stages: config -> sources -> embeddings ->
-sprites -> projector files -> pages -> docs -> publish.
+"""The one driver: config -> datasets -> for each portal (embeddings -> neighbours ->
+[evaluation] -> recommendations -> layouts -> pictures -> projector files) -> pages ->
+docs -> publish.
 
-Gather, then write: every output is produced in memory (or in a fresh staging
-folder) and the staging folder replaces the old site only when all stages
-succeeded, so a failed build leaves the previous site exactly as it was.
+Every stage writes what it makes into a fresh staging folder beside the output;
+the staging folder replaces the old site (site.publish) only when all stages
+succeeded, so a failed or interrupted build leaves the previous site exactly as
+it was.
 """
 
 from __future__ import annotations
@@ -14,21 +16,24 @@ import resource
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from site_builder.site import docs, pages, projector, recommend
-from site_builder.model import embeddings, evaluate, layouts, memory, neighbours
-from site_builder.pictures import fonts, make as pictures
-from site_builder.data import remote, datasets as sources
 from site_builder import colours
 from site_builder.cache import Cache
-from site_builder.config import load_config
-from site_builder.pictures.download import Downloader
+from site_builder.config import PortalConfig, SiteConfig, load_config
+from site_builder.data import datasets, remote
+from site_builder.data.dataset import Dataset
 from site_builder.errors import BuildError, Problem, collect_warnings, quoting_files_in
+from site_builder.model import embeddings, evaluate, layouts, memory, neighbours
+from site_builder.pictures import fonts
+from site_builder.pictures import make as pictures
+from site_builder.pictures.download import Downloader
+from site_builder.site import docs, pages, paths, projector, recommend
 from site_builder.site.publish import check_output, publish
 
 log = logging.getLogger("site_builder")
@@ -60,14 +65,14 @@ class BuildSummary:
     site_bytes: int = 0
 
 
-class _Stages:
-    """Stage-by-stage logs with timings."""
+class Stages:
+    """`with stages("name"):` logs the stage's start and end and records its time and memory."""
 
     def __init__(self, summary: BuildSummary):
         self.summary = summary
 
     @contextmanager
-    def __call__(self, name: str):
+    def __call__(self, name: str) -> Iterator[None]:
         log.info("==> %s", name)
         start = time.perf_counter()
         yield
@@ -77,177 +82,220 @@ class _Stages:
         log.info("    %s done in %.1f s", name, elapsed)
 
 
+class Staging:
+    """The folder the new site is written into, file by file, as the stages make them."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def write(self, path: str, data: bytes | Path) -> None:
+        """Write `data` (bytes, or a file to copy) to the site-relative `path`."""
+        target = self.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, Path):
+            shutil.copyfile(data, target)
+        else:
+            target.write_bytes(data)
+
+    def write_all(self, files: dict[str, bytes], folder: str = "") -> None:
+        for name, data in files.items():
+            self.write(f"{folder}/{name}" if folder else name, data)
+
+    def size(self, folder: str = "") -> int:
+        return sum(f.stat().st_size for f in (self.root / folder).rglob("*") if f.is_file())
+
+
+@contextmanager
+def staging_folder(out: Path) -> Iterator[Staging]:
+    """A fresh folder beside `out` (so that publishing is a rename), removed whatever happens."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    try:
+        yield Staging(root)
+    finally:
+        if root.exists():
+            shutil.rmtree(root, ignore_errors=True)
+
+
 def build_site(content: Path, out: Path, cache_dir: Path, base_url: str | None = None,
                strict: bool = False, force: bool = False) -> BuildSummary:
     """Build the site from `content` into `out`. Refuses, before any work, an `out` whose
-    replacement could lose files (site_builder.site.publish.check_output); `force` allows replacing
-    a non-empty folder that is not a site built here."""
+    replacement could lose files (site_builder.site.publish.check_output); `force` allows
+    replacing a non-empty folder that is not a site built here."""
     started = time.perf_counter()
-    out = check_output(out, protected={"the content folder": Path(content), "the cache folder": Path(cache_dir)},
-                       force=force)
-    summary = BuildSummary(out=Path(out))
-    stage = _Stages(summary)
+    content, cache_dir = Path(content), Path(cache_dir)
+    out = check_output(out, protected={"the content folder": content, "the cache folder": cache_dir}, force=force)
+    summary = BuildSummary(out=out)
+    stage = Stages(summary)
     # every warning logged during the build is in the summary, and fatal with --strict
     with collect_warnings("site_builder") as warnings, quoting_files_in(content, cache_dir):
         summary.warnings = warnings
-        return _build(content, out, cache_dir, base_url, strict, summary, stage, started)
-
-
-def _build(content, out, cache_dir, base_url, strict, summary, stage, started) -> BuildSummary:
-    with stage("config"):
-        try:
-            config = load_config(Path(content), base_url=base_url)
-        except BuildError as error:  # with the columns of the parts that are valid, all problems at once
-            partial = getattr(error, "partial_config", None)
-            raise BuildError(error.problems + (sources.column_problems(partial) if partial else [])) from None
-
-    with stage("datasets"):
-        remote.resolve_datasets(config, Path(cache_dir))
-        sources.check_columns(config)
-
-    cache = Cache(cache_dir)
-    outputs: dict[str, bytes | Path] = {}
-    site = pages.SiteModel(
-        title=config.title,
-        description=config.description,
-        sentence_models=", ".join(sorted({p.embedding.sentence.model.replace("usif", "uSIF").replace("sif", "SIF") for p in config.portals})),
-        credits=[d.description for d in config.datasets.values() if d.description],
-        doc_pages=docs.page_names(config.docs),
-    )
-
-    with stage("sources"):
-        datasets = {}
-        for portal in config.portals:
-            if portal.dataset not in datasets:
-                datasets[portal.dataset] = sources.load_dataset(portal.dataset, config.datasets[portal.dataset])
-                data = datasets[portal.dataset]
-                log.info("    %s: %s interactions, %s items, %s users", portal.dataset,
-                         f"{data.num_interactions:,}", f"{len(data.items):,}", f"{len(data.users):,}")
-        sources.add_summaries_named(config.portals, datasets)
-        memory.check_memory(config, datasets)
-
-    downloader = None
-    if any(pictures.uses_network(p) for p in config.portals):
-        downloader = Downloader(config.download, Path(cache_dir))
-    for portal in config.portals:
-        dataset = datasets[portal.dataset]
-        table = dataset.side(portal.points)
-        # the colours the map opens with, which the pictures beside it share
-        column = portal.opening_colours
-        tints = colours.point_tints(table[column]) if column else colours.Tints.untinted(len(table))
-        with stage(f"embeddings: {portal.name}"):
-            sentences = embeddings.build_sentences(dataset, portal.points)
-            empty = int((np.diff(sentences.offsets) == 0).sum())
-            if empty:
-                log.warning("portal %s: %s of %s points have no interactions and sit at the origin",
-                            portal.name, f"{empty:,}", f"{sentences.num_points:,}")
-            vectors, cached = embeddings.point_vectors(sentences, portal.embedding, cache)
-            log.info("    %s vectors of %d dimensions (%s)", f"{len(vectors):,}", vectors.shape[1],
-                     "from cache" if cached else "trained")
-        with stage(f"neighbours: {portal.name}"):
-            # one search serves the recommendations and both layouts' UMAP graphs (the first
-            # columns of a top-k are the top-k' for any k' < k)
-            knn = neighbours.top_k_neighbours(vectors, portal.neighbours_to_search)
-            neighbour_index = np.ascontiguousarray(knn[0][:, :portal.recommendations.k])
-            neighbour_score = np.ascontiguousarray(knn[1][:, :portal.recommendations.k])
-        with stage(f"recommendations: {portal.name}"):
-            figures = None
-            if portal.recommendations.show_evaluation:
-                report = evaluate.evaluate_dataset(dataset, portal.embedding, "test", portal.name, cache)
-                log.info("    evaluation (test split): HitRate@10 %.3f, popularity %.3f, ItemKNN %.3f",
-                         report.row("method").hit_rate, report.row("popularity").hit_rate,
-                         report.row("ItemKNN").hit_rate)
-                figures = report.as_dict()
-            page_data = recommend.portal_page_data(portal, config.portals, dataset, vectors,
-                                                   neighbour_index, neighbour_score, tints, evaluation=figures)
-            outputs.update({f"{portal.name}/{name}": data for name, data in page_data.files.items()})
-            log.info("    %s", page_data.describe())
-        with stage(f"layouts: {portal.name}"):
-            layout_states = layouts.bookmarks(layouts.umap_layouts(vectors, portal.layouts, cache, knn),
-                                              int(vectors.shape[1]), portal.label, column, portal.layouts)
-            if layout_states:
-                outputs[f"{portal.name}/{layouts.BOOKMARKS}"] = layouts.bookmarks_json(layout_states)
-        with stage(f"pictures: {portal.name}"):
-            art = pictures.make_pictures(portal, table, tints, config.content_dir, dataset.fingerprint,
-                                         config.download, downloader, cache)
-            log.info("    %s", art.describe())
-            if art.failed:
-                log.warning("portal %s: %s images could not be had and were replaced by cards (%s)",
-                            portal.name, f"{art.failed:,}", art.describe())
-        with stage(f"projector files: {portal.name}"):
-            sprite_name = f"sprite.{art.extension}"
-            files = projector.ProjectorFiles(tensor_name=portal.title, shape=vectors.shape, cell=art.cell,
-                                             sprite=sprite_name,
-                                             bookmarks=layouts.BOOKMARKS if layout_states else None)
-            columns = projector.metadata_columns(portal.label, portal.metadata, portal.color_by)
-            folder = portal.name
-            outputs[f"{folder}/{projector.TENSORS}"] = projector.tensor_bytes(vectors)
-            outputs[f"{folder}/{projector.METADATA}"] = projector.metadata_tsv(table, columns).encode("utf-8")
-            outputs[f"{folder}/{sprite_name}"] = art.sheet
-            outputs[f"{folder}/preview.png"] = art.preview
-            outputs[f"{folder}/{projector.CONFIG}"] = _json(files.config())
-            online_url = None
-            if config.base_url:
-                portal_url = f"{config.base_url}/{folder}/"
-                outputs[f"{folder}/{projector.ONLINE_CONFIG}"] = _json(files.config(base=portal_url))
-                online_url = projector.online_projector_url(portal_url + projector.ONLINE_CONFIG)
-            site.portals.append(pages.PortalPage(
-                name=portal.name, title=portal.title, description=portal.description,
-                num_points=len(vectors), dimensions=int(vectors.shape[1]),
-                num_interactions=dataset.num_interactions, preview=f"{folder}/preview.png",
-                preview_size=art.preview_size, online_url=online_url, sprite=sprite_name,
-                layouts=[state["label"] for state in layout_states],
-                card_columns=[c for c in portal.metadata if c != portal.label][:CARD_FACTS],
-                neighbours=portal.recommendations.k,
-                legend_order=tints.page_order,
-                colour_column=column,
-                example=str(table[portal.label].iloc[int(np.argmax(table["num_ratings"].to_numpy()))]) if len(table) else "",
-            ))
-            summary.portals.append(PortalSummary(
-                name=portal.name, points=len(vectors), dimensions=int(vectors.shape[1]),
-                interactions=dataset.num_interactions, vectors_from_cache=cached, cell=art.cell,
-                pictures=art.describe(),
-            ))
-
-    if downloader is not None:
-        downloader.close()
-
-    with stage("pages"):
-        outputs.update({path: html.encode("utf-8") for path, html in pages.render_pages(site).items()})
-        outputs.update(pages.static_files())
-        outputs.update(fonts.web_font_files(cache))
-        script, licence = projector.projector_bundle()
-        outputs["static/projector/projector_binary.js"] = script
-        outputs["static/projector/LICENSE"] = licence
-
-    if strict and summary.warnings:
-        raise BuildError([Problem("--strict", "", w) for w in summary.warnings])
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
-    try:
-        with stage("write"):
-            for path, data in sorted(outputs.items()):
-                target = staging / path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if isinstance(data, Path):
-                    shutil.copyfile(data, target)
-                else:
-                    target.write_bytes(data)
-            for portal in summary.portals:
-                portal.bytes_written = sum(f.stat().st_size for f in (staging / portal.name).rglob("*") if f.is_file())
-        if config.docs is not None:
-            with stage("docs"):
-                docs.build_docs(config.docs, staging / "docs", config.title, config.base_url)
-        summary.site_bytes = sum(f.stat().st_size for f in staging.rglob("*") if f.is_file())
-        with stage("publish"):
-            publish(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        config = read_config(content, base_url, stage)
+        with stage("datasets"):
+            remote.resolve_datasets(config, cache_dir)
+            datasets.check_columns(config)
+        with staging_folder(out) as staging:
+            build_into(staging, config, Cache(cache_dir), stage, summary)
+            if strict and summary.warnings:
+                raise BuildError([Problem("--strict", "", w) for w in summary.warnings])
+            summary.site_bytes = staging.size()
+            with stage("publish"):
+                publish(staging.root, out)
     summary.total_seconds = time.perf_counter() - started
     return summary
 
 
-def _json(value) -> bytes:
+def read_config(content: Path, base_url: str | None, stage: Stages) -> SiteConfig:
+    """The config, or a BuildError with every problem: the schema's, and the columns named by the
+    parts of the config that are valid on their own."""
+    with stage("config"):
+        try:
+            return load_config(content, base_url=base_url)
+        except BuildError as error:
+            partial = getattr(error, "partial_config", None)
+            raise BuildError(error.problems + (datasets.column_problems(partial) if partial else [])) from None
+
+
+def build_into(staging: Staging, config: SiteConfig, cache: Cache, stage: Stages, summary: BuildSummary) -> None:
+    """Every file of the site but the publishing marker, written into `staging`."""
+    with stage("sources"):
+        loaded = load_datasets(config)
+    site = pages.SiteModel(
+        title=config.title,
+        description=config.description,
+        sentence_models=", ".join(sorted({p.embedding.sentence.model.replace("usif", "uSIF").replace("sif", "SIF")
+                                          for p in config.portals})),
+        credits=[d.description for d in config.datasets.values() if d.description],
+        doc_pages=docs.page_names(config.docs),
+    )
+    downloader = Downloader(config.download, cache.root) if any(map(pictures.uses_network, config.portals)) else None
+    try:
+        for portal in config.portals:
+            page, portal_summary = build_portal(portal, loaded[portal.dataset], config, cache, downloader, stage,
+                                                staging)
+            site.portals.append(page)
+            summary.portals.append(portal_summary)
+    finally:
+        if downloader is not None:
+            downloader.close()
+    with stage("pages"):
+        staging.write_all({path: html.encode("utf-8") for path, html in pages.render_pages(site).items()})
+        staging.write_all(pages.static_files())
+        staging.write_all(fonts.web_font_files(cache))
+        script, licence = projector.projector_bundle()
+        staging.write(paths.PROJECTOR_SCRIPT, script)
+        staging.write(paths.PROJECTOR_LICENCE, licence)
+    if config.docs is not None:
+        with stage("docs"):
+            docs.build_docs(config.docs, staging.root / paths.DOCS, config.title, config.base_url)
+
+
+def load_datasets(config: SiteConfig) -> dict[str, Dataset]:
+    """Each dataset a portal uses, loaded once, with the summaries its portals name; then the check
+    that training will fit in memory."""
+    loaded: dict[str, Dataset] = {}
+    for portal in config.portals:
+        if portal.dataset in loaded:
+            continue
+        data = loaded[portal.dataset] = datasets.load_dataset(portal.dataset, config.datasets[portal.dataset])
+        log.info("    %s: %s interactions, %s items, %s users", portal.dataset, f"{data.num_interactions:,}",
+                 f"{len(data.items):,}", f"{len(data.users):,}")
+    datasets.add_summaries_named(config.portals, loaded)
+    memory.check_memory(config, loaded)
+    return loaded
+
+
+def build_portal(portal: PortalConfig, dataset: Dataset, config: SiteConfig, cache: Cache,
+                 downloader: Downloader | None, stage: Stages, staging: Staging) -> tuple[pages.PortalPage, PortalSummary]:
+    """One portal's files, written into its folder of `staging`; its card on the landing page and
+    its line in the summary."""
+    folder = portal.name
+    table = dataset.side(portal.points)
+    # the colours the map opens with, which the pictures and the recommendation page share
+    column = portal.opening_colours
+    tints = colours.point_tints(table[column]) if column else colours.Tints.untinted(len(table))
+
+    with stage(f"embeddings: {portal.name}"):
+        sentences = embeddings.build_sentences(dataset, portal.points)
+        empty = int((np.diff(sentences.offsets) == 0).sum())
+        if empty:
+            log.warning("portal %s: %s of %s points have no interactions and sit at the origin",
+                        portal.name, f"{empty:,}", f"{sentences.num_points:,}")
+        vectors, cached = embeddings.point_vectors(sentences, portal.embedding, cache)
+        log.info("    %s vectors of %d dimensions (%s)", f"{len(vectors):,}", vectors.shape[1],
+                 "from cache" if cached else "trained")
+
+    with stage(f"neighbours: {portal.name}"):
+        # one search serves the recommendations and both layouts' UMAP graphs (the first
+        # columns of a top-k are the top-k' for any k' < k)
+        knn = neighbours.top_k_neighbours(vectors, portal.neighbours_to_search)
+        neighbour_index = np.ascontiguousarray(knn[0][:, :portal.recommendations.k])
+        neighbour_score = np.ascontiguousarray(knn[1][:, :portal.recommendations.k])
+
+    figures = None
+    if portal.recommendations.show_evaluation:
+        with stage(f"evaluation: {portal.name}"):
+            report = evaluate.evaluate_dataset(dataset, portal.embedding, "test", portal.name, cache)
+            log.info("    test split: HitRate@10 %.3f, popularity %.3f, ItemKNN %.3f",
+                     report.row("method").hit_rate, report.row("popularity").hit_rate, report.row("ItemKNN").hit_rate)
+            figures = report.as_dict()
+
+    with stage(f"recommendations: {portal.name}"):
+        page_data = recommend.portal_page_data(portal, config.portals, dataset, vectors, neighbour_index,
+                                               neighbour_score, tints, evaluation=figures)
+        staging.write_all(page_data.files, folder)
+        log.info("    %s", page_data.describe())
+
+    with stage(f"layouts: {portal.name}"):
+        layout_states = layouts.bookmarks(layouts.umap_layouts(vectors, portal.layouts, cache, knn),
+                                          int(vectors.shape[1]), portal.label, column, portal.layouts)
+        if layout_states:
+            staging.write(paths.in_portal(folder, paths.BOOKMARKS), layouts.bookmarks_json(layout_states))
+
+    with stage(f"pictures: {portal.name}"):
+        art = pictures.make_pictures(portal, table, tints, config.content_dir, dataset.fingerprint,
+                                     config.download, downloader, cache)
+        log.info("    %s", art.describe())
+        if art.failed:
+            log.warning("portal %s: %s images could not be had and were replaced by cards (%s)",
+                        portal.name, f"{art.failed:,}", art.describe())
+        sprite = paths.sprite(art.extension)
+        staging.write(paths.in_portal(folder, sprite), art.sheet)
+        staging.write(paths.in_portal(folder, paths.PREVIEW), art.preview)
+
+    with stage(f"projector files: {portal.name}"):
+        files = projector.ProjectorFiles(tensor_name=portal.title, shape=vectors.shape, cell=art.cell, sprite=sprite,
+                                         bookmarks=paths.BOOKMARKS if layout_states else None)
+        columns = projector.metadata_columns(portal.label, portal.metadata, portal.color_by)
+        staging.write(paths.in_portal(folder, paths.TENSORS), projector.tensor_bytes(vectors))
+        staging.write(paths.in_portal(folder, paths.METADATA), projector.metadata_tsv(table, columns).encode("utf-8"))
+        staging.write(paths.in_portal(folder, paths.PROJECTOR_CONFIG), _json(files.config()))
+        online_url = None
+        if config.base_url:
+            portal_url = f"{config.base_url}/{folder}/"
+            staging.write(paths.in_portal(folder, paths.ONLINE_CONFIG), _json(files.config(base=portal_url)))
+            online_url = projector.online_projector_url(portal_url + paths.ONLINE_CONFIG)
+
+    most_met = int(np.argmax(table["num_ratings"].to_numpy())) if len(table) else None
+    page = pages.PortalPage(
+        name=portal.name, title=portal.title, description=portal.description,
+        num_points=len(vectors), dimensions=int(vectors.shape[1]),
+        num_interactions=dataset.num_interactions, preview=paths.in_portal(folder, paths.PREVIEW),
+        preview_size=art.preview_size, online_url=online_url, sprite=sprite,
+        layouts=[state["label"] for state in layout_states],
+        card_columns=[c for c in portal.metadata if c != portal.label][:CARD_FACTS],
+        neighbours=portal.recommendations.k,
+        legend_order=tints.page_order,
+        colour_column=column,
+        example=str(table[portal.label].iloc[most_met]) if most_met is not None else "",
+    )
+    portal_summary = PortalSummary(
+        name=portal.name, points=len(vectors), dimensions=int(vectors.shape[1]),
+        interactions=dataset.num_interactions, vectors_from_cache=cached, cell=art.cell,
+        pictures=art.describe(), bytes_written=staging.size(folder),
+    )
+    return page, portal_summary
+
+
+def _json(value: object) -> bytes:
     return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

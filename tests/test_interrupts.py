@@ -119,7 +119,7 @@ def test_a_crash_in_the_middle_of_the_swap_is_undone_by_the_next_build(project, 
 
 
 @pytest.mark.parametrize("stage, work_left", [("==> sources", True), ("==> embeddings: movies", True),
-                                              ("==> layouts: users", True), ("==> write", False),
+                                              ("==> layouts: users", True), ("==> docs", False),
                                               ("==> publish", False)])
 def test_a_real_sigint_leaves_a_whole_site_and_the_next_build_works(project, stage, work_left):
     """`work_left`: training or UMAP is still to come when the signal comes, so the build stops

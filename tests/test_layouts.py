@@ -11,6 +11,7 @@ import pytest
 from site_builder.model import layouts, neighbours
 from site_builder.cache import Cache, stable_hash
 from site_builder.config import LayoutSettings
+from site_builder.site import paths
 from site_builder.site.projector import projector_bundle
 
 
@@ -246,7 +247,7 @@ def test_the_build_ships_bookmarks_and_points_the_configs_at_them(tmp_path, tiny
     summary = build_site(tiny_content, out, tmp_path / "cache", base_url="https://u.github.io/r")
     assert {"layouts: movies", "layouts: users"} <= set(summary.stage_seconds)
     for portal in ("movies", "users"):
-        states = json.loads((out / portal / layouts.BOOKMARKS).read_text(encoding="utf-8"))
+        states = json.loads((out / portal / paths.BOOKMARKS).read_text(encoding="utf-8"))
         assert [s["label"] for s in states] == ["UMAP 3-D (precomputed)", "UMAP 2-D (precomputed)"]
         assert all(len(s["projections"]) == 3 and s["dataSetDimensions"] == [3, 8] for s in states)
         relative = json.loads((out / portal / "projector_config.json").read_text())["embeddings"][0]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from site_builder.site import recommend
+from site_builder.site import paths, recommend
 from site_builder.config import PortalConfig
 from site_builder.model.neighbours import top_k_neighbours, unit_rows
 from site_builder.colours import Tints, point_tints
@@ -74,7 +74,7 @@ def build(points: str, point_vectors: np.ndarray, **extra) -> tuple[dict, recomm
     table = dataset.side(points)
     tints = point_tints(table[config.color_by]) if config.color_by else Tints.untinted(len(table))
     data = recommend.portal_page_data(config, [portal("items"), config], dataset, point_vectors, index, score, tints)
-    return json.loads(data.files[recommend.DATA_FILE]), data
+    return json.loads(data.files[paths.RECOMMEND_DATA]), data
 
 
 def column(document: dict, name: str) -> list[str]:

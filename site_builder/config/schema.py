@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from site_builder.site.paths import SITE_FOLDERS
 from site_builder.errors import clip
 
 CONFIG_NAME = "site.yml"
@@ -241,7 +242,6 @@ class DatasetConfig(_Strict):
 
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-RESERVED_NAMES = {"docs", "static"}  # the site's own folders beside the portals
 
 
 class PortalConfig(_Strict):
@@ -264,7 +264,7 @@ class PortalConfig(_Strict):
     def _slug(cls, value: str) -> str:
         if not SLUG.match(value):
             raise ValueError("a lower-case slug (letters, digits, '-'), used in URLs")
-        if value in RESERVED_NAMES:
+        if value in SITE_FOLDERS:
             raise ValueError(f'"{value}" is a folder of the site itself; choose another name')
         return value
 

@@ -35,7 +35,16 @@ class Dataset:
         return int(self.user_index.shape[0])
 
     def side(self, points: str) -> pd.DataFrame:
+        """The table of the points ("items" or "users")."""
         return self.items if points == "items" else self.users
+
+    def other_side(self, points: str) -> pd.DataFrame:
+        """The table of what the points met: the users for a map of items, and the other way."""
+        return self.users if points == "items" else self.items
+
+    def indices(self, points: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per interaction, the row of its point and the row of the other side's entry."""
+        return (self.item_index, self.user_index) if points == "items" else (self.user_index, self.item_index)
 
 
 COMPUTED_COLUMNS = ["num_ratings", "mean_rating"]

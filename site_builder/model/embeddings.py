@@ -92,10 +92,8 @@ class Sentences:
 
 def build_sentences(dataset: Dataset, points: str) -> Sentences:
     """Group the interactions by point and order each group by time (ties by token)."""
-    if points == "items":
-        point, token, num_points, num_tokens = dataset.item_index, dataset.user_index, len(dataset.items), len(dataset.users)
-    else:
-        point, token, num_points, num_tokens = dataset.user_index, dataset.item_index, len(dataset.users), len(dataset.items)
+    point, token = dataset.indices(points)
+    num_points, num_tokens = len(dataset.side(points)), len(dataset.other_side(points))
     order = np.lexsort((token, dataset.timestamp, point))
     counts = np.bincount(point, minlength=num_points)
     offsets = np.zeros(num_points + 1, dtype=np.int64)

@@ -40,7 +40,6 @@ from site_builder.config import LayoutSettings
 log = logging.getLogger(__name__)
 
 CACHE_KIND = "layouts"
-BOOKMARKS = "bookmarks.json"  # in the portal folder, named by the projector config's bookmarksPath
 # Below this many points there is nothing to lay out: UMAP needs at least 2 neighbours.
 MIN_POINTS = 3
 # Decimals kept in bookmarks.json: coordinates span [-1, 1], so 1e-4 is far below a pixel.

@@ -106,7 +106,7 @@ def check_memory(config: SiteConfig, datasets: dict) -> None:
     problems = []
     for index, portal in enumerate(config.portals):
         dataset = datasets[portal.dataset]
-        points, tokens = len(dataset.side(portal.points)), len(dataset.side("users" if portal.points == "items" else "items"))
+        points, tokens = len(dataset.side(portal.points)), len(dataset.other_side(portal.points))
         needs = portal_needs(portal, dataset.num_interactions, points, tokens)
         largest = max(needs, key=lambda need: need.bytes)
         if held + largest.bytes > limit:

@@ -14,13 +14,12 @@ from pathlib import Path
 
 import font_roboto
 
+from site_builder.site import paths
 from site_builder.cache import Cache, atomic_writer, stable_hash
 
 CARD_FONT = Path(font_roboto.RobotoMedium)  # the cards' titles
 WEB_FONT = Path(font_roboto.Roboto)  # the pages' text, in every weight (browsers embolden it)
 LICENCE = Path(font_roboto.font_directory) / "LICENSE"
-WEB_FONT_FILE = "static/fonts/roboto.woff2"
-WEB_FONT_LICENCE = "static/fonts/LICENSE"
 # Basic Latin, Latin-1, Latin Extended-A and B, general punctuation, the euro and arrows.
 WEB_CHARACTERS = [*range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x2000, 0x2070), 0x20AC, 0x2122,
                   *range(0x2190, 0x2194), 0x2212]
@@ -37,7 +36,7 @@ def web_font_files(cache: Cache) -> dict[str, bytes]:
         subset = _subset(source)
         with atomic_writer(path) as handle:
             handle.write(subset)
-    return {WEB_FONT_FILE: subset, WEB_FONT_LICENCE: LICENCE.read_bytes()}
+    return {paths.WEB_FONT: subset, paths.WEB_FONT_LICENCE: LICENCE.read_bytes()}
 
 
 def _subset(source: bytes) -> bytes:

@@ -13,7 +13,7 @@ from importlib.resources import files
 
 import jinja2
 
-from site_builder.site.projector import CONFIG
+from site_builder.site import paths
 
 TEMPLATES = files("site_builder.site").joinpath("templates")
 STATIC = files("site_builder.site").joinpath("static")
@@ -31,7 +31,7 @@ class PortalPage:
     preview: str  # site-relative path of the preview image
     preview_size: tuple[int, int]
     online_url: str | None = None
-    sprite: str = "sprite.png"  # the sprite sheet's file name in the portal folder
+    sprite: str = paths.sprite("png")  # the sprite sheet's file name in the portal folder
     # names of the precomputed layouts (bookmarks.json); the projector page opens on the first
     layouts: list[str] = field(default_factory=list)
     # metadata columns the map's point card lists under the label
@@ -46,15 +46,23 @@ class PortalPage:
 
     @property
     def page(self) -> str:
-        return f"{self.name}/index.html"
+        return paths.in_portal(self.name, paths.MAP_PAGE)
 
     @property
     def recommend_page(self) -> str:
-        return f"{self.name}/recommend.html"
+        return paths.in_portal(self.name, paths.RECOMMEND_PAGE)
 
     @property
     def config(self) -> str:
-        return f"{self.name}/{CONFIG}"
+        return paths.in_portal(self.name, paths.PROJECTOR_CONFIG)
+
+    @property
+    def recommend_data(self) -> str:
+        return paths.in_portal(self.name, paths.RECOMMEND_DATA)
+
+    @property
+    def sprite_sheet(self) -> str:
+        return paths.in_portal(self.name, self.sprite)
 
 
 @dataclass
@@ -89,10 +97,12 @@ def render_pages(site: SiteModel) -> dict[str, str]:
     pages = {}
 
     def render(template: str, path: str, **context) -> None:
-        url = lambda target: relative_url(path, target)  # noqa: E731
-        pages[path] = env.get_template(template).render(site=site, url=url, **context)
+        def url(target: str) -> str:
+            return relative_url(path, target)
 
-    render("index.html", "index.html")
+        pages[path] = env.get_template(template).render(site=site, url=url, paths=paths, **context)
+
+    render("index.html", paths.INDEX)
     for portal in site.portals:
         render("projector.html", portal.page, portal=portal)
         render("recommend.html", portal.recommend_page, portal=portal)
@@ -100,4 +110,4 @@ def render_pages(site: SiteModel) -> dict[str, str]:
 
 
 def static_files() -> dict[str, bytes]:
-    return {f"static/{name}": STATIC.joinpath(name).read_bytes() for name in STATIC_FILES}
+    return {paths.static(name): STATIC.joinpath(name).read_bytes() for name in STATIC_FILES}

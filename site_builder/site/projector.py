@@ -23,11 +23,8 @@ import numpy as np
 import pandas as pd
 
 from site_builder.colours import cell_text
+from site_builder.site.paths import METADATA, TENSORS
 
-TENSORS = "tensors.bytes"
-METADATA = "metadata.tsv"
-CONFIG = "projector_config.json"
-ONLINE_CONFIG = "projector_config.online.json"
 ONLINE_PROJECTOR = "https://projector.tensorflow.org/"
 
 
@@ -79,7 +76,7 @@ class ProjectorFiles:
     shape: tuple[int, int]
     cell: int
     sprite: str = "sprite.png"  # or sprite.jpg
-    bookmarks: str | None = None  # bookmarks.json: precomputed layouts (site_builder/layouts.py)
+    bookmarks: str | None = None  # bookmarks.json: precomputed layouts (model.layouts)
 
     def config(self, base: str = "") -> dict:
         """The projector config; `base` is '' (relative) or the portal folder's absolute URL + '/'."""

@@ -22,15 +22,15 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+from site_builder.site.paths import INDEX, MARKER, PROJECTOR_SCRIPT
 from site_builder.errors import BuildError, Problem
 
 # Written into the root of every site this tool builds, so a later build knows the folder is ours to replace.
-MARKER = ".projector-portals-site"
 MARKER_TEXT = "This folder is a site built by `portals build`; the next build replaces it as a whole.\n"
 
 
 # What every site has held since before the marker existed: such a folder is one of ours too.
-EARLIER_SITE_FILES = ("index.html", "static/projector/projector_binary.js")
+EARLIER_SITE_FILES = (INDEX, PROJECTOR_SCRIPT)
 
 
 def is_built_site(folder: Path) -> bool:

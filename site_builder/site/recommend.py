@@ -52,6 +52,7 @@ from scipy import sparse
 
 
 from site_builder.model.neighbours import unit_rows
+from site_builder.site.paths import RECOMMEND_DATA, VECTOR_FILES
 from site_builder.colours import Tints
 from site_builder.site.projector import metadata_columns
 from site_builder.site.projector import cell_text
@@ -60,8 +61,6 @@ from site_builder.pictures.sprites import sprite_grid
 
 log = logging.getLogger(__name__)
 
-DATA_FILE = "recommend.json"
-VECTOR_FILES = {"int8": "vectors.i8", "float16": "vectors.f16"}
 SCORE_SCALE = 1000
 MAX_MASK_BITS = 31  # bit masks stay in JavaScript's 32-bit integers
 # Pair rows multiplied at once when counting shared interactions (bounds memory).
@@ -373,7 +372,7 @@ def page_data(*, table: pd.DataFrame, label: str, columns: list[str], vectors: n
     if evaluation is not None:
         document["evaluation"] = evaluation
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    return PageData(files={DATA_FILE: text.encode("utf-8"), vector_file: vector_bytes}, loss=loss)
+    return PageData(files={RECOMMEND_DATA: text.encode("utf-8"), vector_file: vector_bytes}, loss=loss)
 
 
 def _singular(noun: str) -> str:
@@ -392,14 +391,13 @@ def portal_page_data(portal, portals: list, dataset, vectors: np.ndarray, neighb
                      neighbour_score: np.ndarray, tints: Tints, evaluation: dict | None = None) -> PageData:
     """page_data for a configured portal (config.PortalConfig) over a loaded sources.Dataset."""
     table = dataset.side(portal.points)
-    items = portal.points == "items"
+    point_index, other_index = dataset.indices(portal.points)
     return page_data(
         table=table, label=portal.label,
         columns=metadata_columns(portal.label, portal.metadata, portal.color_by),
         vectors=vectors, neighbour_index=neighbour_index, neighbour_score=neighbour_score,
-        point_index=dataset.item_index if items else dataset.user_index,
-        other_index=dataset.user_index if items else dataset.item_index,
-        num_other=len(dataset.users if items else dataset.items), points=portal.points,
+        point_index=point_index, other_index=other_index,
+        num_other=len(dataset.other_side(portal.points)), points=portal.points,
         vector_type=portal.recommendations.vectors, noun=evidence_noun(portals, portal),
         counts=table["num_ratings"].to_numpy() if "num_ratings" in table else None,
         evaluation=evaluation,

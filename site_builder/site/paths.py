@@ -1,0 +1,50 @@
+"""Where everything lives in a built site: the one module that names the site's files.
+
+Paths are site-relative and use "/", since they are URLs as much as file
+names. The templates reach these names as `paths` (site.pages), the stages
+through the helpers below, so a file is renamed here or nowhere.
+"""
+
+from __future__ import annotations
+
+# The site's own folders and files beside the portals' folders
+INDEX = "index.html"
+STATIC = "static"
+DOCS = "docs"
+SITE_FOLDERS = frozenset({STATIC, DOCS})  # so no portal may be named like one
+PROJECTOR_SCRIPT = "static/projector/projector_binary.js"
+PROJECTOR_LICENCE = "static/projector/LICENSE"
+WEB_FONT = "static/fonts/roboto.woff2"
+WEB_FONT_LICENCE = "static/fonts/LICENSE"
+# in every site built here, so that a rebuild knows the folder it replaces is one (site.publish)
+MARKER = ".projector-portals-site"
+
+# In a portal's folder
+MAP_PAGE = "index.html"
+RECOMMEND_PAGE = "recommend.html"
+RECOMMEND_DATA = "recommend.json"
+VECTOR_FILES = {"int8": "vectors.i8", "float16": "vectors.f16"}  # the recommendation page's vectors
+TENSORS = "tensors.bytes"
+METADATA = "metadata.tsv"
+PROJECTOR_CONFIG = "projector_config.json"
+ONLINE_CONFIG = "projector_config.online.json"  # for projector.tensorflow.org, with --base-url
+BOOKMARKS = "bookmarks.json"
+PREVIEW = "preview.png"  # the landing page's picture of the portal
+
+
+def sprite(extension: str) -> str:
+    """The sprite sheet's name in the portal folder: sprite.png or sprite.jpg."""
+    return f"sprite.{extension}"
+
+
+def in_portal(portal: str, name: str) -> str:
+    return f"{portal}/{name}"
+
+
+def static(name: str) -> str:
+    return f"{STATIC}/{name}"
+
+
+def doc_page(name: str) -> str:
+    """A docs page's URL: mkdocs writes how-it-works.md to docs/how-it-works/index.html."""
+    return f"{DOCS}/index.html" if name == "index" else f"{DOCS}/{name}/index.html"
