@@ -1,24 +1,50 @@
-"""On-disk cache for expensive results, keyed by content hashes, never by mtime.
+"""The build's one cache: the results of the expensive stages, on disk, keyed by what they are made of.
 
-Writes are atomic (temporary file, then os.replace); an entry that cannot be
-read back is a miss, not a crash.
+A stage declares a `Kind`: the cache folder its entries live in, a version to
+bump when what it computes changes, and the libraries whose versions its
+results depend on. `Cache.memo(kind, key, compute, codec)` returns the entry
+stored under `key`, or computes it, stores it and returns it. Keys are content
+hashes (`Kind.key`), never modification times.
+
+Writes are atomic (a temporary file, then os.replace), so an entry is whole or
+absent; an entry that cannot be read back is a miss, not a crash. A hit marks
+the entry used (its modification time), which is what `prune` goes by.
+`portals cache-keys` derives the deploy workflow's keys from the same kinds
+(commands/cache_keys.py), and `portals cache-prune` keeps the folder under a
+size. Downloaded pictures have a store of their own (pictures.download: URLs
+to content-addressed blobs, with remembered failures that expire) and datasets
+named by URL theirs (data.remote); both write through atomic_writer and are
+pruned the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
+import shutil
+import sys
 import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import numpy as np
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 
-def stable_hash(*parts) -> str:
+# folders of the cache that are not results of the build: the fse wheel (portals.sh)
+NOT_PRUNED = frozenset({"wheelhouse"})
+
+
+def stable_hash(*parts: object) -> str:
     """sha256 of JSON-serialisable parts (dicts with sorted keys) and bytes."""
     digest = hashlib.sha256()
     for part in parts:
@@ -30,28 +56,136 @@ def stable_hash(*parts) -> str:
     return digest.hexdigest()
 
 
+def _version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:  # pragma: no cover - every library named is a declared dependency
+        return "missing"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What one stage caches: its folder, its version, the libraries its results depend on."""
+
+    folder: str
+    version: str
+    libraries: tuple[str, ...] = ()
+
+    def dependencies(self) -> dict[str, str]:
+        """The Python and library versions an entry of this kind was made with."""
+        python = f"{sys.version_info.major}.{sys.version_info.minor}"
+        return {"python": python, **{name: _version(name) for name in self.libraries}}
+
+    def key(self, *parts: object) -> str:
+        """The key of an entry made from `parts` (see stable_hash) by this kind's code and libraries."""
+        return stable_hash(self.version, self.dependencies(), *parts)
+
+
+class Codec(Protocol[T]):
+    suffix: str
+
+    def encode(self, value: T) -> bytes: ...
+
+    def decode(self, data: bytes) -> T: ...
+
+
+class ArrayCodec:
+    """A numpy array as .npy (no pickles)."""
+
+    suffix = ".npy"
+
+    def encode(self, value: np.ndarray) -> bytes:
+        buffer = io.BytesIO()
+        np.save(buffer, value, allow_pickle=False)
+        return buffer.getvalue()
+
+    def decode(self, data: bytes) -> np.ndarray:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+
+
+class BytesCodec:
+    """Bytes as they are, in a file with the given suffix."""
+
+    def __init__(self, suffix: str):
+        self.suffix = suffix
+
+    def encode(self, value: bytes) -> bytes:
+        return value
+
+    def decode(self, data: bytes) -> bytes:
+        return data
+
+
+ARRAY = ArrayCodec()
+
+
 class Cache:
     def __init__(self, root: Path):
         self.root = Path(root)
 
-    def path(self, kind: str, key: str, suffix: str) -> Path:
-        return self.root / kind / f"{key}{suffix}"
+    def path(self, kind: Kind, key: str, suffix: str) -> Path:
+        return self.root / kind.folder / f"{key}{suffix}"
 
-    def load_array(self, kind: str, key: str) -> np.ndarray | None:
-        path = self.path(kind, key, ".npy")
-        if not path.is_file():
-            return None
+    def memo(self, kind: Kind, key: str, compute: Callable[[], T], codec: Codec[T],
+             accept: Callable[[T], bool] | None = None) -> tuple[T, bool]:
+        """The value stored under `key`, or `compute()` stored there; and whether it was stored.
+        `accept` rejects a stored value that does not fit (a wrong shape): it is computed again."""
+        path = self.path(kind, key, codec.suffix)
         try:
-            return np.load(path, allow_pickle=False)
-        except (OSError, ValueError, EOFError) as error:
-            log.warning("cache entry %s is unreadable (%s); recomputing", path, error)
-            return None
-
-    def save_array(self, kind: str, key: str, array: np.ndarray) -> None:
-        path = self.path(kind, key, ".npy")
-        path.parent.mkdir(parents=True, exist_ok=True)
+            value = codec.decode(path.read_bytes())
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, EOFError, KeyError) as error:
+            log.warning("cache entry %s is unreadable (%s); computing it again", path, error)
+        else:
+            if accept is None or accept(value):
+                touch(path)
+                return value, True
+        value = compute()
         with atomic_writer(path) as handle:
-            np.save(handle, array, allow_pickle=False)
+            handle.write(codec.encode(value))
+        return value, False
+
+    def prune(self, max_bytes: int) -> tuple[int, int]:
+        """Remove the least recently used entries until the cache holds at most `max_bytes`;
+        (files removed, bytes freed). The datasets' unpacked folders count as one entry each."""
+        entries = [entry for folder in sorted(self.root.iterdir()) if folder.is_dir() and folder.name not in NOT_PRUNED
+                   for entry in _entries(folder)] if self.root.is_dir() else []
+        total = sum(size for _, size, _ in entries)
+        removed = freed = 0
+        for path, size, _ in sorted(entries, key=lambda entry: entry[2]):
+            if total - freed <= max_bytes:
+                break
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed += 1
+            freed += size
+        return removed, freed
+
+
+def _entries(folder: Path) -> list[tuple[Path, int, float]]:
+    """(path, bytes, last used) of each entry under a cache folder: the files, but a folder of
+    the datasets cache (an unpacked archive) as a whole."""
+    found = []
+    for path in folder.rglob("*"):
+        if folder.name == "datasets" and path.parent == folder and path.is_dir():
+            files = [p for p in path.rglob("*") if p.is_file()]
+            found.append((path, sum(p.stat().st_size for p in files), max((p.stat().st_mtime for p in files),
+                                                                           default=path.stat().st_mtime)))
+        elif path.is_file() and not (folder.name == "datasets" and path.parent != folder):
+            status = path.stat()
+            found.append((path, status.st_size, status.st_mtime))
+    return found
+
+
+def touch(path: Path) -> None:
+    """Mark an entry used now, for prune; a read-only cache is used as it is."""
+    try:
+        os.utime(path, (time.time(), time.time()))
+    except OSError:
+        pass
 
 
 class atomic_writer:

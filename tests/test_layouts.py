@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from site_builder.model import layouts, neighbours
-from site_builder.cache import Cache, stable_hash
+from site_builder.cache import Cache
 from site_builder.config import LayoutSettings
 from site_builder.site import paths
 from site_builder.site.projector import projector_bundle
@@ -59,7 +59,7 @@ def test_layouts_come_from_the_cache(tmp_path, monkeypatch):
     vectors = _clusters()
     cache = Cache(tmp_path)
     computed = layouts.umap_layouts(vectors, LayoutSettings(), cache)
-    assert len(list((tmp_path / layouts.CACHE_KIND).glob("*.npy"))) == 2
+    assert len(list((tmp_path / layouts.LAYOUTS.folder).glob("*.npy"))) == 2
 
     fits = []
     monkeypatch.setattr(layouts, "_fit_umap", lambda *args: fits.append(args) or np.zeros((90, args[2]), np.float32))
@@ -113,7 +113,7 @@ def test_large_portals_take_fewer_epochs(tmp_path, monkeypatch):
     below = layouts.layout_key(vectors, settings, 2)
     # below LARGE_LAYOUT the key is what it was before large portals had their own epochs
     params = {"dimensions": 2, "n_neighbors": 15, "min_dist": 0.1, "metric": "cosine", "seed": 42}
-    assert below == stable_hash("umap-layout-v2", [90, 12], vectors.tobytes(), params, layouts._umap_version())
+    assert below == layouts.LAYOUTS.key([90, 12], vectors.tobytes(), params)
 
     epochs = []
     model = umap.UMAP
@@ -136,8 +136,8 @@ def test_an_unreadable_cache_entry_is_a_miss(tmp_path):
     vectors = _clusters()
     cache = Cache(tmp_path)
     key = layouts.layout_key(vectors, LayoutSettings(), 2)
-    cache.path(layouts.CACHE_KIND, key, ".npy").parent.mkdir(parents=True)
-    cache.path(layouts.CACHE_KIND, key, ".npy").write_bytes(b"not an array")
+    cache.path(layouts.LAYOUTS, key, ".npy").parent.mkdir(parents=True)
+    cache.path(layouts.LAYOUTS, key, ".npy").write_bytes(b"not an array")
     result = layouts.umap_layouts(vectors, LayoutSettings(umap=["2d"]), cache)
     assert result["umap-2d"].shape == (90, 2)
 
@@ -257,4 +257,4 @@ def test_the_build_ships_bookmarks_and_points_the_configs_at_them(tmp_path, tiny
         page = (out / portal / "index.html").read_text(encoding="utf-8")
         assert 'data-layouts="2"' in page and "../static/projector.js" in page
     assert (out / "static" / "projector.js").is_file()
-    assert len(list((tmp_path / "cache" / layouts.CACHE_KIND).glob("*.npy"))) == 4
+    assert len(list((tmp_path / "cache" / layouts.LAYOUTS.folder).glob("*.npy"))) == 4

@@ -3,18 +3,21 @@
 Each key changes when, and only when, what that folder's entries are made from
 changes: editing a docs page or a template changes none of them, so a
 redeploy restores every cache and neither retrains, re-downloads nor
-re-stitches anything.
+re-stitches anything. The keys of the stages' folders derive from the same
+declarations as their entries' keys: each stage's cache Kind (folder,
+version, libraries) and its `config_inputs`.
 """
 
 from __future__ import annotations
 
-import sys
-from importlib.metadata import version
 from pathlib import Path
 
-from site_builder.cache import stable_hash
-from site_builder.config import DatasetConfig, SiteConfig
-from site_builder.pictures.make import network_period
+from site_builder.cache import Kind, stable_hash
+from site_builder.config import DatasetConfig, PortalConfig, SiteConfig
+from site_builder.data.dataset import fingerprint
+from site_builder.model import embeddings, layouts
+from site_builder.pictures import fonts
+from site_builder.pictures import make as pictures
 
 
 def dataset_identity(dataset: DatasetConfig) -> str:
@@ -23,29 +26,32 @@ def dataset_identity(dataset: DatasetConfig) -> str:
         return "{}:{}".format(*dataset.checksum())
     root = Path(dataset.path)
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-    from site_builder.data.dataset import fingerprint
-
     return fingerprint(files)
 
 
 def cache_keys(config: SiteConfig) -> dict[str, str]:
     identities = {name: dataset_identity(d) for name, d in config.datasets.items()}
-    python = f"{sys.version_info.major}.{sys.version_info.minor}"
-    libraries = {name: version(name) for name in ("gensim", "fse", "numpy", "pillow", "umap-learn")}
-    datasets = sorted((d.url, *d.checksum()) for d in config.datasets.values() if d.url)
-    vectors = [(identities[p.dataset], p.points, p.embedding.model_dump()) for p in config.portals]
-    # portals with network sources may get new pictures once per missing_ttl_hours period,
-    # so their keys move on then (and GitHub saves the caches again)
-    periods = [network_period(p, config.download) for p in config.portals]
-    images = [(identities[p.dataset], p.points, p.images.model_dump(mode="json"), period)
-              for p, period in zip(config.portals, periods)]
-    sprites = [(identities[p.dataset], p.points, p.label, p.color_by, p.sprite.model_dump(),
-                p.images.model_dump(mode="json"), period) for p, period in zip(config.portals, periods)]
-    return {
-        "datasets": stable_hash("datasets", datasets)[:32],
-        "vectors": stable_hash("vectors", vectors, libraries, python)[:32],
-        "layouts": stable_hash("layouts", vectors, [p.layouts.model_dump() for p in config.portals],
-                               libraries, python)[:32],
-        "downloads": stable_hash("downloads", images)[:32],
-        "sprites": stable_hash("sprites", sprites, libraries)[:32],
-    }
+
+    def per_portal(inputs) -> list:
+        return [(identities[p.dataset], inputs(p)) for p in config.portals]
+
+    # each cache folder: the kinds stored in it, and what each portal's entries of them are made of
+    stages: dict[str, list[tuple[Kind, list]]] = {}
+    for kind, inputs in [
+        (embeddings.VECTORS, per_portal(embeddings.config_inputs)),
+        (layouts.LAYOUTS, per_portal(layouts.config_inputs)),
+        (pictures.SPRITES, per_portal(lambda p: pictures.config_inputs(p, config.download))),
+        (fonts.WEB_FONT_CACHE, []),
+    ]:
+        stages.setdefault(kind.folder, []).append((kind, inputs))
+    keys = {folder: stable_hash(folder, [(kind.version, kind.dependencies(), inputs) for kind, inputs in entries])[:32]
+            for folder, entries in stages.items()}
+    keys["datasets"] = stable_hash("datasets", sorted((d.url, *d.checksum()) for d in config.datasets.values()
+                                                      if d.url))[:32]
+    keys["downloads"] = stable_hash("downloads", per_portal(lambda p: _download_inputs(p, config)))[:32]
+    return dict(sorted(keys.items()))
+
+
+def _download_inputs(portal: PortalConfig, config: SiteConfig) -> list:
+    """What a portal downloads: its points and network sources, once per missing_ttl_hours period."""
+    return [portal.points, portal.images.model_dump(mode="json"), pictures.network_period(portal, config.download)]

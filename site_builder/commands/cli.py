@@ -146,6 +146,18 @@ def cache_keys_command(content: Path) -> None:
         click.echo(f"{name}={key}")
 
 
+@main.command("cache-prune")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=Path(".cache"), show_default=True)
+@click.option("--max-mb", type=click.IntRange(min=0), default=2048, show_default=True,
+              help="Keep at most this much, the most recently used entries first.")
+def cache_prune_command(cache_dir: Path, max_mb: int) -> None:
+    """Remove the least recently used cache entries until the cache fits in --max-mb."""
+    from site_builder.cache import Cache
+
+    removed, freed = Cache(cache_dir).prune(max_mb * 1024 * 1024)
+    click.echo(f"removed {removed:,} entries ({freed / 1024 / 1024:,.1f} MB) from {cache_dir}")
+
+
 def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
     """100K, 1M, 32M or a plain integer, for the sizes of `portals generate`."""
     from site_builder.data.synthetic import parse_size

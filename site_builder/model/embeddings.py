@@ -47,13 +47,12 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from importlib.metadata import version
 
 import numpy as np
 from tqdm import tqdm
 
-from site_builder.cache import Cache, stable_hash
-from site_builder.config import EmbeddingSettings
+from site_builder.cache import ARRAY, Cache, Kind
+from site_builder.config import EmbeddingSettings, PortalConfig
 from site_builder.data.dataset import Dataset
 
 log = logging.getLogger(__name__)
@@ -140,30 +139,28 @@ class _TokenChunks:
             yield (words, number) if self.with_index else words
 
 
+VECTORS = Kind("vectors", "point-vectors-v2", ("gensim", "fse", "numpy"))
+
+
+def config_inputs(portal: PortalConfig) -> list:
+    """What a portal's vectors are made of, besides its dataset: the key of the deploy cache."""
+    return [portal.points, portal.embedding.model_dump(), MAX_TOKENS]
+
+
 def vectors_key(prepared: Sentences, settings: EmbeddingSettings) -> str:
     """Key of the vectors: settings, library versions and the sentences as prepare_sentences left them."""
-    return stable_hash(
-        "point-vectors-v1",
-        settings.model_dump(),
-        {"gensim": version("gensim"), "fse": version("fse"), "max_tokens": MAX_TOKENS},
-        prepared.tokens.tobytes(),
-        prepared.offsets.tobytes(),
-        prepared.num_tokens,
-    )
+    return VECTORS.key(settings.model_dump(), MAX_TOKENS, prepared.tokens.tobytes(), prepared.offsets.tobytes(),
+                       prepared.num_tokens)
 
 
 def point_vectors(sentences: Sentences, settings: EmbeddingSettings, cache: Cache | None = None) -> tuple[np.ndarray, bool]:
     """The (num_points, vector_size) float32 matrix, and whether it came from the cache."""
-    sentences = prepare_sentences(sentences, settings)
-    key = vectors_key(sentences, settings)
-    if cache is not None:
-        cached = cache.load_array("vectors", key)
-        if cached is not None and cached.shape == (sentences.num_points, settings.word2vec.vector_size):
-            return cached, True
-    vectors = _train_prepared(sentences, settings)
-    if cache is not None:
-        cache.save_array("vectors", key, vectors)
-    return vectors, False
+    prepared = prepare_sentences(sentences, settings)
+    if cache is None:
+        return _train_prepared(prepared, settings), False
+    shape = (prepared.num_points, settings.word2vec.vector_size)
+    return cache.memo(VECTORS, vectors_key(prepared, settings), lambda: _train_prepared(prepared, settings), ARRAY,
+                      accept=lambda vectors: vectors.shape == shape)
 
 
 def train_point_vectors(sentences: Sentences, settings: EmbeddingSettings) -> np.ndarray:

@@ -29,17 +29,15 @@ import logging
 import math
 import time
 import warnings
-from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 
-from site_builder.model import neighbours
-from site_builder.cache import Cache, stable_hash
-from site_builder.config import LayoutSettings
+from site_builder.cache import ARRAY, Cache, Kind
+from site_builder.config import LayoutSettings, PortalConfig
+from site_builder.model import embeddings, neighbours
 
 log = logging.getLogger(__name__)
 
-CACHE_KIND = "layouts"
 # Below this many points there is nothing to lay out: UMAP needs at least 2 neighbours.
 MIN_POINTS = 3
 # Decimals kept in bookmarks.json: coordinates span [-1, 1], so 1e-4 is far below a pixel.
@@ -65,11 +63,12 @@ STATE_FIELDS = (
 )
 
 
-def _umap_version() -> str:
-    try:
-        return version("umap-learn")
-    except PackageNotFoundError:  # pragma: no cover - a declared dependency
-        return "missing"
+LAYOUTS = Kind("layouts", "umap-layout-v3", ("umap-learn", "numpy"))
+
+
+def config_inputs(portal: PortalConfig) -> list:
+    """What a portal's layouts are made of, besides its dataset: its vectors' inputs and the layouts'."""
+    return [embeddings.config_inputs(portal), portal.layouts.model_dump()]
 
 
 def layout_key(vectors: np.ndarray, settings: LayoutSettings, dimensions: int) -> str:
@@ -80,7 +79,7 @@ def layout_key(vectors: np.ndarray, settings: LayoutSettings, dimensions: int) -
     epochs = _epochs(vectors.shape[0])
     if epochs is not None:  # only large portals: the keys of the others stay as they were
         params["n_epochs"] = epochs
-    return stable_hash("umap-layout-v2", list(vectors.shape), vectors.tobytes(), params, _umap_version())
+    return LAYOUTS.key(list(vectors.shape), vectors.tobytes(), params)
 
 
 def _epochs(count: int) -> int | None:
@@ -125,13 +124,11 @@ def umap_layouts(vectors: np.ndarray, settings: LayoutSettings, cache: Cache,
     for which in settings.umap:
         dimensions = 3 if which == "3d" else 2
         name = f"umap-{which}"
-        key = layout_key(vectors, settings, dimensions)
-        coords = cache.load_array(CACHE_KIND, key)
-        if coords is not None and coords.shape == (count, dimensions):
+        coords, cached = cache.memo(LAYOUTS, layout_key(vectors, settings, dimensions),
+                                    lambda: _fit_umap(vectors, settings, dimensions, knn), ARRAY,
+                                    accept=lambda coords: coords.shape == (count, dimensions))
+        if cached:
             log.info("    %s from cache", name)
-        else:
-            coords = _fit_umap(vectors, settings, dimensions, knn)
-            cache.save_array(CACHE_KIND, key, coords)
         result[name] = coords
     return result
 

@@ -46,7 +46,7 @@ import requests
 from PIL import Image, UnidentifiedImageError
 from requests.adapters import HTTPAdapter
 
-from site_builder.cache import atomic_writer
+from site_builder.cache import atomic_writer, touch
 from site_builder.config import DownloadSettings
 
 log = logging.getLogger(__name__)
@@ -239,6 +239,7 @@ class DownloadCache:
         if hashlib.sha256(data).hexdigest() != digest:
             log.warning("cached copy of %s is corrupt; fetching again", redact(url))
             return None
+        touch(path)  # used now, for `portals cache-prune`
         return path
 
     def put(self, url: str, kind: str, data: bytes, now: float) -> Path:

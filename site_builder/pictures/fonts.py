@@ -15,7 +15,7 @@ from pathlib import Path
 import font_roboto
 
 from site_builder.site import paths
-from site_builder.cache import Cache, atomic_writer, stable_hash
+from site_builder.cache import BytesCodec, Cache, Kind
 
 CARD_FONT = Path(font_roboto.RobotoMedium)  # the cards' titles
 WEB_FONT = Path(font_roboto.Roboto)  # the pages' text, in every weight (browsers embolden it)
@@ -25,17 +25,15 @@ WEB_CHARACTERS = [*range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x2000, 0x2070
                   *range(0x2190, 0x2194), 0x2212]
 
 
+WEB_FONT_CACHE = Kind("sprites", "web-font-v2", ("fonttools", "font-roboto"))
+
+
 def web_font_files(cache: Cache) -> dict[str, bytes]:
     """The subset served to the pages and its licence, by site-relative path. The subset is
     kept with the pictures' cache entries (the deploy workflow restores that folder)."""
     source = WEB_FONT.read_bytes()
-    path = cache.path("sprites", "font-" + stable_hash("web-font-v1", source, WEB_CHARACTERS), ".woff2")
-    try:
-        subset = path.read_bytes()
-    except OSError:
-        subset = _subset(source)
-        with atomic_writer(path) as handle:
-            handle.write(subset)
+    key = WEB_FONT_CACHE.key(source, WEB_CHARACTERS)
+    subset, _ = cache.memo(WEB_FONT_CACHE, key, lambda: _subset(source), BytesCodec(".woff2"))
     return {paths.WEB_FONT: subset, paths.WEB_FONT_LICENCE: LICENCE.read_bytes()}
 
 

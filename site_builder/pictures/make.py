@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import time
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from site_builder.pictures import images, sprites
-from site_builder.cache import Cache, atomic_writer, stable_hash
+from site_builder.cache import Cache, Kind
 from site_builder.config import DownloadSettings, PortalConfig
 from site_builder.pictures.download import Downloader
 from site_builder.errors import collect_warnings
@@ -59,6 +60,17 @@ class Pictures:
         return self.report["failed"]
 
 
+SPRITES = Kind("sprites", "pictures-v3", ("pillow", "font-roboto"))
+
+
+def config_inputs(portal: PortalConfig, download: DownloadSettings) -> list:
+    """What a portal's pictures are made of, besides its dataset and the picture files: the key of
+    the deploy cache. Portals with network sources may get new pictures once per missing_ttl_hours
+    period, so their key moves on then."""
+    return [portal.points, portal.label, portal.opening_colours, portal.sprite.model_dump(),
+            portal.images.model_dump(mode="json"), network_period(portal, download)]
+
+
 def uses_network(portal: PortalConfig) -> bool:
     return any(s.url_column or s.tmdb for s in portal.images.sources)
 
@@ -83,8 +95,7 @@ def pictures_key(portal: PortalConfig, table: pd.DataFrame, tints: np.ndarray, c
     # a sheet made without the TMDB key (cards) must not stand in once the key is set
     keys_present = [bool(os.environ.get(s.tmdb.api_key_env, "").strip())
                     for s in portal.images.sources if s.tmdb is not None]
-    return stable_hash(
-        "pictures-v2",
+    return SPRITES.key(
         [str(label) for label in table[portal.label].tolist()],
         np.asarray(tints, dtype=np.uint8).tobytes(),
         portal.sprite.model_dump(), portal.images.model_dump(mode="json"),
@@ -99,12 +110,16 @@ def make_pictures(portal: PortalConfig, table: pd.DataFrame, point_tints: Tints,
     as the map shows them."""
     tints = point_tints.rgb()
     key = pictures_key(portal, table, tints, content_dir, dataset_fingerprint, download)
-    cached = _load(cache, key)
-    if cached is not None:
-        for warning in cached.warnings:  # what went wrong then still holds for this sheet
+    pictures, cached = cache.memo(SPRITES, key, lambda: _make(portal, table, tints, content_dir, download, downloader),
+                                  PicturesCodec())
+    if cached:
+        for warning in pictures.warnings:  # what went wrong then still holds for this sheet
             log.warning("%s", warning)
-        return cached
+    return pictures
 
+
+def _make(portal: PortalConfig, table: pd.DataFrame, tints: np.ndarray, content_dir: Path, download: DownloadSettings,
+          downloader: Downloader | None) -> Pictures:
     _, cell = sprites.sprite_grid(len(table), portal.sprite.max_cell, portal.sprite.max_sheet)
     with collect_warnings("site_builder.pictures") as warnings:
         thumbs, report = (images.collect_images(table, portal.images, downloader, content_dir, cell,
@@ -120,33 +135,32 @@ def make_pictures(portal: PortalConfig, table: pd.DataFrame, point_tints: Tints,
     buffer = io.BytesIO()
     preview_image.save(buffer, format="PNG")
     report_fields = {**report.__dict__, "reasons": dict(report.reasons)}
-    pictures = Pictures(sheet=data, extension=extension, cell=cell, preview=buffer.getvalue(),
-                        preview_size=preview_image.size, report=report_fields, warnings=warnings)
-    _save(cache, key, pictures)
-    return pictures
+    return Pictures(sheet=data, extension=extension, cell=cell, preview=buffer.getvalue(),
+                    preview_size=preview_image.size, report=report_fields, warnings=warnings)
 
 
-def _load(cache: Cache, key: str) -> Pictures | None:
-    meta_path = cache.path("sprites", key, ".json")
-    try:
-        meta = json.loads(meta_path.read_text())
-        sheet = cache.path("sprites", key, f".sheet.{meta['extension']}").read_bytes()
-        preview = cache.path("sprites", key, ".preview.png").read_bytes()
-    except (OSError, ValueError, KeyError):
-        return None
-    if len(sheet) != meta.get("sheet_bytes") or len(preview) != meta.get("preview_bytes"):
-        return None  # a damaged entry is a miss
-    return Pictures(sheet=sheet, extension=meta["extension"], cell=meta["cell"], preview=preview,
-                    preview_size=tuple(meta["preview_size"]), report=meta["report"],
-                    warnings=meta.get("warnings", []), from_cache=True)
+class PicturesCodec:
+    """A Pictures entry as one uncompressed ZIP: the sheet, the preview and what describes them."""
 
+    suffix = ".zip"
 
-def _save(cache: Cache, key: str, pictures: Pictures) -> None:
-    with atomic_writer(cache.path("sprites", key, f".sheet.{pictures.extension}")) as handle:
-        handle.write(pictures.sheet)
-    with atomic_writer(cache.path("sprites", key, ".preview.png")) as handle:
-        handle.write(pictures.preview)
-    meta = {"extension": pictures.extension, "cell": pictures.cell, "preview_size": list(pictures.preview_size),
-            "report": pictures.report, "warnings": pictures.warnings, "sheet_bytes": len(pictures.sheet), "preview_bytes": len(pictures.preview)}
-    with atomic_writer(cache.path("sprites", key, ".json"), mode="w") as handle:
-        json.dump(meta, handle)  # written last: it marks the entry complete
+    def encode(self, pictures: Pictures) -> bytes:
+        meta = {"extension": pictures.extension, "cell": pictures.cell, "preview_size": list(pictures.preview_size),
+                "report": pictures.report, "warnings": pictures.warnings}
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+            archive.writestr("sheet", pictures.sheet)
+            archive.writestr("preview.png", pictures.preview)
+            archive.writestr("meta.json", json.dumps(meta))
+        return buffer.getvalue()
+
+    def decode(self, data: bytes) -> Pictures:
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                meta = json.loads(archive.read("meta.json"))
+                sheet, preview = archive.read("sheet"), archive.read("preview.png")
+        except zipfile.BadZipFile as error:  # a damaged entry is a miss
+            raise ValueError(str(error)) from None
+        return Pictures(sheet=sheet, extension=meta["extension"], cell=meta["cell"], preview=preview,
+                        preview_size=tuple(meta["preview_size"]), report=meta["report"],
+                        warnings=meta.get("warnings", []), from_cache=True)
