@@ -6,6 +6,7 @@ import functools
 import hashlib
 import http.server
 import io
+import os
 import shutil
 import textwrap
 import threading
@@ -113,15 +114,36 @@ def tiny_content(tmp_path: Path) -> Path:
     return write_tiny_content(tmp_path / "content")
 
 
+# The demo's cache is the repository's own (where `./portals.sh build` keeps it): its entries are
+# keyed by what they are made of, so a test run reuses what an earlier run or build trained, and
+# PORTALS_TEST_CACHE points the tests elsewhere (an empty folder for a cold build).
+DEMO_CACHE = Path(os.environ.get("PORTALS_TEST_CACHE", REPO / ".cache"))
+
+
 @pytest.fixture(scope="session")
 def demo_site(tmp_path_factory) -> Path:
     """The demo content built once per test session, with a base URL."""
     from site_builder.build import build_site
 
-    root = tmp_path_factory.mktemp("demo")
-    out = root / "_site"
-    build_site(DEMO_CONTENT, out, root / "cache", base_url="https://example.github.io/some-repo")
+    out = tmp_path_factory.mktemp("demo") / "_site"
+    build_site(DEMO_CONTENT, out, DEMO_CACHE, base_url="https://example.github.io/some-repo")
     return out
+
+
+# ---------------------------------------------------------------- tiers
+
+# `pytest -m "not slow and not browser"` is the fast tier (CONTRIBUTING.md): no real browser, no
+# demo build, no subprocess builds.
+SLOW_MODULES = {"test_interrupts", "test_forking", "test_packaging", "test_hostile_inputs"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2]
+        if module.startswith("test_browser"):
+            item.add_marker(pytest.mark.browser)
+        if module in SLOW_MODULES or "demo_site" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 # ---------------------------------------------------------------- real browser

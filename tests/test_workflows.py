@@ -61,9 +61,28 @@ def test_deploy_only_from_main_in_order_with_least_privilege():
     assert deploy["if"] == "github.event_name != 'pull_request'"
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert deploy["environment"]["name"] == "github-pages"
-    assert [s["uses"] for s in deploy["steps"]] == ["actions/deploy-pages@v4"]
+    assert [s["uses"] for s in deploy["steps"]] == ["actions/deploy-pages@v5"]
     uses = [s.get("uses", "") for s in workflow["jobs"]["build"]["steps"]]
-    assert "actions/configure-pages@v5" in uses and "actions/upload-pages-artifact@v3" in uses
+    assert "actions/configure-pages@v6" in uses and "actions/upload-pages-artifact@v5" in uses
+
+
+# The first major of each action that runs on Node 24, which GitHub's runners use for JavaScript
+# actions since June 2026 (upload-pages-artifact is a composite action: its v5 wraps an
+# upload-artifact that runs on Node 24).
+NODE_24_MAJORS = {"actions/checkout": 5, "actions/setup-python": 6, "actions/cache": 5,
+                  "actions/configure-pages": 6, "actions/upload-pages-artifact": 5, "actions/deploy-pages": 5}
+
+
+def test_every_action_is_pinned_to_a_release_that_runs_on_node_24():
+    for name in ("deploy.yml", "tests.yml"):
+        for job in _workflow(name)["jobs"].values():
+            for step in job["steps"]:
+                if "uses" not in step:
+                    continue
+                action, _, ref = step["uses"].partition("@")
+                assert action in NODE_24_MAJORS, f"{name}: {action} is not a known action"
+                assert re.fullmatch(r"v\d+(\.\d+){0,2}", ref), f"{name}: {step['uses']} is not pinned to a release"
+                assert int(ref[1:].split(".")[0]) >= NODE_24_MAJORS[action], f"{name}: {step['uses']} runs on Node 20"
 
 
 def test_tmdb_secret_reaches_only_the_build_step():

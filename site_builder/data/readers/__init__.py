@@ -43,13 +43,14 @@ from site_builder.data.readers.tables import (
     MAX_REPORTED,
     Interactions,
     Place,
+    Reader,
     Table,
     assemble,
     read_csv_checked,
     read_delimited,
 )
 
-READERS = {
+READERS: dict[str, Reader] = {
     "movielens-csv": MovieLensCsv(),
     "movielens-1m": MovieLens1m(),
     "movielens-100k": MovieLens100k(),

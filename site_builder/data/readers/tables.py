@@ -15,13 +15,26 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol
 
 import numpy as np
 import pandas as pd
 
+from site_builder.config import DatasetConfig
 from site_builder.errors import BuildError, Problem, clip, did_you_mean, may_quote, quoted
 from site_builder.data.dataset import Dataset, fingerprint
+
+class Reader(Protocol):
+    """What a dataset format provides (one instance per format in readers.READERS)."""
+
+    def columns(self, config: DatasetConfig, root: Path, points: str) -> list[str]:
+        """The columns of the points' table that a portal can name, known before loading."""
+        ...
+
+    def load(self, name: str, config: DatasetConfig, root: Path) -> Dataset:
+        """The dataset in `root` (a folder, or a file for csv and parquet), checked as it is read."""
+        ...
+
 
 MAX_REPORTED = 10  # problems of one kind reported per file before "and N more"
 
