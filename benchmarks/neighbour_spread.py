@@ -39,13 +39,13 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, default=Path(".cache"))
     args = parser.parse_args()
     config = load_config(args.content)
-    remote.resolve_datasets(config, args.cache_dir)
+    roots = remote.dataset_roots(config, args.cache_dir)
     cache = Cache(args.cache_dir)
     datasets = {}
     print(f"{'portal':<10} {'vectors':<8} {'1st':>6} {'10th':>6} {'gap 1-10':>9} {'shared of 12':>13}")
     for portal in config.portals:
         if portal.dataset not in datasets:
-            datasets[portal.dataset] = sources.load_dataset(portal.dataset, config.datasets[portal.dataset])
+            datasets[portal.dataset] = sources.load_dataset(portal.dataset, config.datasets[portal.dataset], roots[portal.dataset])
         sentences = embeddings.build_sentences(datasets[portal.dataset], portal.points)
         vectors, _ = embeddings.point_vectors(sentences, portal.embedding, cache)
         raw = spread(vectors)

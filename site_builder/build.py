@@ -132,10 +132,10 @@ def build_site(content: Path, out: Path, cache_dir: Path, base_url: str | None =
         summary.warnings = warnings
         config = read_config(content, base_url, stage)
         with stage("datasets"):
-            remote.resolve_datasets(config, cache_dir)
-            datasets.check_columns(config)
+            roots = remote.dataset_roots(config, cache_dir)
+            datasets.check_columns(config, roots)
         with staging_folder(out) as staging:
-            build_into(staging, config, Cache(cache_dir), stage, summary)
+            build_into(staging, config, roots, Cache(cache_dir), stage, summary)
             if strict and summary.warnings:
                 raise BuildError([Problem("--strict", "", w) for w in summary.warnings])
             summary.site_bytes = staging.size()
@@ -156,10 +156,12 @@ def read_config(content: Path, base_url: str | None, stage: Stages) -> SiteConfi
             raise BuildError(error.problems + (datasets.column_problems(partial) if partial else [])) from None
 
 
-def build_into(staging: Staging, config: SiteConfig, cache: Cache, stage: Stages, summary: BuildSummary) -> None:
-    """Every file of the site but the publishing marker, written into `staging`."""
+def build_into(staging: Staging, config: SiteConfig, roots: dict[str, Path], cache: Cache, stage: Stages,
+               summary: BuildSummary) -> None:
+    """Every file of the site but the publishing marker, written into `staging`; `roots`: where each
+    dataset's files are (data.remote.dataset_roots)."""
     with stage("sources"):
-        loaded = load_datasets(config)
+        loaded = load_datasets(config, roots)
     site = pages.SiteModel(
         title=config.title,
         description=config.description,
@@ -190,14 +192,15 @@ def build_into(staging: Staging, config: SiteConfig, cache: Cache, stage: Stages
             docs.build_docs(config.docs, staging.root / paths.DOCS, config.title, config.base_url)
 
 
-def load_datasets(config: SiteConfig) -> dict[str, Dataset]:
+def load_datasets(config: SiteConfig, roots: dict[str, Path]) -> dict[str, Dataset]:
     """Each dataset a portal uses, loaded once, with the summaries its portals name; then the check
     that training will fit in memory."""
     loaded: dict[str, Dataset] = {}
     for portal in config.portals:
         if portal.dataset in loaded:
             continue
-        data = loaded[portal.dataset] = datasets.load_dataset(portal.dataset, config.datasets[portal.dataset])
+        data = loaded[portal.dataset] = datasets.load_dataset(portal.dataset, config.datasets[portal.dataset],
+                                                                     roots[portal.dataset])
         log.info("    %s: %s interactions, %s items, %s users", portal.dataset, f"{data.num_interactions:,}",
                  f"{len(data.items):,}", f"{len(data.users):,}")
     datasets.add_summaries_named(config.portals, loaded)

@@ -36,9 +36,7 @@ def _config(server, sha=TINY_SHA, path="/ml-tiny.zip", **more) -> DatasetConfig:
 def test_downloaded_once_then_read_from_the_cache(server, tmp_path):
     root = dataset_root("tiny", _config(server), tmp_path)
     assert root.name == "ml-tiny" and (root / "ratings.csv").is_file()
-    config = _config(server)
-    config.path = root
-    assert load_dataset("tiny", config).num_interactions == 7
+    assert load_dataset("tiny", _config(server), root).num_interactions == 7
     again = dataset_root("tiny", _config(server), tmp_path)
     assert again == root and len(server.requests) == 1
     assert not list((tmp_path / "datasets").glob("*.part"))

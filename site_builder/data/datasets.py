@@ -12,6 +12,8 @@ The readers (the readers package, one module per family of formats) check the da
 from __future__ import annotations
 
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -35,21 +37,21 @@ LEANING_MIN = 3  # interactions in a category before it can be a user's leaning
 LEANING_CATEGORIES = 50  # at most, as the map colours no more (and the users x categories counts stay small)
 
 
-def available_columns(dataset: DatasetConfig, points: str) -> list[str]:
-    """Columns a portal over this dataset can use, known before loading it."""
-
+def available_columns(dataset: DatasetConfig, points: str, root: Path | None = None) -> list[str]:
+    """Columns a portal over this dataset can use, known before loading it. `root`: where the
+    dataset's files are (data.remote.dataset_roots), by default its configured path."""
     summaries = SUMMARY_COLUMNS if points == "users" else []
-    return READERS[dataset.format].columns(dataset, dataset.path, points) + COMPUTED_COLUMNS + summaries
+    return READERS[dataset.format].columns(dataset, root or _path(dataset), points) + COMPUTED_COLUMNS + summaries
 
 
-def check_columns(config: SiteConfig) -> None:
+def check_columns(config: SiteConfig, roots: dict[str, Path] | None = None) -> None:
     """Every column a portal names exists in its dataset, checked before any work."""
-    problems = column_problems(config)
+    problems = column_problems(config, roots)
     if problems:
         raise BuildError(problems)
 
 
-def column_problems(config: SiteConfig) -> list[Problem]:
+def column_problems(config: SiteConfig, roots: dict[str, Path] | None = None) -> list[Problem]:
     """The columns that portals name and their datasets lack; a portal whose dataset the
     config does not hold (a partial config, see config.load_config) is skipped."""
     problems: list[Problem] = []
@@ -58,7 +60,7 @@ def column_problems(config: SiteConfig) -> list[Problem]:
         if dataset is None:
             continue
         try:
-            available = available_columns(dataset, portal.points)
+            available = available_columns(dataset, portal.points, (roots or {}).get(portal.dataset))
         except BuildError as error:  # the dataset's files themselves: said once per dataset
             problems += [problem for problem in error.problems if problem not in problems]
             continue
@@ -82,11 +84,18 @@ def column_problems(config: SiteConfig) -> list[Problem]:
     return problems
 
 
-def load_dataset(name: str, config: DatasetConfig) -> Dataset:
-
-    dataset = READERS[config.format].load(name, config, config.path)
+def load_dataset(name: str, config: DatasetConfig, root: Path | None = None) -> Dataset:
+    """The dataset in `root` (data.remote.dataset_roots; by default its configured path), read by
+    the reader of its format, with the computed columns."""
+    dataset = READERS[config.format].load(name, config, root or _path(config))
     _add_computed_columns(dataset)
     return dataset
+
+
+def _path(dataset: DatasetConfig) -> Path:
+    if dataset.path is None:
+        raise ValueError("a dataset named by URL is read from its download: pass its root (data.remote.dataset_roots)")
+    return dataset.path
 
 
 def add_summaries_named(portals: list, datasets: dict[str, Dataset]) -> None:

@@ -34,11 +34,12 @@ ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".ta
 RETRIES = 4
 
 
-def resolve_datasets(config: SiteConfig, cache_root: Path, names: list[str] | None = None) -> None:
-    """Point each URL dataset of the config (or of `names`) at its local copy, downloading it first if needed."""
-    for name, dataset in config.datasets.items():
-        if dataset.url is not None and (names is None or name in names):
-            dataset.path = dataset_root(name, dataset, Path(cache_root), config.config_file)
+def dataset_roots(config: SiteConfig, cache_root: Path, names: list[str] | None = None) -> dict[str, Path]:
+    """Where the files of each dataset of the config (or of `names`) are: a local dataset's path,
+    a URL dataset's copy in the cache, downloaded first if needed."""
+    return {name: dataset.path if dataset.url is None else dataset_root(name, dataset, Path(cache_root),
+                                                                        config.config_file)
+            for name, dataset in config.datasets.items() if names is None or name in names}
 
 
 def dataset_root(name: str, config: DatasetConfig, cache_root: Path, config_file: Path | str = "site.yml",

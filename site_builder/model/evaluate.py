@@ -312,7 +312,9 @@ def evaluate_portal(config: SiteConfig, portal: PortalConfig | str | None = None
     elif portal.points != "items":
         portal = find_portal(config, portal.name)  # raises the clear error
     if cache_dir is not None:
-        remote.resolve_datasets(config, Path(cache_dir), [portal.dataset])
-    dataset = sources.load_dataset(portal.dataset, config.datasets[portal.dataset])
+        roots = remote.dataset_roots(config, Path(cache_dir), [portal.dataset])
+    else:
+        roots = {}
+    dataset = sources.load_dataset(portal.dataset, config.datasets[portal.dataset], roots.get(portal.dataset))
     return evaluate_dataset(dataset, portal.embedding, split, portal=portal.name,
                             cache=Cache(cache_dir) if cache_dir is not None else None)
