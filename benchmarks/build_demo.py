@@ -32,8 +32,13 @@ print(json.dumps({"total": s.total_seconds, "stages": s.stage_seconds, "rss": s.
 
 
 def run_build(content: Path, out: Path, cache: Path) -> dict:
-    result = subprocess.run([sys.executable, "-c", RUN_ONE, str(content), str(out), str(cache)],
-                            capture_output=True, text=True, check=True, cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_ONE, str(content), str(out), str(cache)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -51,13 +56,22 @@ def main() -> None:
         page.write_text(page.read_text() + "\nOne more sentence.\n")
         runs["docs only"] = run_build(content, work / "site", work / "cache")
     names = list(runs)
-    print(f"{'stage':<28}" + "".join(f"{name + ' s':>14}" for name in names)
-          + "".join(f"{name + ' MB':>15}" for name in names))
+    print(
+        f"{'stage':<28}"
+        + "".join(f"{name + ' s':>14}" for name in names)
+        + "".join(f"{name + ' MB':>15}" for name in names)
+    )
     for stage in runs["cold"]["stages"]:
-        print(f"{stage:<28}" + "".join(f"{runs[n]['stages'].get(stage, 0):>14.2f}" for n in names)
-              + "".join(f"{runs[n]['rss'].get(stage, 0) / 2**20:>15.0f}" for n in names))
-    print(f"{'total':<28}" + "".join(f"{runs[n]['total']:>14.2f}" for n in names)
-          + "".join(f"{max(runs[n]['rss'].values()) / 2**20:>15.0f}" for n in names))
+        print(
+            f"{stage:<28}"
+            + "".join(f"{runs[n]['stages'].get(stage, 0):>14.2f}" for n in names)
+            + "".join(f"{runs[n]['rss'].get(stage, 0) / 2**20:>15.0f}" for n in names)
+        )
+    print(
+        f"{'total':<28}"
+        + "".join(f"{runs[n]['total']:>14.2f}" for n in names)
+        + "".join(f"{max(runs[n]['rss'].values()) / 2**20:>15.0f}" for n in names)
+    )
     print(f"site size: {runs['cold']['bytes'] / 2**20:.1f} MB")
 
 

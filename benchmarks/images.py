@@ -117,8 +117,14 @@ def _serve(count: int, size: tuple[int, int], requests, ready) -> None:
     server.serve_forever()
 
 
-def run(label: str, table: pd.DataFrame, settings: ImageSettings, download: DownloadSettings,
-        cache: Path, server: PosterServer) -> None:
+def run(
+    label: str,
+    table: pd.DataFrame,
+    settings: ImageSettings,
+    download: DownloadSettings,
+    cache: Path,
+    server: PosterServer,
+) -> None:
     count = len(table)
     k, cell = sprite_grid(count, 128, 8192)
     before = server.requests
@@ -131,11 +137,13 @@ def run(label: str, table: pd.DataFrame, settings: ImageSettings, download: Down
     data, ext = encode_sheet(sheet, "auto", 85)
     encoded = time.perf_counter()
     total = encoded - started
-    print(f"{label}: {total:6.2f} s total, {count / total:7.0f} images/s | "
-          f"collect {collected - started:5.2f} s ({count / (collected - started):5.0f}/s), "
-          f"draw {drawn - collected:4.2f} s, encode {encoded - drawn:4.2f} s | "
-          f"requests {server.requests - before:,} | "
-          f"sheet {sheet.width} x {sheet.height} ({k} x {k} cells of {cell} px), {ext} {len(data) / 1e6:.1f} MB")
+    print(
+        f"{label}: {total:6.2f} s total, {count / total:7.0f} images/s | "
+        f"collect {collected - started:5.2f} s ({count / (collected - started):5.0f}/s), "
+        f"draw {drawn - collected:4.2f} s, encode {encoded - drawn:4.2f} s | "
+        f"requests {server.requests - before:,} | "
+        f"sheet {sheet.width} x {sheet.height} ({k} x {k} cells of {cell} px), {ext} {len(data) / 1e6:.1f} MB"
+    )
     print(f"      {report.describe()}")
 
 
@@ -150,10 +158,17 @@ def main() -> None:
 
     started = time.perf_counter()
     server = PosterServer(args.count, size)
-    print(f"{args.count:,} JPEGs of {size[0]} x {size[1]} px, {server.megabytes:.1f} MB, served from a separate "
-          f"process; generated in {time.perf_counter() - started:.1f} s (not timed below)")
-    table = pd.DataFrame({"id": np.arange(args.count), "title": [f"Movie {i}" for i in range(args.count)],
-                          "poster": [server.url(i) for i in range(args.count)]})
+    print(
+        f"{args.count:,} JPEGs of {size[0]} x {size[1]} px, {server.megabytes:.1f} MB, served from a separate "
+        f"process; generated in {time.perf_counter() - started:.1f} s (not timed below)"
+    )
+    table = pd.DataFrame(
+        {
+            "id": np.arange(args.count),
+            "title": [f"Movie {i}" for i in range(args.count)],
+            "poster": [server.url(i) for i in range(args.count)],
+        }
+    )
     settings = ImageSettings(sources=[ImageSource(url_column={"column": "poster"})])
     download = DownloadSettings(concurrency=args.concurrency, requests_per_second=args.rps)
     cache = Path(tempfile.mkdtemp(prefix="images-bench-"))

@@ -21,16 +21,22 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from site_builder.model import embeddings, evaluate
-from site_builder.data import remote, datasets as sources  # noqa: E402
 from site_builder.cache import Cache  # noqa: E402
 from site_builder.config import load_config  # noqa: E402
+from site_builder.data import datasets as sources
+from site_builder.data import remote  # noqa: E402
+from site_builder.model import embeddings, evaluate
 from site_builder.model.neighbours import top_k_neighbours  # noqa: E402
 
 
 def spread(vectors: np.ndarray) -> tuple[float, float, float, np.ndarray]:
     index, score = top_k_neighbours(vectors, 12)
-    return float(np.median(score[:, 0])), float(np.median(score[:, 9])), float(np.median(score[:, 0] - score[:, 9])), index
+    return (
+        float(np.median(score[:, 0])),
+        float(np.median(score[:, 9])),
+        float(np.median(score[:, 0] - score[:, 9])),
+        index,
+    )
 
 
 def main() -> None:
@@ -45,7 +51,9 @@ def main() -> None:
     print(f"{'portal':<10} {'vectors':<8} {'1st':>6} {'10th':>6} {'gap 1-10':>9} {'shared of 12':>13}")
     for portal in config.portals:
         if portal.dataset not in datasets:
-            datasets[portal.dataset] = sources.load_dataset(portal.dataset, config.datasets[portal.dataset], roots[portal.dataset])
+            datasets[portal.dataset] = sources.load_dataset(
+                portal.dataset, config.datasets[portal.dataset], roots[portal.dataset]
+            )
         sentences = embeddings.build_sentences(datasets[portal.dataset], portal.points)
         vectors, _ = embeddings.point_vectors(sentences, portal.embedding, cache)
         raw = spread(vectors)
@@ -60,13 +68,17 @@ def main() -> None:
     print(f"\nportals evaluate, portal {portal.name}: HitRate@10 / Coverage@10")
     real = embeddings.point_vectors
     for name, centre in (("raw", False), ("centred", True)):
+
         def vectors_as(sentences, settings, cache=None, centre=centre):
             found, cached = real(sentences, settings, cache)
             return (found - found.mean(axis=0) if centre else found), cached
+
         embeddings.point_vectors = vectors_as
         try:
             for split in ("validation", "test"):
-                report = evaluate.evaluate_dataset(datasets[portal.dataset], portal.embedding, split, portal.name, cache)
+                report = evaluate.evaluate_dataset(
+                    datasets[portal.dataset], portal.embedding, split, portal.name, cache
+                )
                 row = report.row("method")
                 print(f"  {name:<8} {split:<10} {row.hit_rate:.3f} / {row.coverage:.3f}")
         finally:

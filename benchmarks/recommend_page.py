@@ -41,23 +41,71 @@ import pandas as pd
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from site_builder.model.neighbours import top_k_neighbours  # noqa: E402
 from site_builder.pictures import images, sprites
 from site_builder.site import pages, recommend  # noqa: E402
-from site_builder.model.neighbours import top_k_neighbours  # noqa: E402
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--ignore-gpu-blocklist",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 GZIPPED = {".html", ".css", ".js", ".json", ".svg", ".txt"}
 PROFILES = {
     "loopback": None,
     "phone 4G": {"latency": 40, "download": 10e6 / 8, "upload": 5e6 / 8, "cpu": 4},
 }
-GENRES = ["Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama", "Fantasy",
-          "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western"]
-WORDS = ["Amour", "Night", "Café", "River", "Étoile", "Garden", "Ghost", "Señor", "Winter", "Blue", "Über", "Return",
-         "City", "Island", "Señora", "Last", "Dream", "Fire", "Crème", "Shadow", "North", "Queen", "Game", "Road"]
+GENRES = [
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
+]
+WORDS = [
+    "Amour",
+    "Night",
+    "Café",
+    "River",
+    "Étoile",
+    "Garden",
+    "Ghost",
+    "Señor",
+    "Winter",
+    "Blue",
+    "Über",
+    "Return",
+    "City",
+    "Island",
+    "Señora",
+    "Last",
+    "Dream",
+    "Fire",
+    "Crème",
+    "Shadow",
+    "North",
+    "Queen",
+    "Game",
+    "Road",
+]
 
 
 # ------------------------------------------------------------------ the synthetic portal
@@ -71,22 +119,35 @@ def synthetic_portal(site: Path, count: int, dims: int = 100, seed: int = 0) -> 
     centres = rng.normal(size=(clusters, dims))
     vectors = (centres[cluster] + 0.8 * rng.normal(size=(count, dims))).astype(np.float32)
     years = rng.integers(1920, 2024, count)
-    labels = [f"{WORDS[a]} {WORDS[b]} {i} ({y})" for i, (a, b, y) in
-              enumerate(zip(rng.integers(0, len(WORDS), count), rng.integers(0, len(WORDS), count), years))]
+    labels = [
+        f"{WORDS[a]} {WORDS[b]} {i} ({y})"
+        for i, (a, b, y) in enumerate(
+            zip(rng.integers(0, len(WORDS), count), rng.integers(0, len(WORDS), count), years)
+        )
+    ]
     cluster_genres = [rng.choice(len(GENRES), 3, replace=False) for _ in range(clusters)]
-    genres = ["|".join(GENRES[g] for g in sorted(set(rng.choice(cluster_genres[c], rng.integers(1, 4)))))
-              for c in cluster]
-    table = pd.DataFrame({"title": labels, "year": years, "decade": [f"{y // 10 * 10}s" for y in years],
-                          "genres": genres, "first_genre": [g.split("|")[0] for g in genres]})
+    genres = [
+        "|".join(GENRES[g] for g in sorted(set(rng.choice(cluster_genres[c], rng.integers(1, 4))))) for c in cluster
+    ]
+    table = pd.DataFrame(
+        {
+            "title": labels,
+            "year": years,
+            "decade": [f"{y // 10 * 10}s" for y in years],
+            "genres": genres,
+            "first_genre": [g.split("|")[0] for g in genres],
+        }
+    )
     # interactions: 60,000 users, 2,000,000 ratings, each user mostly in 3 clusters
     users, ratings = 60_000, 2_000_000
     by_cluster = [np.flatnonzero(cluster == c) for c in range(clusters)]
     user = rng.integers(0, users, ratings)
     favourite = rng.integers(0, clusters, (users, 3))[user, rng.integers(0, 3, ratings)]
-    item = np.where(rng.random(ratings) < 0.8,
-                    np.array([by_cluster[c][rng.integers(0, len(by_cluster[c]))] if len(by_cluster[c]) else 0
-                              for c in favourite]),
-                    rng.integers(0, count, ratings))
+    item = np.where(
+        rng.random(ratings) < 0.8,
+        np.array([by_cluster[c][rng.integers(0, len(by_cluster[c]))] if len(by_cluster[c]) else 0 for c in favourite]),
+        rng.integers(0, count, ratings),
+    )
     table["num_ratings"] = np.bincount(item, minlength=count)
 
     figures = {}
@@ -94,11 +155,20 @@ def synthetic_portal(site: Path, count: int, dims: int = 100, seed: int = 0) -> 
     index, score = top_k_neighbours(vectors, 12)
     figures["neighbours s"] = time.perf_counter() - started
     started = time.perf_counter()
-    data = recommend.page_data(table=table, label="title", columns=["title", "year", "decade", "genres", "first_genre",
-                                                                   "num_ratings"],
-                               vectors=vectors, neighbour_index=index, neighbour_score=score, point_index=item,
-                               other_index=user, num_other=users, points="items", noun="users",
-                               counts=table["num_ratings"].to_numpy())
+    data = recommend.page_data(
+        table=table,
+        label="title",
+        columns=["title", "year", "decade", "genres", "first_genre", "num_ratings"],
+        vectors=vectors,
+        neighbour_index=index,
+        neighbour_score=score,
+        point_index=item,
+        other_index=user,
+        num_other=users,
+        points="items",
+        noun="users",
+        counts=table["num_ratings"].to_numpy(),
+    )
     figures["page data s"] = time.perf_counter() - started
     figures["loss"] = data.loss.describe()
     for dtype in ("float16",):
@@ -117,9 +187,19 @@ def synthetic_portal(site: Path, count: int, dims: int = 100, seed: int = 0) -> 
         (folder / name).write_bytes(content)
     (folder / f"sprite.{extension}").write_bytes(sheet_bytes)
     model = pages.SiteModel(title="Benchmark", description="", sentence_models="uSIF")
-    model.portals.append(pages.PortalPage(
-        name="big", title="Films", description="", num_points=count, dimensions=dims, num_interactions=ratings,
-        preview="big/preview.png", preview_size=(1, 1), sprite=f"sprite.{extension}"))
+    model.portals.append(
+        pages.PortalPage(
+            name="big",
+            title="Films",
+            description="",
+            num_points=count,
+            dimensions=dims,
+            num_interactions=ratings,
+            preview="big/preview.png",
+            preview_size=(1, 1),
+            sprite=f"sprite.{extension}",
+        )
+    )
     (folder / "recommend.html").write_text(pages.render_pages(model)["big/recommend.html"], encoding="utf-8")
     for name, content in pages.static_files().items():
         (site / name).parent.mkdir(parents=True, exist_ok=True)
@@ -142,7 +222,7 @@ class _GzipHandler(http.server.SimpleHTTPRequestHandler):
 
     def send_head(self):
         path = Path(self.translate_path(self.path))
-        if (path.suffix in GZIPPED and path.is_file() and "gzip" in self.headers.get("Accept-Encoding", "")):
+        if path.suffix in GZIPPED and path.is_file() and "gzip" in self.headers.get("Accept-Encoding", ""):
             body = self.cache.get(path)
             if body is None:
                 body = self.cache[path] = gzip.compress(path.read_bytes(), 6, mtime=0)
@@ -171,9 +251,15 @@ def measure(browser, url: str, profile: dict | None, taste: bool) -> dict:
     if profile:
         cdp = context.new_cdp_session(page)
         cdp.send("Network.enable")
-        cdp.send("Network.emulateNetworkConditions", {
-            "offline": False, "latency": profile["latency"], "downloadThroughput": profile["download"],
-            "uploadThroughput": profile["upload"]})
+        cdp.send(
+            "Network.emulateNetworkConditions",
+            {
+                "offline": False,
+                "latency": profile["latency"],
+                "downloadThroughput": profile["download"],
+                "uploadThroughput": profile["upload"],
+            },
+        )
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": profile["cpu"]})
     finished = []
     page.on("requestfinished", lambda request: finished.append(request))
@@ -203,15 +289,22 @@ def measure(browser, url: str, profile: dict | None, taste: bool) -> dict:
     if taste:  # warm rankings: change the taste a few times
         for extra in range(3):
             page.evaluate(f"location.hash = location.hash + ',{extra + 100}'")
-            page.wait_for_function("document.getElementById('rec-result').getAttribute('data-state') === location.hash",
-                                   timeout=60_000)
+            page.wait_for_function(
+                "document.getElementById('rec-result').getAttribute('data-state') === location.hash", timeout=60_000
+            )
             rank_times.append(page.evaluate("window.recommendPage.timing.rank"))
     context.close()
     assert not outside, outside
-    return {"first result ms": timing["firstResult"], "data parsed ms": timing["data"],
-            "sprite loaded ms": sprite_done, "vectors ms": timing.get("vectors"),
-            "rank ms": timing.get("rank"), "warm rank ms": statistics.median(rank_times) if rank_times else None,
-            "transfer bytes": transfer, "files": files}
+    return {
+        "first result ms": timing["firstResult"],
+        "data parsed ms": timing["data"],
+        "sprite loaded ms": sprite_done,
+        "vectors ms": timing.get("vectors"),
+        "rank ms": timing.get("rank"),
+        "warm rank ms": statistics.median(rank_times) if rank_times else None,
+        "transfer bytes": transfer,
+        "files": files,
+    }
 
 
 def file_table(folder: Path, names: list[str]) -> list[tuple[str, int, int]]:
@@ -237,6 +330,7 @@ def main() -> None:
         demo = args.demo_site
         if demo is None:
             from site_builder.build import build_site
+
             print("building the demo…", flush=True)
             demo = work / "demo"
             build_site(REPO / "content", demo, work / "cache")
@@ -252,20 +346,34 @@ def main() -> None:
 
         demo_data = json.loads((demo / "movies" / "recommend.json").read_text(encoding="utf-8"))
         suspects = demo_data["labels"].index("The Usual Suspects (1995)")
-        toy, fargo, goldeneye = (demo_data["labels"].index(t) for t in
-                                 ("Toy Story (1995)", "Fargo (1996)", "GoldenEye (1995)"))
+        toy, fargo, goldeneye = (
+            demo_data["labels"].index(t) for t in ("Toy Story (1995)", "Fargo (1996)", "GoldenEye (1995)")
+        )
         sprite_demo = next(p.name for p in (demo / "movies").glob("sprite.*"))
         sprite_big = next(p.name for p in (big / "big").glob("sprite.*"))
         cases = {
             "demo": (demo, "movies", sprite_demo, suspects, [toy, suspects, fargo], [goldeneye]),
-            f"{args.items // 1000}k": (big, "big", sprite_big, figures["item"], figures["taste"][:3], figures["taste"][3:]),
+            f"{args.items // 1000}k": (
+                big,
+                "big",
+                sprite_big,
+                figures["item"],
+                figures["taste"][:3],
+                figures["taste"][3:],
+            ),
         }
 
         print("\nfiles of the page (bytes; gzip = what GitHub Pages sends for text files)")
         print(f"{'portal':<8}{'file':<20}{'raw':>12}{'gzip':>12}")
         for name, (root, folder, sprite, *_rest) in cases.items():
-            names = ["recommend.html", "../static/recommend.js", "../static/site.css", "recommend.json",
-                     "vectors.i8", sprite]
+            names = [
+                "recommend.html",
+                "../static/recommend.js",
+                "../static/site.css",
+                "recommend.json",
+                "vectors.i8",
+                sprite,
+            ]
             for file, raw, packed in file_table(root / folder, names):
                 print(f"{name:<8}{file.replace('../static/', ''):<20}{raw:>12,}{packed:>12,}")
 
@@ -273,11 +381,13 @@ def main() -> None:
         with sync_playwright() as playwright:
             executable = shutil.which("chromium") or shutil.which("chromium-browser")
             browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-            for name, (root, folder, sprite, item, like, dislike) in cases.items():
+            for name, (root, folder, _sprite, item, like, dislike) in cases.items():
                 server = serve(root)
                 base = f"http://127.0.0.1:{server.server_address[1]}/{folder}/recommend.html"
-                urls = {"#item": f"{base}#item={item}",
-                        "taste": f"{base}#like={','.join(map(str, like))}&dislike={','.join(map(str, dislike))}"}
+                urls = {
+                    "#item": f"{base}#item={item}",
+                    "taste": f"{base}#like={','.join(map(str, like))}&dislike={','.join(map(str, dislike))}",
+                }
                 for profile_name, profile in PROFILES.items():
                     for kind, url in urls.items():
                         runs = [measure(browser, url, profile, kind == "taste") for _ in range(args.runs)]
@@ -296,13 +406,17 @@ def main() -> None:
         return "-" if value is None else f"{value:.1f}"
 
     print(f"\nin headless chromium, median of {args.runs} cold loads (empty cache); ms since navigation")
-    print(f"{'portal':<8}{'network':<12}{'view':<8}{'transfer':>12}{'data':>8}{'first result':>14}{'sprite':>9}"
-          f"{'vectors':>9}{'rank':>7}{'warm rank':>11}")
+    print(
+        f"{'portal':<8}{'network':<12}{'view':<8}{'transfer':>12}{'data':>8}{'first result':>14}{'sprite':>9}"
+        f"{'vectors':>9}{'rank':>7}{'warm rank':>11}"
+    )
     for (name, profile_name, kind), runs in results.items():
-        print(f"{name:<8}{profile_name:<12}{kind:<8}{fmt(med(runs, 'transfer bytes')):>12}"
-              f"{fmt(med(runs, 'data parsed ms')):>8}{fmt(med(runs, 'first result ms')):>14}"
-              f"{fmt(med(runs, 'sprite loaded ms')):>9}{fmt(med(runs, 'vectors ms')):>9}"
-              f"{fmt1(med(runs, 'rank ms')):>7}{fmt1(med(runs, 'warm rank ms')):>11}")
+        print(
+            f"{name:<8}{profile_name:<12}{kind:<8}{fmt(med(runs, 'transfer bytes')):>12}"
+            f"{fmt(med(runs, 'data parsed ms')):>8}{fmt(med(runs, 'first result ms')):>14}"
+            f"{fmt(med(runs, 'sprite loaded ms')):>9}{fmt(med(runs, 'vectors ms')):>9}"
+            f"{fmt1(med(runs, 'rank ms')):>7}{fmt1(med(runs, 'warm rank ms')):>11}"
+        )
     print("\nbytes on the wire per file (first run of each case)")
     for (name, profile_name, kind), runs in results.items():
         if profile_name == "loopback":

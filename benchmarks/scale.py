@@ -71,8 +71,11 @@ def dataset(size: int, seed: int) -> Path:
         shutil.rmtree(folder, ignore_errors=True)
         started = time.perf_counter()
         info = generate(folder, size, seed=seed)
-        print(f"generated {size:,} interactions ({info.items:,} items, {info.users:,} users) "
-              f"in {time.perf_counter() - started:.0f} s into {folder}", flush=True)
+        print(
+            f"generated {size:,} interactions ({info.items:,} items, {info.users:,} users) "
+            f"in {time.perf_counter() - started:.0f} s into {folder}",
+            flush=True,
+        )
     return folder
 
 
@@ -82,8 +85,8 @@ def quality(site: Path, data: Path) -> dict:
     import pandas as pd
     import scipy.sparse as sp
 
-    from site_builder.model.neighbours import top_k_neighbours
     from site_builder.data.synthetic import load_tastes, taste_agreement
+    from site_builder.model.neighbours import top_k_neighbours
 
     config = json.loads((site / "movies" / "projector_config.json").read_text())
     dim = config["embeddings"][0]["tensorShape"][1]
@@ -105,7 +108,7 @@ def quality(site: Path, data: Path) -> dict:
     knn_top = np.argsort(-similarity, axis=1)[:, :10]
     itemknn = float((tastes[knn_top] == tastes[sample][:, None]).mean())
     shares = np.bincount(tastes) / len(tastes)
-    return {"method": method, "itemknn_sample": itemknn, "chance": float((shares ** 2).sum())}
+    return {"method": method, "itemknn_sample": itemknn, "chance": float((shares**2).sum())}
 
 
 def open_in_browser(site: Path, points: int) -> dict:
@@ -116,9 +119,17 @@ def open_in_browser(site: Path, points: int) -> dict:
 
     server = serve(site)
     url = f"http://127.0.0.1:{server.server_address[1]}/movies/"
-    args = ["--headless", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
-            "--ignore-gpu-blocklist", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"]
+    args = [
+        "--headless",
+        "--no-sandbox",
+        "--use-angle=swiftshader",
+        "--enable-unsafe-swiftshader",
+        "--ignore-gpu-blocklist",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ]
     try:
         with sync_playwright() as driver:
             browser = driver.chromium.launch(executable_path="/usr/bin/chromium", args=args)
@@ -127,8 +138,9 @@ def open_in_browser(site: Path, points: int) -> dict:
             page.goto(url)
             page.get_by_text(f"Points: {points}").first.wait_for(timeout=600_000)
             loaded = time.perf_counter() - started
-            page.wait_for_function("window.portalProjector && window.portalProjector.state !== 'loading'",
-                                   timeout=600_000)
+            page.wait_for_function(
+                "window.portalProjector && window.portalProjector.state !== 'loading'", timeout=600_000
+            )
             laid_out = time.perf_counter() - started
             state = page.evaluate("window.portalProjector.state")
             browser.close()
@@ -153,8 +165,12 @@ def main() -> None:
             (content / "docs").mkdir(parents=True)
             (content / "docs" / "index.md").write_text("# Synthetic\n\nA scale test.\n")
             (content / "site.yml").write_text(SITE.format(data=data, embedding=args.embedding))
-            result = subprocess.run([sys.executable, "-c", RUN_ONE, str(content), str(work / "site"), str(work / "cache")],
-                                    stdout=subprocess.PIPE, text=True, cwd=REPO)
+            result = subprocess.run(
+                [sys.executable, "-c", RUN_ONE, str(content), str(work / "site"), str(work / "cache")],
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd=REPO,
+            )
             if result.returncode != 0:
                 raise SystemExit(f"build of {size:,} interactions failed")
             run = json.loads(result.stdout.strip().splitlines()[-1])
@@ -163,18 +179,27 @@ def main() -> None:
             for stage, seconds in run["stages"].items():
                 print(f"{stage:<28}{seconds:>10.1f}{run['rss'][stage] / 2**20:>10.0f}")
             print(f"{'total':<28}{run['total']:>10.1f}{max(run['rss'].values()) / 2**20:>10.0f}")
-            print(f"site: {run['bytes'] / 2**20:.1f} MB; "
-                  + ", ".join(f"{p.name} {p.stat().st_size / 2**20:.1f} MB"
-                              for p in sorted((work / "site" / "movies").iterdir()) if p.stat().st_size > 2**20))
+            print(
+                f"site: {run['bytes'] / 2**20:.1f} MB; "
+                + ", ".join(
+                    f"{p.name} {p.stat().st_size / 2**20:.1f} MB"
+                    for p in sorted((work / "site" / "movies").iterdir())
+                    if p.stat().st_size > 2**20
+                )
+            )
             figures = quality(work / "site", data)
-            print(f"top-10 neighbours with the same planted taste: method {figures['method']:.3f}, "
-                  f"ItemKNN {figures['itemknn_sample']:.3f} (2,000 sampled movies), chance {figures['chance']:.3f}")
+            print(
+                f"top-10 neighbours with the same planted taste: method {figures['method']:.3f}, "
+                f"ItemKNN {figures['itemknn_sample']:.3f} (2,000 sampled movies), chance {figures['chance']:.3f}"
+            )
             if args.browser:
                 config = json.loads((work / "site" / "movies" / "projector_config.json").read_text())
                 shown = open_in_browser(work / "site", config["embeddings"][0]["tensorShape"][0])
-                print(f"projector: 'Points: {config['embeddings'][0]['tensorShape'][0]}' after "
-                      f"{shown['points_shown_s']:.1f} s, layout state '{shown['state']}' after "
-                      f"{shown['layout_applied_s']:.1f} s")
+                print(
+                    f"projector: 'Points: {config['embeddings'][0]['tensorShape'][0]}' after "
+                    f"{shown['points_shown_s']:.1f} s, layout state '{shown['state']}' after "
+                    f"{shown['layout_applied_s']:.1f} s"
+                )
             if args.keep:
                 shutil.rmtree(args.keep, ignore_errors=True)
                 shutil.copytree(work / "site", args.keep)

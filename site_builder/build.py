@@ -117,8 +117,9 @@ def staging_folder(out: Path) -> Iterator[Staging]:
             shutil.rmtree(root, ignore_errors=True)
 
 
-def build_site(content: Path, out: Path, cache_dir: Path, base_url: str | None = None,
-               strict: bool = False, force: bool = False) -> BuildSummary:
+def build_site(
+    content: Path, out: Path, cache_dir: Path, base_url: str | None = None, strict: bool = False, force: bool = False
+) -> BuildSummary:
     """Build the site from `content` into `out`. Refuses, before any work, an `out` whose
     replacement could lose files (site_builder.site.publish.check_output); `force` allows
     replacing a non-empty folder that is not a site built here."""
@@ -156,8 +157,9 @@ def read_config(content: Path, base_url: str | None, stage: Stages) -> SiteConfi
             raise BuildError(error.problems + (datasets.column_problems(partial) if partial else [])) from None
 
 
-def build_into(staging: Staging, config: SiteConfig, roots: dict[str, Path], cache: Cache, stage: Stages,
-               summary: BuildSummary) -> None:
+def build_into(
+    staging: Staging, config: SiteConfig, roots: dict[str, Path], cache: Cache, stage: Stages, summary: BuildSummary
+) -> None:
     """Every file of the site but the publishing marker, written into `staging`; `roots`: where each
     dataset's files are (data.remote.dataset_roots)."""
     with stage("sources"):
@@ -165,16 +167,18 @@ def build_into(staging: Staging, config: SiteConfig, roots: dict[str, Path], cac
     site = pages.SiteModel(
         title=config.title,
         description=config.description,
-        sentence_models=", ".join(sorted({p.embedding.sentence.model.replace("usif", "uSIF").replace("sif", "SIF")
-                                          for p in config.portals})),
+        sentence_models=", ".join(
+            sorted({p.embedding.sentence.model.replace("usif", "uSIF").replace("sif", "SIF") for p in config.portals})
+        ),
         credits=[d.description for d in config.datasets.values() if d.description],
         doc_pages=docs.page_names(config.docs),
     )
     downloader = Downloader(config.download, cache.root) if any(map(pictures.uses_network, config.portals)) else None
     try:
         for portal in config.portals:
-            page, portal_summary = build_portal(portal, loaded[portal.dataset], config, cache, downloader, stage,
-                                                staging)
+            page, portal_summary = build_portal(
+                portal, loaded[portal.dataset], config, cache, downloader, stage, staging
+            )
             site.portals.append(page)
             summary.portals.append(portal_summary)
     finally:
@@ -199,17 +203,30 @@ def load_datasets(config: SiteConfig, roots: dict[str, Path]) -> dict[str, Datas
     for portal in config.portals:
         if portal.dataset in loaded:
             continue
-        data = loaded[portal.dataset] = datasets.load_dataset(portal.dataset, config.datasets[portal.dataset],
-                                                                     roots[portal.dataset])
-        log.info("    %s: %s interactions, %s items, %s users", portal.dataset, f"{data.num_interactions:,}",
-                 f"{len(data.items):,}", f"{len(data.users):,}")
+        data = loaded[portal.dataset] = datasets.load_dataset(
+            portal.dataset, config.datasets[portal.dataset], roots[portal.dataset]
+        )
+        log.info(
+            "    %s: %s interactions, %s items, %s users",
+            portal.dataset,
+            f"{data.num_interactions:,}",
+            f"{len(data.items):,}",
+            f"{len(data.users):,}",
+        )
     datasets.add_summaries_named(config.portals, loaded)
     memory.check_memory(config, loaded)
     return loaded
 
 
-def build_portal(portal: PortalConfig, dataset: Dataset, config: SiteConfig, cache: Cache,
-                 downloader: Downloader | None, stage: Stages, staging: Staging) -> tuple[pages.PortalPage, PortalSummary]:
+def build_portal(
+    portal: PortalConfig,
+    dataset: Dataset,
+    config: SiteConfig,
+    cache: Cache,
+    downloader: Downloader | None,
+    stage: Stages,
+    staging: Staging,
+) -> tuple[pages.PortalPage, PortalSummary]:
     """One portal's files, written into its folder of `staging`; its card on the landing page and
     its line in the summary."""
     folder = portal.name
@@ -222,53 +239,81 @@ def build_portal(portal: PortalConfig, dataset: Dataset, config: SiteConfig, cac
         sentences = embeddings.build_sentences(dataset, portal.points)
         empty = int((np.diff(sentences.offsets) == 0).sum())
         if empty:
-            log.warning("portal %s: %s of %s points have no interactions and sit at the origin",
-                        portal.name, f"{empty:,}", f"{sentences.num_points:,}")
+            log.warning(
+                "portal %s: %s of %s points have no interactions and sit at the origin",
+                portal.name,
+                f"{empty:,}",
+                f"{sentences.num_points:,}",
+            )
         vectors, cached = embeddings.point_vectors(sentences, portal.embedding, cache)
-        log.info("    %s vectors of %d dimensions (%s)", f"{len(vectors):,}", vectors.shape[1],
-                 "from cache" if cached else "trained")
+        log.info(
+            "    %s vectors of %d dimensions (%s)",
+            f"{len(vectors):,}",
+            vectors.shape[1],
+            "from cache" if cached else "trained",
+        )
 
     with stage(f"neighbours: {portal.name}"):
         # one search serves the recommendations and both layouts' UMAP graphs (the first
         # columns of a top-k are the top-k' for any k' < k)
         knn = neighbours.top_k_neighbours(vectors, portal.neighbours_to_search)
-        neighbour_index = np.ascontiguousarray(knn[0][:, :portal.recommendations.k])
-        neighbour_score = np.ascontiguousarray(knn[1][:, :portal.recommendations.k])
+        neighbour_index = np.ascontiguousarray(knn[0][:, : portal.recommendations.k])
+        neighbour_score = np.ascontiguousarray(knn[1][:, : portal.recommendations.k])
 
     figures = None
     if portal.recommendations.show_evaluation:
         with stage(f"evaluation: {portal.name}"):
             report = evaluate.evaluate_dataset(dataset, portal.embedding, "test", portal.name, cache)
-            log.info("    test split: HitRate@10 %.3f, popularity %.3f, ItemKNN %.3f",
-                     report.row("method").hit_rate, report.row("popularity").hit_rate, report.row("ItemKNN").hit_rate)
+            log.info(
+                "    test split: HitRate@10 %.3f, popularity %.3f, ItemKNN %.3f",
+                report.row("method").hit_rate,
+                report.row("popularity").hit_rate,
+                report.row("ItemKNN").hit_rate,
+            )
             figures = report.as_dict()
 
     with stage(f"recommendations: {portal.name}"):
-        page_data = recommend.portal_page_data(portal, config.portals, dataset, vectors, neighbour_index,
-                                               neighbour_score, tints, evaluation=figures)
+        page_data = recommend.portal_page_data(
+            portal, config.portals, dataset, vectors, neighbour_index, neighbour_score, tints, evaluation=figures
+        )
         staging.write_all(page_data.files, folder)
         log.info("    %s", page_data.describe())
 
     with stage(f"layouts: {portal.name}"):
-        layout_states = layouts.bookmarks(layouts.umap_layouts(vectors, portal.layouts, cache, knn),
-                                          int(vectors.shape[1]), portal.label, column, portal.layouts)
+        layout_states = layouts.bookmarks(
+            layouts.umap_layouts(vectors, portal.layouts, cache, knn),
+            int(vectors.shape[1]),
+            portal.label,
+            column,
+            portal.layouts,
+        )
         if layout_states:
             staging.write(paths.in_portal(folder, paths.BOOKMARKS), layouts.bookmarks_json(layout_states))
 
     with stage(f"pictures: {portal.name}"):
-        art = pictures.make_pictures(portal, table, tints, config.content_dir, dataset.fingerprint,
-                                     config.download, downloader, cache)
+        art = pictures.make_pictures(
+            portal, table, tints, config.content_dir, dataset.fingerprint, config.download, downloader, cache
+        )
         log.info("    %s", art.describe())
         if art.failed:
-            log.warning("portal %s: %s images could not be had and were replaced by cards (%s)",
-                        portal.name, f"{art.failed:,}", art.describe())
+            log.warning(
+                "portal %s: %s images could not be had and were replaced by cards (%s)",
+                portal.name,
+                f"{art.failed:,}",
+                art.describe(),
+            )
         sprite = paths.sprite(art.extension)
         staging.write(paths.in_portal(folder, sprite), art.sheet)
         staging.write(paths.in_portal(folder, paths.PREVIEW), art.preview)
 
     with stage(f"projector files: {portal.name}"):
-        files = projector.ProjectorFiles(tensor_name=portal.title, shape=vectors.shape, cell=art.cell, sprite=sprite,
-                                         bookmarks=paths.BOOKMARKS if layout_states else None)
+        files = projector.ProjectorFiles(
+            tensor_name=portal.title,
+            shape=vectors.shape,
+            cell=art.cell,
+            sprite=sprite,
+            bookmarks=paths.BOOKMARKS if layout_states else None,
+        )
         columns = projector.metadata_columns(portal.label, portal.metadata, portal.color_by)
         staging.write(paths.in_portal(folder, paths.TENSORS), projector.tensor_bytes(vectors))
         staging.write(paths.in_portal(folder, paths.METADATA), projector.metadata_tsv(table, columns).encode("utf-8"))
@@ -281,10 +326,16 @@ def build_portal(portal: PortalConfig, dataset: Dataset, config: SiteConfig, cac
 
     most_met = int(np.argmax(table["num_ratings"].to_numpy())) if len(table) else None
     page = pages.PortalPage(
-        name=portal.name, title=portal.title, description=portal.description,
-        num_points=len(vectors), dimensions=int(vectors.shape[1]),
-        num_interactions=dataset.num_interactions, preview=paths.in_portal(folder, paths.PREVIEW),
-        preview_size=art.preview_size, online_url=online_url, sprite=sprite,
+        name=portal.name,
+        title=portal.title,
+        description=portal.description,
+        num_points=len(vectors),
+        dimensions=int(vectors.shape[1]),
+        num_interactions=dataset.num_interactions,
+        preview=paths.in_portal(folder, paths.PREVIEW),
+        preview_size=art.preview_size,
+        online_url=online_url,
+        sprite=sprite,
         layouts=[state["label"] for state in layout_states],
         card_columns=[c for c in portal.metadata if c != portal.label][:CARD_FACTS],
         neighbours=portal.recommendations.k,
@@ -293,9 +344,14 @@ def build_portal(portal: PortalConfig, dataset: Dataset, config: SiteConfig, cac
         example=str(table[portal.label].iloc[most_met]) if most_met is not None else "",
     )
     portal_summary = PortalSummary(
-        name=portal.name, points=len(vectors), dimensions=int(vectors.shape[1]),
-        interactions=dataset.num_interactions, vectors_from_cache=cached, cell=art.cell,
-        pictures=art.describe(), bytes_written=staging.size(folder),
+        name=portal.name,
+        points=len(vectors),
+        dimensions=int(vectors.shape[1]),
+        interactions=dataset.num_interactions,
+        vectors_from_cache=cached,
+        cell=art.cell,
+        pictures=art.describe(),
+        bytes_written=staging.size(folder),
     )
     return page, portal_summary
 

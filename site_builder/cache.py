@@ -126,8 +126,9 @@ class Cache:
     def path(self, kind: Kind, key: str, suffix: str) -> Path:
         return self.root / kind.folder / f"{key}{suffix}"
 
-    def memo(self, kind: Kind, key: str, compute: Callable[[], T], codec: Codec[T],
-             accept: Callable[[T], bool] | None = None) -> tuple[T, bool]:
+    def memo(
+        self, kind: Kind, key: str, compute: Callable[[], T], codec: Codec[T], accept: Callable[[T], bool] | None = None
+    ) -> tuple[T, bool]:
         """The value stored under `key`, or `compute()` stored there; and whether it was stored.
         `accept` rejects a stored value that does not fit (a wrong shape): it is computed again."""
         path = self.path(kind, key, codec.suffix)
@@ -149,8 +150,16 @@ class Cache:
     def prune(self, max_bytes: int) -> tuple[int, int]:
         """Remove the least recently used entries until the cache holds at most `max_bytes`;
         (files removed, bytes freed). The datasets' unpacked folders count as one entry each."""
-        entries = [entry for folder in sorted(self.root.iterdir()) if folder.is_dir() and folder.name not in NOT_PRUNED
-                   for entry in _entries(folder)] if self.root.is_dir() else []
+        entries = (
+            [
+                entry
+                for folder in sorted(self.root.iterdir())
+                if folder.is_dir() and folder.name not in NOT_PRUNED
+                for entry in _entries(folder)
+            ]
+            if self.root.is_dir()
+            else []
+        )
         total = sum(size for _, size, _ in entries)
         removed = freed = 0
         for path, size, _ in sorted(entries, key=lambda entry: entry[2]):
@@ -172,8 +181,13 @@ def _entries(folder: Path) -> list[tuple[Path, int, float]]:
     for path in folder.rglob("*"):
         if folder.name == "datasets" and path.parent == folder and path.is_dir():
             files = [p for p in path.rglob("*") if p.is_file()]
-            found.append((path, sum(p.stat().st_size for p in files), max((p.stat().st_mtime for p in files),
-                                                                           default=path.stat().st_mtime)))
+            found.append(
+                (
+                    path,
+                    sum(p.stat().st_size for p in files),
+                    max((p.stat().st_mtime for p in files), default=path.stat().st_mtime),
+                )
+            )
         elif path.is_file() and not (folder.name == "datasets" and path.parent != folder):
             status = path.stat()
             found.append((path, status.st_size, status.st_mtime))

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-
 _BREAKING = re.compile(r"[\t\r\n]+")
 
 
@@ -32,8 +31,16 @@ def cell_text(value) -> str:
 # cycles after ten; a number column runs from the first to the second gradient stop; a point
 # without a value is black; a column of more than MAX_CATEGORIES distinct texts gets no colours.
 CATEGORY_COLOURS: tuple[tuple[int, int, int], ...] = (
-    (31, 119, 180), (214, 39, 40), (227, 119, 194), (23, 190, 207), (44, 160, 44),
-    (140, 86, 75), (188, 189, 34), (255, 127, 14), (148, 103, 189), (127, 127, 127),
+    (31, 119, 180),
+    (214, 39, 40),
+    (227, 119, 194),
+    (23, 190, 207),
+    (44, 160, 44),
+    (140, 86, 75),
+    (188, 189, 34),
+    (255, 127, 14),
+    (148, 103, 189),
+    (127, 127, 127),
 )
 
 
@@ -63,7 +70,7 @@ class Tints:
     ordered: bool = False  # the legend's order is legend_order's, not the projector's: the page sets it
 
     @classmethod
-    def untinted(cls, count: int) -> "Tints":
+    def untinted(cls, count: int) -> Tints:
         """No colour map: every picture as it is."""
         return cls([UNTINTED], np.zeros(count, dtype=np.int32), [])
 
@@ -77,7 +84,7 @@ class Tints:
         return np.asarray(self.palette, dtype=np.uint8)[self.of_point]
 
     def hex_palette(self) -> list[str]:
-        return ["#%02x%02x%02x" % colour for colour in self.palette]
+        return ["#{:02x}{:02x}{:02x}".format(*colour) for colour in self.palette]
 
 
 def point_tints(values: pd.Series) -> Tints:
@@ -104,8 +111,9 @@ def point_tints(values: pd.Series) -> Tints:
     colour_of = {category: CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)] for i, category in enumerate(categories)}
     palette = [NO_VALUE, *dict.fromkeys(colour_of.values())]
     index_of = {colour: i for i, colour in enumerate(palette)}
-    of_point = np.fromiter((index_of[colour_of[text]] if text else 0 for text in cells),
-                           dtype=np.int32, count=len(cells))
+    of_point = np.fromiter(
+        (index_of[colour_of[text]] if text else 0 for text in cells), dtype=np.int32, count=len(cells)
+    )
     legend = [(category, colour_of[category]) for category in categories]
     return Tints(palette, of_point, legend, ordered=categories != _listing_order(first_seen))
 
@@ -118,10 +126,12 @@ def legend_order(first_seen: list[str]) -> list[str]:
     numbers when every one holds a number ("Under 18", "18-24", ..., "56+"; "1950s", "1960s"),
     which the page sets (map-ui.js, data-legend-order); else as the projector lists them."""
     if first_seen and all(_NUMBER.search(text) for text in first_seen):
+
         def key(text: str) -> tuple[float, str]:
             number = float(_NUMBER.search(text).group())
             below = text.lower().startswith(("under", "below", "less than", "<"))
             return (number - 0.5 if below else number, text)
+
         return sorted(first_seen, key=key)
     return _listing_order(first_seen)
 
@@ -130,6 +140,7 @@ def _listing_order(first_seen: list[str]) -> list[str]:
     """The order of a JavaScript object's keys, which the projector lists categories in: keys
     that are array indices (canonical integers below 2**32 - 1) ascending, then the others as
     first seen."""
+
     def is_index(text: str) -> bool:
         return text.isdigit() and str(int(text)) == text and int(text) < 2**32 - 1
 

@@ -91,8 +91,12 @@ def zip_bytes(members: dict[str, str | bytes]) -> bytes:
 
 def tiny_zip(top: str) -> bytes:
     """The tiny MovieLens dataset as a ZIP archive with one top folder, as GroupLens ships theirs."""
-    return zip_bytes({f"{top}/{name}": textwrap.dedent(text).lstrip() for name, text in
-                      (("ratings.csv", TINY_RATINGS), ("movies.csv", TINY_MOVIES), ("users.csv", TINY_USERS))})
+    return zip_bytes(
+        {
+            f"{top}/{name}": textwrap.dedent(text).lstrip()
+            for name, text in (("ratings.csv", TINY_RATINGS), ("movies.csv", TINY_MOVIES), ("users.csv", TINY_USERS))
+        }
+    )
 
 
 def write_tiny_content(root: Path, site: str = TINY_SITE) -> Path:
@@ -105,8 +109,11 @@ def write_tiny_content(root: Path, site: str = TINY_SITE) -> Path:
 
 def tree_digest(folder: Path) -> dict[str, str]:
     """sha256 of every file below folder, by relative path: compare two states of a site byte for byte."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -149,8 +156,14 @@ def pytest_collection_modifyitems(config, items):
 # ---------------------------------------------------------------- real browser
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--ignore-gpu-blocklist",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 

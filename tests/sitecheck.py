@@ -31,7 +31,7 @@ def resolve(site: Path, page: Path, url: str, base_url: str | None = None) -> Pa
         return None
     if parts.scheme or parts.netloc:
         if base_url and url.startswith(base_url + "/"):
-            path = url[len(base_url) + 1:]
+            path = url[len(base_url) + 1 :]
             return _file(site, urlsplit(path).path)
         return None
     if not parts.path:
@@ -42,7 +42,7 @@ def resolve(site: Path, page: Path, url: str, base_url: str | None = None) -> Pa
         base_path = urlsplit(base_url).path.rstrip("/") + "/" if base_url else "/"
         if not parts.path.startswith(base_path):
             return site / "OUTSIDE-THE-SITE" / parts.path.lstrip("/")
-        target = parts.path[len(base_path):]
+        target = parts.path[len(base_path) :]
     else:
         target = posixpath.normpath(posixpath.join(current, parts.path))
     return _file(site, target, trailing_slash=parts.path.endswith("/"))

@@ -7,7 +7,6 @@ skips, when the browser is missing: visitors rely on what it checks.
 from __future__ import annotations
 
 import pytest
-
 from conftest import serve
 
 
@@ -25,11 +24,19 @@ def test_landing_page_leads_to_a_working_projector(browser, served_site):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     failed_requests = []
     # a request the page's own navigation cuts short (a lazy preview still loading) is no failure
-    page.on("requestfailed", lambda request: failed_requests.append(request.url)
-            if "ERR_ABORTED" not in (request.failure or "") else None)
+    page.on(
+        "requestfailed",
+        lambda request: failed_requests.append(request.url) if "ERR_ABORTED" not in (request.failure or "") else None,
+    )
     outside = []
-    page.on("request", lambda request: outside.append(request.url)
-            if not request.url.startswith(served_site) and not request.url.startswith("data:") else None)
+    page.on(
+        "request",
+        lambda request: (
+            outside.append(request.url)
+            if not request.url.startswith(served_site) and not request.url.startswith("data:")
+            else None
+        ),
+    )
 
     page.goto(served_site + "/")
     cards = page.locator(".card h3")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-
 from conftest import TINY_RATINGS, TINY_USERS, serve, write_movielens
 
 PAYLOADS = [
@@ -54,7 +53,8 @@ def hostile_site(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     quoted = [payload.replace('"', '""') for payload in PAYLOADS]  # CSV quoting
     movies = "movieId,title,genres\n" + "".join(
-        f'{movie},"{title}","Drama|{genre}"\n' for movie, title, genre in zip((10, 20, 30), quoted, quoted[1:]))
+        f'{movie},"{title}","Drama|{genre}"\n' for movie, title, genre in zip((10, 20, 30), quoted, quoted[1:])
+    )
     write_movielens(root / "content/data", TINY_RATINGS, movies, TINY_USERS)
     (root / "content/docs").mkdir()
     (root / "content/docs/index.md").write_text("# Docs\n\nPlain words.\n", encoding="utf-8")
@@ -73,8 +73,8 @@ def test_no_page_runs_or_shows_markup_from_the_config_or_the_data(browser, hosti
     assert "docs/index.html" in pages and "docs/404.html" in pages and "movies/recommend.html" in pages
     for path in pages:
         page = browser.new_page()
-        dialogs = []
-        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog, seen=dialogs: (seen.append(dialog.message), dialog.dismiss()))
         # on the map and the recommendation page, choose a point whose title is a payload
         chosen = "#item=0" if path in ("movies/index.html", "movies/recommend.html") else ""
         page.goto(f"{address}/{path}{chosen}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from test_browser_projector import LOAD_TIMEOUT, _row_of
 
 DESKTOP = {"viewport": {"width": 1400, "height": 900}}
@@ -41,8 +40,7 @@ def _open_map(browser, address: str, size: dict, fragment: str = ""):
     page.errors = []
     page.on("pageerror", lambda error: page.errors.append(str(error)))
     page.goto(f"{address}/movies/index.html{fragment}")
-    page.wait_for_function("window.portalProjector && window.portalProjector.state !== 'loading'",
-                           timeout=LOAD_TIMEOUT)
+    page.wait_for_function("window.portalProjector && window.portalProjector.state !== 'loading'", timeout=LOAD_TIMEOUT)
     page.wait_for_function("document.body.classList.contains('map-ready')", timeout=LOAD_TIMEOUT)
     page.wait_for_timeout(300)
     return page
@@ -55,8 +53,18 @@ def _assert_framed(page, what: str) -> dict:
     margin_x, margin_y = box["width"] * 0.02, box["height"] * 0.02
     xs = [x for x, _ in scene["points"]]
     ys = [y for _, y in scene["points"]]
-    assert min(xs) >= box["left"] + margin_x and max(xs) <= box["left"] + box["width"] - margin_x, (what, min(xs), max(xs), box)
-    assert min(ys) >= box["top"] + margin_y and max(ys) <= box["top"] + box["height"] - margin_y, (what, min(ys), max(ys), box)
+    assert min(xs) >= box["left"] + margin_x and max(xs) <= box["left"] + box["width"] - margin_x, (
+        what,
+        min(xs),
+        max(xs),
+        box,
+    )
+    assert min(ys) >= box["top"] + margin_y and max(ys) <= box["top"] + box["height"] - margin_y, (
+        what,
+        min(ys),
+        max(ys),
+        box,
+    )
     return scene
 
 
@@ -69,8 +77,10 @@ def test_both_layouts_open_framed_and_stay_framed_after_reset_zoom(browser, serv
     assert page.get_by_role("button", name="UMAP 2-D").get_attribute("aria-pressed") == "true"
     scene = _assert_framed(page, "2-D")
     # the 2-D pictures are sized for the density: together they cover about the canvas, not many times it
-    side = page.evaluate("document.querySelector('vz-projector').projectorScatterPlotAdapter"
-                         ".spriteVisualizer.renderMaterial.uniforms.pointSize.value") / page.evaluate("devicePixelRatio")
+    side = page.evaluate(
+        "document.querySelector('vz-projector').projectorScatterPlotAdapter"
+        ".spriteVisualizer.renderMaterial.uniforms.pointSize.value"
+    ) / page.evaluate("devicePixelRatio")
     area = scene["canvas"]["width"] * scene["canvas"]["height"]
     assert side * side * len(scene["points"]) < 3 * area, side
     page.evaluate("document.querySelector('vz-projector').projectorScatterPlotAdapter.scatterPlot.camera.zoom = 6")
@@ -102,15 +112,21 @@ def test_a_phone_gets_the_map_across_the_screen_and_panels_behind_toggles(browse
     # a tap on a point selects it and shows its card, with the way to its recommendations
     scene = page.evaluate(SCREEN)
     box = scene["canvas"]
-    inside = [i for i, (x, y) in enumerate(scene["points"])
-              if box["left"] + 40 < x < box["left"] + box["width"] - 40 and box["top"] + 80 < y < box["top"] + box["height"] - 200]
+    inside = [
+        i
+        for i, (x, y) in enumerate(scene["points"])
+        if box["left"] + 40 < x < box["left"] + box["width"] - 40
+        and box["top"] + 80 < y < box["top"] + box["height"] - 200
+    ]
     x, y = scene["points"][inside[len(inside) // 2]]
     page.touchscreen.tap(x, y)
     card = page.locator("#point-card")
     card.wait_for(state="visible", timeout=10_000)
     row = page.evaluate("window.portalProjector.item")
     assert row is not None
-    labels = [line.split("\t")[0] for line in (demo_site / "movies/metadata.tsv").read_text(encoding="utf-8").splitlines()[1:]]
+    labels = [
+        line.split("\t")[0] for line in (demo_site / "movies/metadata.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    ]
     assert card.locator(".point-card-title").inner_text() == labels[row]
     link = card.get_by_role("link", name="Recommendations")
     assert link.get_attribute("href").endswith(f"recommend.html#item={row}")
@@ -143,17 +159,23 @@ def test_the_point_card_and_the_neighbour_list_match_the_recommendation_page(bro
 
     rows = page.locator("vz-projector-inspector-panel .nn-list .neighbor")
     rows.first.wait_for()
-    visible = [rows.nth(i).is_visible() and rows.nth(i).bounding_box()["y"] + rows.nth(i).bounding_box()["height"] <= 900
-               for i in range(rows.count())]
+    visible = [
+        rows.nth(i).is_visible() and rows.nth(i).bounding_box()["y"] + rows.nth(i).bounding_box()["height"] <= 900
+        for i in range(rows.count())
+    ]
     assert sum(visible) >= 8, visible  # a compact list
-    on_map = [(rows.nth(i).locator(".label").inner_text(), rows.nth(i).locator(".value").inner_text())
-              for i in range(rows.count())]
+    on_map = [
+        (rows.nth(i).locator(".label").inner_text(), rows.nth(i).locator(".value").inner_text())
+        for i in range(rows.count())
+    ]
     page.close()
 
     document = json.loads((demo_site / "movies/recommend.json").read_text(encoding="utf-8"))
     k = document["k"]
-    on_page = [(document["labels"][j], f"{document['scores'][star_wars * k + slot] / document['score_scale'] * 100:.1f}%")
-               for slot, j in enumerate(document["neighbours"][star_wars * k:(star_wars + 1) * k])]
+    on_page = [
+        (document["labels"][j], f"{document['scores'][star_wars * k + slot] / document['score_scale'] * 100:.1f}%")
+        for slot, j in enumerate(document["neighbours"][star_wars * k : (star_wars + 1) * k])
+    ]
     assert len(on_map) == k
     assert [label for label, _ in on_map] == [label for label, _ in on_page]
     for (_, shown), (_, expected) in zip(on_map, on_page):
@@ -170,8 +192,11 @@ def test_the_point_card_and_the_neighbour_list_match_the_recommendation_page(bro
 
 def test_visitors_get_no_authoring_controls_and_the_labels_are_in_roboto(browser, served_site):
     page = _open_map(browser, served_site, DESKTOP, "#item=49")  # with a point chosen: tagging would offer itself
-    for selector in ("vz-projector #editMode", "vz-projector-data-panel #demo-data-buttons-container",
-                     "vz-projector-data-panel .metadata-editor"):
+    for selector in (
+        "vz-projector #editMode",
+        "vz-projector-data-panel #demo-data-buttons-container",
+        "vz-projector-data-panel .metadata-editor",
+    ):
         assert page.locator(selector).count() == 1, selector  # the projector has it...
         assert not page.locator(selector).is_visible(), selector  # ...and the visitor does not see it
     assert page.evaluate("document.fonts.check('12px roboto')")
@@ -214,8 +239,12 @@ def test_hovering_a_point_shows_its_card_without_choosing_it(browser, served_sit
     page = _open_map(browser, served_site, DESKTOP)
     scene = page.evaluate(SCREEN)
     box = scene["canvas"]
-    x, y = next((x, y) for x, y in scene["points"]
-                if box["left"] + 100 < x < box["left"] + box["width"] - 100 and box["top"] + 100 < y < box["top"] + box["height"] - 100)
+    x, y = next(
+        (x, y)
+        for x, y in scene["points"]
+        if box["left"] + 100 < x < box["left"] + box["width"] - 100
+        and box["top"] + 100 < y < box["top"] + box["height"] - 100
+    )
     page.mouse.move(x, y)
     card = page.locator("#point-card")
     card.wait_for(state="visible", timeout=10_000)

@@ -29,8 +29,14 @@ def _open(browser, url: str):
     page.outside = []
     host = url.split("/", 3)[:3]
     origin = "/".join(host)
-    page.on("request", lambda request: page.outside.append(request.url)
-            if not request.url.startswith(origin) and not request.url.startswith("data:") else None)
+    page.on(
+        "request",
+        lambda request: (
+            page.outside.append(request.url)
+            if not request.url.startswith(origin) and not request.url.startswith("data:")
+            else None
+        ),
+    )
     page.errors = []
     page.on("pageerror", lambda error: page.errors.append(str(error)))
     page.goto(url)
@@ -41,8 +47,7 @@ def _wait_for_layout(page) -> float:
     """Seconds from "Points: N" in the projector's header to the precomputed layout being shown."""
     page.get_by_text("Points: 1682").first.wait_for(timeout=LOAD_TIMEOUT)
     data_seen = time.perf_counter()
-    page.wait_for_function("window.portalProjector && window.portalProjector.state !== 'loading'",
-                           timeout=LOAD_TIMEOUT)
+    page.wait_for_function("window.portalProjector && window.portalProjector.state !== 'loading'", timeout=LOAD_TIMEOUT)
     return time.perf_counter() - data_seen
 
 
@@ -85,8 +90,10 @@ def test_projector_opens_on_the_precomputed_umap(browser, served_site, demo_site
     np.testing.assert_allclose(drawn, _rescaled(first), atol=1e-4)
     # the panels say so too: the UMAP tab is active, the bookmark's radio is on
     assert "active" in page.locator("vz-projector-projections-panel .ink-tab[data-tab='umap']").get_attribute("class")
-    assert state["bookmarks"] == [{"label": "UMAP 3-D (precomputed)", "selected": True},
-                                  {"label": "UMAP 2-D (precomputed)", "selected": False}]
+    assert state["bookmarks"] == [
+        {"label": "UMAP 3-D (precomputed)", "selected": True},
+        {"label": "UMAP 2-D (precomputed)", "selected": False},
+    ]
     shown = page.locator("vz-projector-bookmark-panel textarea").evaluate_all("els => els.map(e => e.value)")
     assert shown == ["UMAP 3-D (precomputed)", "UMAP 2-D (precomputed)"]
     print(f"\nprecomputed layout shown {seconds:.1f} s after 'Points: 1682'")
@@ -97,16 +104,14 @@ def test_projector_opens_on_the_precomputed_umap(browser, served_site, demo_site
 
     # the in-browser PCA still works (its coordinates survive the bookmark)
     page.locator("vz-projector-projections-panel .ink-tab[data-tab='pca']").click()
-    page.wait_for_function("document.querySelector('vz-projector').projection.projectionType === 'pca'",
-                           timeout=30_000)
+    page.wait_for_function("document.querySelector('vz-projector').projection.projectionType === 'pca'", timeout=30_000)
     page.get_by_text("Total variance described").first.wait_for(timeout=30_000)
     pca = np.array(page.evaluate(STATE)["positions"]).reshape(-1, 3)
     assert np.isfinite(pca).all() and not np.allclose(pca, drawn)
 
     # and the 2-D layout is one click away, on the map (the bookmarks panel starts folded)
     page.get_by_role("button", name="UMAP 2-D").click()
-    page.wait_for_function("document.querySelector('vz-projector').projection.dimensionality === 2",
-                           timeout=30_000)
+    page.wait_for_function("document.querySelector('vz-projector').projection.dimensionality === 2", timeout=30_000)
     state = page.evaluate(STATE)
     assert state["projection"] == "umap" and not state["umapRanInBrowser"]
     second = np.array([[p["umap-0"], p["umap-1"]] for p in saved[1]["projections"]])
@@ -129,7 +134,7 @@ def test_deep_link_selects_the_item_and_links_back(browser, served_site, demo_si
     page.locator("#point-card .point-card-title", has_text="Toy Story (1995)").wait_for(timeout=30_000)
     # the camera looks at it
     assert state["status"]["cameraFocused"]
-    point = state["positions"][3 * toy_story:3 * toy_story + 3]
+    point = state["positions"][3 * toy_story : 3 * toy_story + 3]
     np.testing.assert_allclose(state["cameraTarget"], point, atol=1e-5)
     # and the header leads to its recommendations
     link = page.locator("#recommend-link")
@@ -237,7 +242,7 @@ def _hex(colour: str) -> tuple[int, int, int]:
     colour = colour.strip()
     if colour.startswith("rgb"):
         return tuple(int(c) for c in re.findall(r"\d+", colour)[:3])
-    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
 
 
 def _sample_legend_colours(page) -> list[str]:
@@ -250,12 +255,24 @@ def _sample_legend_colours(page) -> list[str]:
     scene = page.evaluate(POINTS_ON_SCREEN)
     shot = Image.open(BytesIO(page.screenshot())).convert("RGB")
     box = scene["canvas"]
-    points = [p for p in scene["points"]
-              if box["left"] + 30 < p["x"] < box["right"] - 30 and box["top"] + 30 < p["y"] < box["bottom"] - 30]
+    points = [
+        p
+        for p in scene["points"]
+        if box["left"] + 30 < p["x"] < box["right"] - 30 and box["top"] + 30 < p["y"] < box["bottom"] - 30
+    ]
     # unhidden: the middle of its picture is under no picture as near the camera or nearer
-    unhidden = [p for p in points if p["size"] >= 10 and not any(
-        q is not p and q["depth"] <= p["depth"] + 1e-6 and abs(q["x"] - p["x"]) < q["size"] / 2 + 4
-        and abs(q["y"] - p["y"]) < q["size"] / 2 + 4 for q in points)]
+    unhidden = [
+        p
+        for p in points
+        if p["size"] >= 10
+        and not any(
+            q is not p
+            and q["depth"] <= p["depth"] + 1e-6
+            and abs(q["x"] - p["x"]) < q["size"] / 2 + 4
+            and abs(q["y"] - p["y"]) < q["size"] / 2 + 4
+            for q in points
+        )
+    ]
     classes = []
     for point in unhidden:
         x, y, reach = round(point["x"]), round(point["y"]), max(1, int(point["size"] / 4))

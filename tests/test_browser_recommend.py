@@ -29,8 +29,14 @@ class Watch:
         page.on("request", lambda request: self.requests.append(request))
         page.on("requestfinished", lambda request: self.finished.append(request.url))
         page.on("requestfailed", lambda request: self.failed.append(request.url))
-        page.on("request", lambda request: self.outside.append(request.url)
-                if not request.url.startswith(site) and not request.url.startswith("data:") else None)
+        page.on(
+            "request",
+            lambda request: (
+                self.outside.append(request.url)
+                if not request.url.startswith(site) and not request.url.startswith("data:")
+                else None
+            ),
+        )
 
     def wait_for(self, page, url: str, seconds: float = 30):
         for _ in range(int(seconds * 10)):
@@ -82,12 +88,12 @@ def test_search_shows_neighbours_with_evidence_and_sprite_pictures(browser, serv
     assert page.evaluate("location.hash") == f"#item={suspects}"
     cards = page.locator(".rec-item .rec-card")
     assert cards.count() == 12
-    expected = [movies["labels"][j] for j in movies["neighbours"][suspects * 12:(suspects + 1) * 12]]
+    expected = [movies["labels"][j] for j in movies["neighbours"][suspects * 12 : (suspects + 1) * 12]]
     assert page.locator(".rec-item .rec-card-title").all_inner_texts() == expected
     scores = [float(s.rstrip("%")) for s in page.locator(".rec-item .rec-score-value").all_inner_texts()]
     assert len(scores) == 12 and scores == sorted(scores, reverse=True) and 0 < scores[-1] <= scores[0] <= 100
     evidence = page.locator(".rec-item .rec-evidence").all_inner_texts()
-    common = movies["evidence"]["common"][suspects * 12:(suspects + 1) * 12]
+    common = movies["evidence"]["common"][suspects * 12 : (suspects + 1) * 12]
     for text, count in zip(evidence, common):
         assert re.match(rf"^{count} users? in common", text), text
     assert any("genres: " in text for text in evidence)  # Crime, Thriller: shared by some
@@ -95,7 +101,10 @@ def test_search_shows_neighbours_with_evidence_and_sprite_pictures(browser, serv
     # each card links to its own view and to the map with the item selected
     first = movies["neighbours"][suspects * 12]
     assert cards.first.locator(".rec-card-title").get_attribute("href") == f"#item={first}"
-    assert cards.first.get_by_role("link", name=re.compile("on the map")).get_attribute("href") == f"index.html#item={first}"
+    assert (
+        cards.first.get_by_role("link", name=re.compile("on the map")).get_attribute("href")
+        == f"index.html#item={first}"
+    )
     assert page.locator(".rec-item-head .rec-map").get_attribute("href") == f"index.html#item={suspects}"
     assert page.get_by_role("link", name="Open the movies map").get_attribute("href") == "index.html"
 
@@ -103,9 +112,13 @@ def test_search_shows_neighbours_with_evidence_and_sprite_pictures(browser, serv
     watch.wait_for(page, served_site + "/movies/sprite.png")
     image = page.evaluate("getComputedStyle(document.querySelector('.rec-item .rec-card .rec-sprite')).backgroundImage")
     assert "/movies/sprite.png" in image
-    assert page.evaluate("getComputedStyle(document.querySelector('.rec-item .rec-card .rec-sprite')).backgroundSize") \
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('.rec-item .rec-card .rec-sprite')).backgroundSize")
         == f"{movies['grid'] * 100}% {movies['grid'] * 100}%"
-    images = [r.url for r in watch.requests[landing:] if r.resource_type == "image" and not r.url.endswith("favicon.ico")]
+    )
+    images = [
+        r.url for r in watch.requests[landing:] if r.resource_type == "image" and not r.url.endswith("favicon.ico")
+    ]
     assert images == [served_site + "/movies/sprite.png"], images
 
     # the URL holds the view: reloading it shows the same
@@ -183,8 +196,12 @@ def test_search_folds_case_and_accents_like_the_build(browser, served_site, movi
     folded = page.evaluate("labels => labels.map(window.recommendPage.fold)", movies["labels"])
     assert folded == movies["keys"]
     box = page.get_by_role("combobox", name="Search movies")
-    expected = {"MISERABLES": "Misérables", "misérables les": "Misérables",
-                "the usual SUSPECTS": "Usual Suspects", "cafe au lait": "Café au Lait"}
+    expected = {
+        "MISERABLES": "Misérables",
+        "misérables les": "Misérables",
+        "the usual SUSPECTS": "Usual Suspects",
+        "cafe au lait": "Café au Lait",
+    }
     for query, title in expected.items():
         box.fill(query)
         page.get_by_role("option").first.wait_for()

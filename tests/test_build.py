@@ -9,13 +9,12 @@ import os
 import numpy as np
 import pytest
 from bs4 import BeautifulSoup
+from conftest import tree_digest, write_tiny_content
 from PIL import Image
+from sitecheck import links, pages, resolve
 
 from site_builder.build import build_site
 from site_builder.errors import BuildError
-
-from conftest import tree_digest, write_tiny_content
-from sitecheck import links, pages, resolve
 
 BASE_URL = "https://example.github.io/some-repo"
 DEMO_COUNTS = {"movies": 1682, "users": 943}
@@ -88,7 +87,8 @@ def test_projector_pages_and_bundle(demo_site):
     assert element["projector-config-json-path"] == "projector_config.json"
     assert element["serving-mode"] == "demo"
     assert soup.find("a", string=lambda s: s and "All" not in s and "projector.tensorflow.org" in s)["href"] == (
-        f"https://projector.tensorflow.org/?config={BASE_URL}/movies/projector_config.online.json")
+        f"https://projector.tensorflow.org/?config={BASE_URL}/movies/projector_config.online.json"
+    )
     assert soup.find("a", class_="back")["href"] == "../index.html"
     assert "polymerSkipLoadingFontRoboto" in soup.find("script").string
 
@@ -161,7 +161,9 @@ def test_the_pages_carry_a_favicon_and_say_nothing_of_loading_without_javascript
         soup = BeautifulSoup((demo_site / page).read_text(encoding="utf-8"), "html.parser")
         icon = soup.find("link", rel="icon")
         assert icon and (demo_site / page).parent.joinpath(icon["href"]).resolve().is_file(), page
-    status = BeautifulSoup((demo_site / "movies/recommend.html").read_text(encoding="utf-8"), "html.parser").find(id="rec-status")
+    status = BeautifulSoup((demo_site / "movies/recommend.html").read_text(encoding="utf-8"), "html.parser").find(
+        id="rec-status"
+    )
     assert status.get_text(strip=True) == "" and status["data-loading"] == "Loading the movies…"
 
 

@@ -27,10 +27,13 @@ def test_python_dash_m_is_the_same_cli():
 
 def test_bad_config_exits_1_with_every_problem_and_no_traceback(tiny_content, tmp_path):
     site_yml = tiny_content / "site.yml"
-    site_yml.write_text(site_yml.read_text().replace("label: title", "label: titel").replace("title: Tiny site", "titel: x"))
+    site_yml.write_text(
+        site_yml.read_text().replace("label: title", "label: titel").replace("title: Tiny site", "titel: x")
+    )
     out = tmp_path / "_site"
-    result = CliRunner().invoke(main, ["build", "--content", str(tiny_content), "--out", str(out),
-                                       "--cache-dir", str(tmp_path / "cache")])
+    result = CliRunner().invoke(
+        main, ["build", "--content", str(tiny_content), "--out", str(out), "--cache-dir", str(tmp_path / "cache")]
+    )
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert 'unknown key "titel"' in result.output and "site.yml" in result.output
@@ -39,8 +42,9 @@ def test_bad_config_exits_1_with_every_problem_and_no_traceback(tiny_content, tm
 
 def test_build_prints_summary_and_preview_hint(tiny_content, tmp_path):
     out = tmp_path / "_site"
-    result = CliRunner().invoke(main, ["build", "--content", str(tiny_content), "--out", str(out),
-                                       "--cache-dir", str(tmp_path / "cache"), "-q"])
+    result = CliRunner().invoke(
+        main, ["build", "--content", str(tiny_content), "--out", str(out), "--cache-dir", str(tmp_path / "cache"), "-q"]
+    )
     assert result.exit_code == 0, result.output
     assert "Built 2 portal(s)" in result.output and "movies: 3 points" in result.output
     assert "portals serve" in result.output
@@ -48,6 +52,8 @@ def test_build_prints_summary_and_preview_hint(tiny_content, tmp_path):
 
 
 def test_bad_base_url_is_a_user_error(tiny_content, tmp_path):
-    result = CliRunner().invoke(main, ["build", "--content", str(tiny_content), "--out", str(tmp_path / "o"),
-                                       "--base-url", "example.github.io/repo"])
+    result = CliRunner().invoke(
+        main,
+        ["build", "--content", str(tiny_content), "--out", str(tmp_path / "o"), "--base-url", "example.github.io/repo"],
+    )
     assert result.exit_code == 1 and "--base-url" in result.output and "absolute URL" in result.output

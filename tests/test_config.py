@@ -5,12 +5,11 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-
-from site_builder.data.datasets import check_columns
-from site_builder.config import load_config
-from site_builder.errors import BuildError
-
 from conftest import TINY_SITE, write_tiny_content
+
+from site_builder.config import load_config
+from site_builder.data.datasets import check_columns
+from site_builder.errors import BuildError
 
 
 def test_demo_config_is_valid():
@@ -25,7 +24,6 @@ def test_demo_config_is_valid():
 
 def test_defaults_are_the_measured_good_ones():
     from site_builder.config import EmbeddingSettings
-
     from site_builder.model.embeddings import resolve_word2vec
 
     settings = EmbeddingSettings()
@@ -42,13 +40,18 @@ def test_auto_training_settings_scale_with_the_corpus():
 
     auto = EmbeddingSettings()
     at_32m = resolve_word2vec(auto, 32_000_000)
-    assert at_32m["epochs"] == 3 and at_32m["workers"] == cores() and at_32m["sample"] == 3.13e-5  # 1,000 / 32M, 3 digits
+    assert (
+        at_32m["epochs"] == 3 and at_32m["workers"] == cores() and at_32m["sample"] == 3.13e-5
+    )  # 1,000 / 32M, 3 digits
     assert resolve_word2vec(auto, 1_000_000)["epochs"] == 6
     assert resolve_word2vec(auto, 10)["epochs"] == 60
     # explicit values are kept whatever the size
     fixed = EmbeddingSettings.model_validate({"word2vec": {"epochs": 7, "sample": 0.0, "workers": 1}})
-    assert {k: resolve_word2vec(fixed, 32_000_000)[k] for k in ("epochs", "sample", "workers")} == \
-        {"epochs": 7, "sample": 0.0, "workers": 1}
+    assert {k: resolve_word2vec(fixed, 32_000_000)[k] for k in ("epochs", "sample", "workers")} == {
+        "epochs": 7,
+        "sample": 0.0,
+        "workers": 1,
+    }
 
 
 def _errors(tmp_path, site_text: str) -> list[str]:
@@ -60,9 +63,11 @@ def _errors(tmp_path, site_text: str) -> list[str]:
 
 
 def test_all_problems_reported_at_once_with_key_line_and_hint(tmp_path):
-    broken = TINY_SITE.replace("title: Tiny site", "titel: Tiny site").replace(
-        "vector_size: 8, epochs: 2}", "vector_size: eight, epochs: 2}").replace(
-        "dataset: tiny\n        points: users", "dataset: tinny\n        points: users")
+    broken = (
+        TINY_SITE.replace("title: Tiny site", "titel: Tiny site")
+        .replace("vector_size: 8, epochs: 2}", "vector_size: eight, epochs: 2}")
+        .replace("dataset: tiny\n        points: users", "dataset: tinny\n        points: users")
+    )
     errors = _errors(tmp_path, broken)
     text = "\n".join(errors)
     assert 'unknown key "titel"' in text and 'did you mean "title"' in text
@@ -74,7 +79,8 @@ def test_all_problems_reported_at_once_with_key_line_and_hint(tmp_path):
 
 def test_unknown_dataset_and_missing_path(tmp_path):
     broken = TINY_SITE.replace("path: data", "path: nowhere").replace(
-        "dataset: tiny\n        points: users", "dataset: tinny\n        points: users")
+        "dataset: tiny\n        points: users", "dataset: tinny\n        points: users"
+    )
     text = "\n".join(_errors(tmp_path, broken))
     assert '"nowhere" does not exist' in text
     assert 'no dataset named "tinny" (did you mean "tiny"?)' in text
@@ -104,7 +110,9 @@ def test_invalid_yaml_names_the_line(tmp_path):
 
 def test_base_url_mistakes_say_what_to_write(tiny_content):
     assert load_config(tiny_content, base_url="https://u.github.io/repo").base_url == "https://u.github.io/repo"
-    with pytest.raises(BuildError, match="not an absolute URL: write it with its scheme, e.g. https://u.github.io/repo"):
+    with pytest.raises(
+        BuildError, match="not an absolute URL: write it with its scheme, e.g. https://u.github.io/repo"
+    ):
         load_config(tiny_content, base_url="u.github.io/repo")
     with pytest.raises(BuildError, match='ends with "/": write https://u.github.io/repo '):
         load_config(tiny_content, base_url="https://u.github.io/repo/")
@@ -113,14 +121,16 @@ def test_base_url_mistakes_say_what_to_write(tiny_content):
 def test_path_relative_to_the_wrong_folder_gets_a_hint(tmp_path):
     text = "\n".join(_errors(tmp_path, TINY_SITE.replace("path: data", "path: content/data")))
     assert '"content/data" does not exist' in text
-    assert 'paths are relative to the content folder' in text and 'did you mean "data"?' in text
+    assert "paths are relative to the content folder" in text and 'did you mean "data"?' in text
 
 
 def test_image_source_columns_are_checked(tmp_path):
-    site = TINY_SITE.replace("        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users",
-                             "        images:\n          sources:\n            - url_column: {column: poster}\n"
-                             "            - tmdb: {title_column: titel}\n"
-                             "        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users")
+    site = TINY_SITE.replace(
+        "        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users",
+        "        images:\n          sources:\n            - url_column: {column: poster}\n"
+        "            - tmdb: {title_column: titel}\n"
+        "        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users",
+    )
     text = "\n".join(_errors(tmp_path, site))
     assert 'portals[0].images.sources[0].url_column.column: no column "poster"' in text
     assert 'portals[0].images.sources[1].tmdb.title_column: no column "titel" in the items' in text
@@ -128,9 +138,11 @@ def test_image_source_columns_are_checked(tmp_path):
 
 
 def test_an_image_source_sets_exactly_one_kind(tmp_path):
-    site = TINY_SITE.replace("        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users",
-                             "        images:\n          sources:\n            - {url_column: {column: title}, local: {folder: x}}\n"
-                             "        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users")
+    site = TINY_SITE.replace(
+        "        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users",
+        "        images:\n          sources:\n            - {url_column: {column: title}, local: {folder: x}}\n"
+        "        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users",
+    )
     text = "\n".join(_errors(tmp_path, site))
     assert "portals[0].images.sources[0]" in text and "exactly one of: local, url_column, tmdb" in text
 
@@ -142,7 +154,9 @@ def test_checksum_placeholder_says_how_to_compute_it(tmp_path):
 
 
 def test_evaluation_is_refused_on_a_portal_of_users(tmp_path):
-    site = TINY_SITE.replace("color_by: age_band", "color_by: age_band\n        recommendations: {show_evaluation: true}")
+    site = TINY_SITE.replace(
+        "color_by: age_band", "color_by: age_band\n        recommendations: {show_evaluation: true}"
+    )
     errors = _errors(tmp_path, site)
     assert any("portals[1]" in e and "show_evaluation" in e and "points: items" in e for e in errors), errors
 

@@ -80,9 +80,15 @@ def schema_keys() -> list[tuple[str, str]]:
 
 def test_the_schema_walk_reaches_every_nested_model():
     parents = {path for path, _ in schema_keys()}
-    assert {"", "datasets.<name>", "portals[]", "portals[].embedding",
-            "portals[].embedding.word2vec", "portals[].embedding.sentence",
-            "portals[].sprite"} <= parents
+    assert {
+        "",
+        "datasets.<name>",
+        "portals[]",
+        "portals[].embedding",
+        "portals[].embedding.word2vec",
+        "portals[].embedding.sentence",
+        "portals[].sprite",
+    } <= parents
 
 
 # ---------------------------------------------------------------- configuration.md
@@ -131,8 +137,7 @@ def section_for(path: str, sections: dict[str, set[str]]) -> str | None:
 
 def test_every_config_key_is_named_in_configuration_md():
     text = CONFIGURATION.read_text(encoding="utf-8")
-    missing = sorted({f"{path}.{key}" if path else key
-                      for path, key in schema_keys() if f"`{key}`" not in text})
+    missing = sorted({f"{path}.{key}" if path else key for path, key in schema_keys() if f"`{key}`" not in text})
     assert not missing, f"config keys not documented in {CONFIGURATION.relative_to(REPO)}: {missing}"
 
 

@@ -63,14 +63,26 @@ def bomb_png(width: int = 100_000, height: int = 100_000) -> bytes:
     """A valid-looking PNG of a few dozen bytes whose header declares a huge
     image: decoding it would need 30 GB."""
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header)
-            + png_chunk(b"IDAT", zlib.compress(b"\0" * 64)) + png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def fast_settings(**overrides) -> DownloadSettings:
     """Short timeouts and backoff so the failure cases take fractions of a second."""
-    values = dict(concurrency=4, requests_per_second=1000.0, connect_timeout=1.0, read_timeout=0.3,
-                  retries=2, backoff=0.01, max_bytes=50_000, missing_ttl_hours=1.0)
+    values = dict(
+        concurrency=4,
+        requests_per_second=1000.0,
+        connect_timeout=1.0,
+        read_timeout=0.3,
+        retries=2,
+        backoff=0.01,
+        max_bytes=50_000,
+        missing_ttl_hours=1.0,
+    )
     values.update(overrides)
     return DownloadSettings(**values)
 
@@ -106,8 +118,7 @@ class Loopback:
         self._lock = threading.Lock()
         self.server = QuietServer(("127.0.0.1", 0), self._handler_class())
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     @property
     def base(self) -> str:
@@ -120,7 +131,7 @@ class Loopback:
     def url(self, path: str) -> str:
         return self.base + path
 
-    def start(self) -> "Loopback":
+    def start(self) -> Loopback:
         self.thread.start()
         return self
 
@@ -131,8 +142,9 @@ class Loopback:
     def route(self, path: str, function) -> None:
         self.routes[path] = function
 
-    def serve(self, path: str, body: bytes, status: int = 200, content_type: str = "image/jpeg",
-              headers: dict | None = None) -> None:
+    def serve(
+        self, path: str, body: bytes, status: int = 200, content_type: str = "image/jpeg", headers: dict | None = None
+    ) -> None:
         """A fixed answer for a path."""
         self.routes[path] = lambda h, q, n: reply(h, status, body, content_type, headers)
 
@@ -170,8 +182,15 @@ class Loopback:
         return Handler
 
 
-def reply(handler, status: int, body: bytes, content_type: str = "image/jpeg", headers: dict | None = None,
-          send: int | None = None, length: bool = True) -> None:
+def reply(
+    handler,
+    status: int,
+    body: bytes,
+    content_type: str = "image/jpeg",
+    headers: dict | None = None,
+    send: int | None = None,
+    length: bool = True,
+) -> None:
     """Write a response; `send` bytes only (then close) to cut the body
     short, `length=False` to stream without Content-Length until close."""
     handler.send_response(status)
@@ -265,14 +284,17 @@ def test_good_images_are_downloaded_then_served_from_cache(server, tmp_path):
     assert close_to(colour_of(again[urls[1]]), GREEN)
 
 
-@pytest.mark.parametrize("path, reason", [
-    ("/missing.jpg", "404"),
-    ("/page.html", "not an image"),
-    ("/bomb.png", "too many pixels"),
-    ("/truncated.jpg", "truncated"),
-    ("/big.png", "too large"),
-    ("/big-stream.png", "too large"),
-])
+@pytest.mark.parametrize(
+    "path, reason",
+    [
+        ("/missing.jpg", "404"),
+        ("/page.html", "not an image"),
+        ("/bomb.png", "too many pixels"),
+        ("/truncated.jpg", "truncated"),
+        ("/big.png", "too large"),
+        ("/big-stream.png", "too large"),
+    ],
+)
 def test_permanent_failures_are_rejected_once_and_remembered(server, tmp_path, path, reason):
     with Downloader(fast_settings(), tmp_path) as downloader:
         result = downloader.fetch(server.url(path))

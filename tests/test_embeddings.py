@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import TINY_MOVIES, TINY_RATINGS, TINY_USERS, write_movielens
 
 from site_builder.cache import Cache
-from site_builder.config import EmbeddingSettings
+from site_builder.config import DatasetConfig, EmbeddingSettings
+from site_builder.data.datasets import load_dataset
 from site_builder.model.embeddings import (
     MAX_TOKENS,
     Sentences,
@@ -15,27 +17,27 @@ from site_builder.model.embeddings import (
     sentence_vectors,
     train_token_vectors,
 )
-from site_builder.data.datasets import load_dataset
-from site_builder.config import DatasetConfig
-
-from conftest import TINY_MOVIES, TINY_RATINGS, TINY_USERS, write_movielens
 
 
 def _settings(model="usif", **w2v):
-    return EmbeddingSettings.model_validate({
-        "word2vec": {"vector_size": 16, "epochs": 3, **w2v}, "sentence": {"model": model}})
+    return EmbeddingSettings.model_validate(
+        {"word2vec": {"vector_size": 16, "epochs": 3, **w2v}, "sentence": {"model": model}}
+    )
 
 
 def test_sentences_are_the_other_side_in_time_order(tmp_path):
-    data = load_dataset("t", DatasetConfig(format="movielens-csv", path=write_movielens(tmp_path, TINY_RATINGS, TINY_MOVIES, TINY_USERS)))
+    data = load_dataset(
+        "t",
+        DatasetConfig(format="movielens-csv", path=write_movielens(tmp_path, TINY_RATINGS, TINY_MOVIES, TINY_USERS)),
+    )
     items = build_sentences(data, "items")
     user_ids = data.users["id"].to_numpy()
     movie_10 = int(np.flatnonzero(data.items["id"].to_numpy() == 10)[0])
-    tokens = items.tokens[items.offsets[movie_10]:items.offsets[movie_10 + 1]]
+    tokens = items.tokens[items.offsets[movie_10] : items.offsets[movie_10 + 1]]
     assert user_ids[tokens].tolist() == [1, 2, 3]  # rated at t=100, 102, 106
     users = build_sentences(data, "users")
     user_3 = int(np.flatnonzero(user_ids == 3)[0])
-    tokens = users.tokens[users.offsets[user_3]:users.offsets[user_3 + 1]]
+    tokens = users.tokens[users.offsets[user_3] : users.offsets[user_3 + 1]]
     assert data.items["id"].to_numpy()[tokens].tolist() == [20, 30, 10]
 
 
@@ -83,7 +85,7 @@ def test_word2vec_trains_tokens_beyond_position_10000(workers):
     sentences = _long_corpus(10)
     # token 11 is in the vocabulary; token 10 now occurs only after position 20,000 of point 0
     tokens = sentences.tokens.copy()
-    tokens[sentences.offsets[-2]:] = 11
+    tokens[sentences.offsets[-2] :] = 11
     sentences = Sentences(tokens=tokens, offsets=sentences.offsets, num_tokens=12)
     settings = _settings(sample=0, workers=workers)
     trained = train_token_vectors(sentences, settings).wv["10"]
@@ -134,8 +136,9 @@ def test_identical_vectors_across_processes_and_hash_seeds():
     digests = set()
     for hash_seed in ("1", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        result = subprocess.run([sys.executable, "-c", script], env=env, cwd=REPO,
-                                capture_output=True, text=True, check=True)
+        result = subprocess.run(
+            [sys.executable, "-c", script], env=env, cwd=REPO, capture_output=True, text=True, check=True
+        )
         digests.add(result.stdout.strip())
     assert len(digests) == 1
 

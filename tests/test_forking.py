@@ -12,7 +12,6 @@ import sys
 import numpy as np
 import pytest
 import yaml
-
 from conftest import DEMO_CONTENT
 
 PAGE = DEMO_CONTENT / "docs" / "hosting-your-own-dataset.md"
@@ -46,8 +45,14 @@ def write_music_data(folder) -> None:
         writer.writerow(["listener", "track_id", "plays", "listened_at"])
         for listener in range(40):
             for track in rng.choice(len(TRACKS), size=5, replace=False):
-                writer.writerow([f"fan-{listener:02d}", TRACKS[track][0], int(rng.integers(1, 30)),
-                                 f"2024-03-{1 + int(rng.integers(0, 28)):02d}T12:00:00Z"])
+                writer.writerow(
+                    [
+                        f"fan-{listener:02d}",
+                        TRACKS[track][0],
+                        int(rng.integers(1, 30)),
+                        f"2024-03-{1 + int(rng.integers(0, 28)):02d}T12:00:00Z",
+                    ]
+                )
 
 
 def test_the_page_walks_a_forker_from_data_to_a_built_portal(tmp_path, demo_site, monkeypatch):
@@ -63,8 +68,9 @@ def test_the_page_walks_a_forker_from_data_to_a_built_portal(tmp_path, demo_site
     for command in commands:
         args = shlex.split(command)
         assert args[0] == "./portals.sh"
-        result = subprocess.run([sys.executable, "-m", "site_builder", *args[1:]], cwd=fork,
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "site_builder", *args[1:]], cwd=fork, capture_output=True, text=True
+        )
         assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
         if args[1] == "new":
             assert "Next steps" in result.stdout and "GitHub Actions" in result.stdout
@@ -86,15 +92,20 @@ def test_the_page_walks_a_forker_from_data_to_a_built_portal(tmp_path, demo_site
     assert "Music" in landing and 'href="music/index.html"' in landing
 
 
-@pytest.mark.parametrize("mistake, expected", [
-    ("listener", 'no column "listner"'),
-])
+@pytest.mark.parametrize(
+    "mistake, expected",
+    [
+        ("listener", 'no column "listner"'),
+    ],
+)
 def test_a_typo_in_the_mapping_says_did_you_mean(tmp_path, mistake, expected):
     fork = tmp_path / "fork"
     shutil.copytree(DEMO_CONTENT, fork / "content")
     write_music_data(fork / "data")
-    run = lambda *args: subprocess.run([sys.executable, "-m", "site_builder", *args], cwd=fork,  # noqa: E731
-                                       capture_output=True, text=True)
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "site_builder", *args], cwd=fork, capture_output=True, text=True)
+
     assert run("new", "data/listens.csv", "--items", "data/tracks.csv", "--name", "music").returncode == 0
     site = fork / "content" / "site.yml"
     site.write_text(site.read_text(encoding="utf-8").replace(f"user: {mistake}", "user: listner"), encoding="utf-8")

@@ -21,20 +21,29 @@ from PIL import Image
 from site_builder.config import ImageSettings, ImageSource
 from site_builder.pictures.download import Downloader
 from site_builder.pictures.images import (
+    ImageProblem,
     ImageReport,
     collect_images,
     encode_sheet,
     load_thumbnail,
-    ImageProblem,
     thumbnail,
     to_rgb,
 )
-from site_builder.pictures.tmdb import search_title
 from site_builder.pictures.sprites import CARD_PAPER, draw_sprite_sheet, sprite_grid
+from site_builder.pictures.tmdb import search_title
 
 sys.path.insert(0, str(Path(__file__).parent))  # the loopback server lives beside this file
 from test_download import (  # noqa: E402
-    BLUE, GREEN, RED, Loopback, add_standard_routes, bomb_png, close_to, fast_settings, noise_image, reply,
+    BLUE,
+    GREEN,
+    RED,
+    Loopback,
+    add_standard_routes,
+    bomb_png,
+    close_to,
+    fast_settings,
+    noise_image,
+    reply,
     solid_image,
 )
 
@@ -71,6 +80,7 @@ def add_tmdb_routes(server: Loopback) -> None:
             if query.get("api_key") != [SECRET]:
                 return json_reply(handler, 401, {"status_message": "Invalid API key"})
             json_reply(handler, 200, {"id": movie_id, "poster_path": None if movie_id == 99 else f"/p{movie_id}.jpg"})
+
         return answer
 
     def search(handler, query, nth):
@@ -110,8 +120,9 @@ def collect(table, settings, server_or_none, cache: Path, content: Path | None =
     download_settings = fast_settings(**download)
     downloader = Downloader(download_settings, cache) if server_or_none is not None else None
     try:
-        thumbs, report = collect_images(table, settings, downloader, content or cache, CELL,
-                                        download_settings.max_pixels)
+        thumbs, report = collect_images(
+            table, settings, downloader, content or cache, CELL, download_settings.max_pixels
+        )
     finally:
         if downloader is not None:
             downloader.close()
@@ -124,15 +135,21 @@ def collect(table, settings, server_or_none, cache: Path, content: Path | None =
 
 
 URL_CASES = [
-    ("/red.jpg", RED), ("/green.png", GREEN), ("/blue.webp", BLUE), ("/missing.jpg", None),
-    ("/page.html", None), ("/bomb.png", None), ("/truncated.jpg", None), ("", None), ("/flaky.jpg", GREEN),
+    ("/red.jpg", RED),
+    ("/green.png", GREEN),
+    ("/blue.webp", BLUE),
+    ("/missing.jpg", None),
+    ("/page.html", None),
+    ("/bomb.png", None),
+    ("/truncated.jpg", None),
+    ("", None),
+    ("/flaky.jpg", GREEN),
 ]
 
 
 def url_table(server: Loopback) -> pd.DataFrame:
     urls = [server.url(path) if path else np.nan for path, _ in URL_CASES]
-    return pd.DataFrame({"id": range(1, len(urls) + 1), "title": [f"t{i}" for i in range(len(urls))],
-                         "poster": urls})
+    return pd.DataFrame({"id": range(1, len(urls) + 1), "title": [f"t{i}" for i in range(len(urls))], "poster": urls})
 
 
 def test_each_cell_shows_its_served_image_or_a_card(server, tmp_path):
@@ -157,8 +174,10 @@ def test_report_counts_and_reasons_are_exact(server, tmp_path):
     assert report.failed == 4
     assert dict(report.reasons) == {"404": 1, "not an image": 1, "too many pixels": 1, "truncated": 1}
     assert report.requests == downloader.request_count == 9  # 8 URLs, one of them retried once
-    assert report.describe() == ("4 images (0 from cache, 4 downloaded, 0 local), 5 cards, "
-                                 "failed: 404 x 1, not an image x 1, too many pixels x 1, truncated x 1")
+    assert report.describe() == (
+        "4 images (0 from cache, 4 downloaded, 0 local), 5 cards, "
+        "failed: 404 x 1, not an image x 1, too many pixels x 1, truncated x 1"
+    )
 
 
 def test_second_build_makes_no_requests(server, tmp_path):
@@ -211,8 +230,9 @@ def test_20000_points_fit_one_sheet(server, tmp_path):
     urls[0], urls[count // 2], urls[-1] = server.url("/red.jpg"), server.url("/green.png"), server.url("/blue.webp")
     table = pd.DataFrame({"id": np.arange(count), "poster": urls})
     downloader = Downloader(fast_settings(), tmp_path)
-    thumbs, report = collect_images(table, sources({"url_column": {"column": "poster"}}), downloader, tmp_path, cell,
-                                    downloader.settings.max_pixels)
+    thumbs, report = collect_images(
+        table, sources({"url_column": {"column": "poster"}}), downloader, tmp_path, cell, downloader.settings.max_pixels
+    )
     assert (report.downloaded, report.generated, report.failed) == (3, count - 3, 0)
     sheet, used = draw_sprite_sheet([""] * count, max_cell=128, max_sheet=8192, images=thumbs)
     assert used == cell and sheet.size == (k * cell, k * cell) and sheet.width <= 8192
@@ -227,13 +247,21 @@ def test_20000_points_fit_one_sheet(server, tmp_path):
 
 def movie_table() -> pd.DataFrame:
     """MovieLens-like rows: ids from links.csv (text, some blank), titles with years."""
-    return pd.DataFrame({
-        "id": [1, 2, 3, 4, 5, 6],
-        "title": ["Heat (1995)", "Jumanji (1995)", "Toy Story (1995)", "Unknown Film (1990)",
-                  "Poster-less (2001)", "Not Found (1999)"],
-        "year": ["1995", "1995", "1995", "1990", "2001", "1999"],
-        "tmdbId": ["11", "12.0", "", "", "99", "404404"],
-    })
+    return pd.DataFrame(
+        {
+            "id": [1, 2, 3, 4, 5, 6],
+            "title": [
+                "Heat (1995)",
+                "Jumanji (1995)",
+                "Toy Story (1995)",
+                "Unknown Film (1990)",
+                "Poster-less (2001)",
+                "Not Found (1999)",
+            ],
+            "year": ["1995", "1995", "1995", "1990", "2001", "1999"],
+            "tmdbId": ["11", "12.0", "", "", "99", "404404"],
+        }
+    )
 
 
 def test_tmdb_by_id_and_by_search_without_leaking_the_key(server, tmp_path, monkeypatch, caplog):
@@ -303,8 +331,9 @@ def test_tmdb_search_only_when_no_id_column(server, tmp_path, monkeypatch):
 def test_search_titles_read_like_tmdb_titles():
     assert search_title("Toy Story (1995)") == "Toy Story"
     assert search_title("American President, The (1995)") == "The American President"
-    assert search_title("City of Lost Children, The (Cité des enfants perdus, La) (1995)") == \
-        "The City of Lost Children"
+    assert (
+        search_title("City of Lost Children, The (Cité des enfants perdus, La) (1995)") == "The City of Lost Children"
+    )
     assert search_title("Avventura, L' (1960)") == "L'Avventura"
     assert search_title("Crouching Tiger, Hidden Dragon (2000)") == "Crouching Tiger, Hidden Dragon"
     assert search_title("(500) Days of Summer (2009)") == "(500) Days of Summer"
@@ -353,14 +382,21 @@ def test_sources_are_tried_in_order(server, tmp_path, monkeypatch):
     monkeypatch.setenv("TMDB_API_KEY", SECRET)
     content = tmp_path / "content"
     write_local(content / "posters")
-    table = pd.DataFrame({
-        "id": [1, 20, 21, 22, 23],
-        "title": ["a (1990)", "b (1990)", "c (1990)", "d (1990)", "e (1990)"],
-        "year": ["1990"] * 5,
-        "url": [server.url("/blue.webp"), server.url("/green.png"), server.url("/missing.jpg"),
-                server.url("/page.html"), ""],
-        "tmdbId": ["12", "12", "11", "404404", ""],
-    })
+    table = pd.DataFrame(
+        {
+            "id": [1, 20, 21, 22, 23],
+            "title": ["a (1990)", "b (1990)", "c (1990)", "d (1990)", "e (1990)"],
+            "year": ["1990"] * 5,
+            "url": [
+                server.url("/blue.webp"),
+                server.url("/green.png"),
+                server.url("/missing.jpg"),
+                server.url("/page.html"),
+                "",
+            ],
+            "tmdbId": ["12", "12", "11", "404404", ""],
+        }
+    )
     settings = sources({"local": {"folder": "posters"}}, {"url_column": {"column": "url"}}, tmdb_source(server))
     thumbs, report, _ = collect(table, settings, server, tmp_path / "cache", content)
     assert close_to(thumbs[0].getpixel((16, 16)), RED)  # local wins over its URL and TMDB id
@@ -461,8 +497,12 @@ def test_load_thumbnail_reasons(tmp_path):
     (tmp_path / "bomb.png").write_bytes(bomb_png())
     (tmp_path / "cut.jpg").write_bytes(noise_image()[:3000])
     (tmp_path / "text.jpg").write_bytes(b"hello")
-    for name, reason in (("bomb.png", "too many pixels"), ("cut.jpg", "truncated"), ("text.jpg", "not an image"),
-                         ("absent.jpg", "missing file")):
+    for name, reason in (
+        ("bomb.png", "too many pixels"),
+        ("cut.jpg", "truncated"),
+        ("text.jpg", "not an image"),
+        ("absent.jpg", "missing file"),
+    ):
         with pytest.raises(ImageProblem, match=reason):
             load_thumbnail(tmp_path / name, 16, "letterbox", FILL, 10**6)
 
@@ -500,5 +540,6 @@ def test_encode_sheet_honours_an_explicit_format():
 def test_describe_uses_thousands_separators():
     report = ImageReport(cache=1600, downloaded=40, local=10, generated=32, failed=22)
     report.reasons.update({"404": 20, "timeout": 2})
-    assert report.describe() == ("1,650 images (1,600 from cache, 40 downloaded, 10 local), 32 cards, "
-                                 "failed: 404 x 20, timeout x 2")
+    assert report.describe() == (
+        "1,650 images (1,600 from cache, 40 downloaded, 10 local), 32 cards, failed: 404 x 20, timeout x 2"
+    )

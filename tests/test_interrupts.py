@@ -16,11 +16,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, tree_digest, write_tiny_content
+
 from site_builder import build as build_module
-from site_builder.site import publish as publish_module
 from site_builder.build import build_site
+from site_builder.site import publish as publish_module
 from site_builder.site.publish import MARKER
 
 
@@ -30,7 +30,9 @@ def project(tmp_path: Path) -> Path:
     write_tiny_content(tmp_path / "content")
     build_site(tmp_path / "content", tmp_path / "_site", tmp_path / ".cache")
     site = tmp_path / "content/site.yml"
-    site.write_text(site.read_text(encoding="utf-8").replace("title: Tiny site", "title: Tiny site, again"), encoding="utf-8")
+    site.write_text(
+        site.read_text(encoding="utf-8").replace("title: Tiny site", "title: Tiny site, again"), encoding="utf-8"
+    )
     return tmp_path
 
 
@@ -118,9 +120,16 @@ def test_a_crash_in_the_middle_of_the_swap_is_undone_by_the_next_build(project, 
     _rebuild(project)
 
 
-@pytest.mark.parametrize("stage, work_left", [("==> sources", True), ("==> embeddings: movies", True),
-                                              ("==> layouts: users", True), ("==> docs", False),
-                                              ("==> publish", False)])
+@pytest.mark.parametrize(
+    "stage, work_left",
+    [
+        ("==> sources", True),
+        ("==> embeddings: movies", True),
+        ("==> layouts: users", True),
+        ("==> docs", False),
+        ("==> publish", False),
+    ],
+)
 def test_a_real_sigint_leaves_a_whole_site_and_the_next_build_works(project, stage, work_left):
     """`work_left`: training or UMAP is still to come when the signal comes, so the build stops
     there for sure; later, it may already have published."""
@@ -128,8 +137,24 @@ def test_a_real_sigint_leaves_a_whole_site_and_the_next_build_works(project, sta
     for folder in (project / ".cache").iterdir():  # an empty cache: every stage has work to do
         shutil.rmtree(folder)
     process = subprocess.Popen(
-        [sys.executable, "-m", "site_builder", "build", "--content", "content", "--out", "_site", "--cache-dir", ".cache"],
-        cwd=project, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+        [
+            sys.executable,
+            "-m",
+            "site_builder",
+            "build",
+            "--content",
+            "content",
+            "--out",
+            "_site",
+            "--cache-dir",
+            ".cache",
+        ],
+        cwd=project,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     lines, sent = [], False
     for line in process.stderr:
         lines.append(line)

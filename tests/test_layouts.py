@@ -8,9 +8,9 @@ import re
 import numpy as np
 import pytest
 
-from site_builder.model import layouts, neighbours
 from site_builder.cache import Cache
 from site_builder.config import LayoutSettings
+from site_builder.model import layouts, neighbours
 from site_builder.site import paths
 from site_builder.site.projector import projector_bundle
 
@@ -196,12 +196,22 @@ def _state_fields_the_projector_reads() -> set[str]:
 def test_bookmarks_carry_every_field_the_projector_reads():
     read = _state_fields_the_projector_reads()
     # the fields whose absence throws or shows as "undefined" are among them
-    assert {"customXLeftText", "customYDownRegex", "pcaComponentDimensions", "projections",
-            "selectedProjection", "cameraDef", "umapIs3d", "tSNEPerplexity"} <= read
+    assert {
+        "customXLeftText",
+        "customYDownRegex",
+        "pcaComponentDimensions",
+        "projections",
+        "selectedProjection",
+        "cameraDef",
+        "umapIs3d",
+        "tSNEPerplexity",
+    } <= read
     assert read <= set(layouts.STATE_FIELDS)
 
-    coords = {"umap-3d": np.random.default_rng(0).normal(size=(20, 3)),
-              "umap-2d": np.random.default_rng(1).normal(size=(20, 2))}
+    coords = {
+        "umap-3d": np.random.default_rng(0).normal(size=(20, 3)),
+        "umap-2d": np.random.default_rng(1).normal(size=(20, 2)),
+    }
     states = layouts.bookmarks(coords, 12, "title", "first_genre", LayoutSettings(n_neighbors=200, min_dist=1.0))
     assert [state["label"] for state in states] == ["UMAP 3-D (precomputed)", "UMAP 2-D (precomputed)"]
     for state, components in zip(states, (3, 2)):

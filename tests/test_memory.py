@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-
 import pytest
+from conftest import tree_digest, write_tiny_content
 
 from site_builder.build import build_site
 from site_builder.config import PortalConfig
 from site_builder.errors import BuildError
 from site_builder.model.memory import GB, available_bytes, portal_needs
 
-from conftest import tree_digest, write_tiny_content
-
 
 def _portal(**changes) -> PortalConfig:
-    return PortalConfig.model_validate({"name": "m", "title": "M", "dataset": "d", "points": "items",
-                                        "label": "title", **changes})
+    return PortalConfig.model_validate(
+        {"name": "m", "title": "M", "dataset": "d", "points": "items", "label": "title", **changes}
+    )
 
 
 def test_needs_grow_with_the_data_and_shrink_with_the_settings():
@@ -25,8 +24,12 @@ def test_needs_grow_with_the_data_and_shrink_with_the_settings():
     assert large["embeddings"] > 10 * small["embeddings"]
     # MovieLens 32M's training fits a machine of 8 GB by this estimate (the bound)
     assert max(large.values()) < 6 * GB
-    narrow = {n.stage: n.bytes for n in portal_needs(
-        _portal(embedding={"word2vec": {"vector_size": 16}}, layouts={"umap": []}), 32_000_000, 87_000, 200_000)}
+    narrow = {
+        n.stage: n.bytes
+        for n in portal_needs(
+            _portal(embedding={"word2vec": {"vector_size": 16}}, layouts={"umap": []}), 32_000_000, 87_000, 200_000
+        )
+    }
     assert narrow["embeddings"] < large["embeddings"] and narrow["layouts"] == 0
 
 

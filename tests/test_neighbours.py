@@ -46,7 +46,9 @@ def _assert_same(first, second):
     rows, columns = np.nonzero(indices != other_indices)
     for row, column in zip(rows, columns):
         near = np.abs(scores[row] - scores[row, column]) <= 8 * np.spacing(np.float32(abs(scores[row, column]) + 1e-30))
-        assert near.sum() > 1 or column == indices.shape[1] - 1, f"row {row}: {indices[row]} against {other_indices[row]} (scores {scores[row]})"
+        assert near.sum() > 1 or column == indices.shape[1] - 1, (
+            f"row {row}: {indices[row]} against {other_indices[row]} (scores {scores[row]})"
+        )
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -54,8 +56,10 @@ def test_blocked_top_k_equals_brute_force(method):
     rng = np.random.default_rng(1)
     vectors = rng.normal(size=(300, 16)).astype(np.float32)
     expected, expected_scores = _brute_force(vectors, 10)
-    results = [top_k_neighbours(vectors, 10, block_floats=block_floats, method=method)
-               for block_floats in (300, 300 * 7, 10**9)]  # one row per block, seven, everything at once
+    results = [
+        top_k_neighbours(vectors, 10, block_floats=block_floats, method=method)
+        for block_floats in (300, 300 * 7, 10**9)
+    ]  # one row per block, seven, everything at once
     for indices, scores in results:
         np.testing.assert_array_equal(indices, expected)
         np.testing.assert_allclose(scores, expected_scores, rtol=1e-5)
@@ -80,7 +84,7 @@ def test_ties_and_zero_vectors_the_same_both_ways(count, k):
         _assert_same(top_k_neighbours(vectors, k, block_floats=block_floats, method="numpy"), kernel)
     for zero in np.flatnonzero(~vectors.any(axis=1)):
         assert (kernel[1][zero] == 0).all()  # a zero vector matches nothing: it scores 0 with everyone
-        np.testing.assert_array_equal(kernel[0][zero], np.delete(np.arange(count), zero)[:kernel[0].shape[1]])
+        np.testing.assert_array_equal(kernel[0][zero], np.delete(np.arange(count), zero)[: kernel[0].shape[1]])
 
 
 def test_a_top_k_starts_with_every_smaller_top_k():
@@ -106,6 +110,7 @@ def test_auto_takes_the_kernel_from_a_size(monkeypatch):
 
 def test_the_kernel_works_without_a_cache_folder(monkeypatch, caplog):
     import numba  # a dependency of umap-learn: present wherever the build runs
+
     # as when neither the package folder nor NUMBA_CACHE_DIR can be written: numba finds no cache locator
     monkeypatch.setattr(numba.config, "CACHE_LOCATOR_CLASSES", "NoWritableFolder")
     monkeypatch.setattr(neighbours, "_compiled", None)

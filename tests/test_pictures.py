@@ -7,13 +7,12 @@ import json
 import re
 
 import pytest
+from conftest import REPO, TINY_SITE, write_tiny_content
+from loopback import LoopbackServer
 from PIL import Image
 
 from site_builder.build import build_site
 from site_builder.errors import BuildError
-
-from conftest import REPO, TINY_SITE, write_tiny_content
-from loopback import LoopbackServer
 
 KEY = "secret-key-0123456789"
 
@@ -33,6 +32,7 @@ def _json(value):
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
         handler.wfile.write(body)
+
     return send
 
 
@@ -57,8 +57,10 @@ def _content(tmp_path, server):
         f"            - tmdb: {{id_column: null, api_base: '{server.url}/3', image_base: '{server.url}/img'}}\n"
         "          fill: '#000000'\n"
     )
-    site = TINY_SITE.replace("        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users",
-                             images + "        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users")
+    site = TINY_SITE.replace(
+        "        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users",
+        images + "        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users",
+    )
     content = write_tiny_content(tmp_path / "content", site)
     (content / "posters").mkdir()
     Image.new("RGB", (90, 60), (220, 0, 0)).save(content / "posters" / "10.png")
@@ -136,7 +138,8 @@ def test_a_local_only_site_honours_the_configured_pixel_limit(tmp_path):
     site = TINY_SITE.replace(
         "        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users",
         "        images: {sources: [{local: {folder: posters}}]}\n"
-        "        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users")
+        "        embedding:\n          word2vec: {vector_size: 8, epochs: 2}\n      - name: users",
+    )
     content = write_tiny_content(tmp_path / "content", "    download: {max_pixels: 1000}\n" + site)
     (content / "posters").mkdir()
     Image.new("RGB", (90, 60), (220, 0, 0)).save(content / "posters" / "10.png")  # 5,400 pixels

@@ -17,11 +17,13 @@ def test_tensor_bytes_are_little_endian_float32_row_major():
 
 
 def test_metadata_label_first_and_unbreakable_rows():
-    table = pd.DataFrame({
-        "id": [1, 2, 3],
-        "title": ["Tab\there", "Line\nbreak\r\nhere", "Plain"],
-        "score": [1.5, float("nan"), 3.0],
-    })
+    table = pd.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "title": ["Tab\there", "Line\nbreak\r\nhere", "Plain"],
+            "score": [1.5, float("nan"), 3.0],
+        }
+    )
     columns = metadata_columns("title", ["id", "score"])
     assert columns == ["title", "id", "score"]
     lines = metadata_tsv(table, columns).split("\n")

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import csv
-import sys
 import io
+import sys
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import TINY_MOVIES, TINY_RATINGS, TINY_USERS, write_movielens
 
 from site_builder.config import DatasetConfig, InteractionColumns, SideTable
-from site_builder.model.embeddings import build_sentences
-from site_builder.errors import BuildError
 from site_builder.data.datasets import SUMMARY_COLUMNS, available_columns, load_dataset
-
-from conftest import TINY_MOVIES, TINY_RATINGS, TINY_USERS, write_movielens
+from site_builder.errors import BuildError
+from site_builder.model.embeddings import build_sentences
 
 COMPUTED = ["num_ratings", "mean_rating"]
 
@@ -44,7 +43,7 @@ def _sentence(data, points: str, point_id) -> list:
     sentences = build_sentences(data, points)
     table, other = (data.items, data.users) if points == "items" else (data.users, data.items)
     row = int(np.flatnonzero(table["id"].to_numpy() == point_id)[0])
-    tokens = sentences.tokens[sentences.offsets[row]:sentences.offsets[row + 1]]
+    tokens = sentences.tokens[sentences.offsets[row] : sentences.offsets[row + 1]]
     return other["id"].to_numpy()[tokens].tolist()
 
 
@@ -94,7 +93,9 @@ def test_movielens_1m_tables_codes_and_latin1_titles(tmp_path):
     data = load_dataset("ml1m", config)
     _check_shape(data)
     items = data.items.set_index("id")
-    assert list(data.items.columns) == ["id", "title", "sort_title", "year", "decade", "genres", "first_genre"] + COMPUTED
+    assert (
+        list(data.items.columns) == ["id", "title", "sort_title", "year", "decade", "genres", "first_genre"] + COMPUTED
+    )
     assert items.loc[10, "title"] == "Les Misérables (1995)" and items.loc[10, "first_genre"] == "Drama"
     assert items.loc[10, "sort_title"] == "Misérables, Les (1995)"
     assert items.loc[20, "title"] == '"Great Performances" Cats (1998)' and items.loc[20, "year"] == 1998
@@ -117,13 +118,15 @@ def test_movielens_1m_problems_name_file_and_line(tmp_path):
     ratings = ML1M_RATINGS + "3::99::5::978301001\n3::10::x::978301002\n3::10\n"
     users = ML1M_USERS + "4::F::17::21::12345\n"
     text = _problems("ml1m", _ml1m(tmp_path, ratings=ratings, users=users))
-    assert "ratings.dat: line 7: Rating is \"x\", expected a number" in text
+    assert 'ratings.dat: line 7: Rating is "x", expected a number' in text
     assert "ratings.dat: line 8: expected 4 fields separated by '::'" in text
     assert "users.dat: line 4: age code 17 is not one of 1, 18, 25, 35, 45, 50, 56" in text
     text = _problems("ml1m", _ml1m(tmp_path, ratings=ML1M_RATINGS + "3::99::5::978301001\n"))
     assert "ratings.dat: line 6: MovieID 99 is not in movies.dat" in text
     (tmp_path / "users.dat").unlink()
-    assert "users.dat: file not found (the movielens-1m format needs" in _problems("ml1m", DatasetConfig(format="movielens-1m", path=tmp_path))
+    assert "users.dat: file not found (the movielens-1m format needs" in _problems(
+        "ml1m", DatasetConfig(format="movielens-1m", path=tmp_path)
+    )
 
 
 def test_movielens_1m_unknown_occupation_code(tmp_path):
@@ -134,9 +137,27 @@ def test_movielens_1m_unknown_occupation_code(tmp_path):
 # ---------------------------------------------------------------- movielens-100k
 
 
-GENRE_ORDER = ["unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary",
-               "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller",
-               "War", "Western"]
+GENRE_ORDER = [
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
+]
 
 
 def _csv_rows(text: str) -> list[list[str]]:
@@ -150,7 +171,9 @@ def _to_100k(folder: Path, ratings: str, movies: str, users: str) -> DatasetConf
     for movie_id, title, genres in _csv_rows(movies):
         flags = ["1" if genre in genres.split("|") else "0" for genre in GENRE_ORDER]
         year = title.rstrip()[-5:-1]
-        items.append("|".join([movie_id, title, f"01-Jan-{year}", "", f"http://us.imdb.com/M/title-exact?{movie_id}", *flags]))
+        items.append(
+            "|".join([movie_id, title, f"01-Jan-{year}", "", f"http://us.imdb.com/M/title-exact?{movie_id}", *flags])
+        )
     _write(folder, "u.item", "\n".join(items) + "\n", encoding="latin-1")
     _write(folder, "u.user", "".join("|".join(row) + "\n" for row in _csv_rows(users)))
     return DatasetConfig(format="movielens-100k", path=folder)
@@ -159,7 +182,12 @@ def _to_100k(folder: Path, ratings: str, movies: str, users: str) -> DatasetConf
 def test_movielens_100k_matches_the_csv_layout(tmp_path):
     config = _to_100k(tmp_path / "100k", TINY_RATINGS, TINY_MOVIES, TINY_USERS)
     data = load_dataset("ml100k", config)
-    same = load_dataset("csv", DatasetConfig(format="movielens-csv", path=write_movielens(tmp_path / "csv", TINY_RATINGS, TINY_MOVIES, TINY_USERS)))
+    same = load_dataset(
+        "csv",
+        DatasetConfig(
+            format="movielens-csv", path=write_movielens(tmp_path / "csv", TINY_RATINGS, TINY_MOVIES, TINY_USERS)
+        ),
+    )
     _check_shape(data)
     pd.testing.assert_frame_equal(data.items, same.items)
     pd.testing.assert_frame_equal(data.users, same.users)
@@ -170,7 +198,7 @@ def test_movielens_100k_matches_the_csv_layout(tmp_path):
 
 
 def test_movielens_100k_latin1_title_and_genre_order(tmp_path):
-    movies = TINY_MOVIES + "40,\"Misérables, Les (1995)\",Romance|Drama|unknown\n"
+    movies = TINY_MOVIES + '40,"Misérables, Les (1995)",Romance|Drama|unknown\n'
     ratings = TINY_RATINGS + "1,40,3,107\n"
     data = load_dataset("ml100k", _to_100k(tmp_path, ratings, movies, TINY_USERS))
     items = data.items.set_index("id")
@@ -221,7 +249,10 @@ def test_goodbooks_columns_and_file_order(tmp_path):
     config = _goodbooks(tmp_path)
     data = load_dataset("books", config)
     _check_shape(data)
-    assert list(data.items.columns) == ["id", "title", "authors", "first_author", "year", "decade", "language", "image_url"] + COMPUTED
+    assert (
+        list(data.items.columns)
+        == ["id", "title", "authors", "first_author", "year", "decade", "language", "image_url"] + COMPUTED
+    )
     assert list(data.users.columns) == ["id"] + COMPUTED and data.users["id"].tolist() == [1, 2]
     books = data.items.set_index("id")
     potter = books.loc[258]
@@ -282,9 +313,14 @@ def _generic(folder: Path, plays=PLAYS, films=FILMS, people=PEOPLE, **settings) 
         _write(folder, "films.csv", films)
     if people is not None:
         _write(folder, "people.csv", people)
-    values = dict(format="csv", path=folder, interactions=Path("plays.csv"),
-                  columns=InteractionColumns(user="user_id", item="item_id", weight="stars", timestamp="when"),
-                  items=FILM_TABLE, users=PEOPLE_TABLE)
+    values = dict(
+        format="csv",
+        path=folder,
+        interactions=Path("plays.csv"),
+        columns=InteractionColumns(user="user_id", item="item_id", weight="stars", timestamp="when"),
+        items=FILM_TABLE,
+        users=PEOPLE_TABLE,
+    )
     values.update(settings)
     return DatasetConfig(**values)
 
@@ -302,7 +338,10 @@ def test_csv_text_ids_side_tables_and_unicode_labels(tmp_path):
     assert films.loc["m-1", "image_url"] == "https://example.org/a.jpg" and films.loc["m-2", "image_url"] == ""
     assert films.loc["m-4", "num_ratings"] == 0  # kept though nobody rated it
     people = data.users.set_index("id")
-    assert people.loc["alice", "label"] == "Alice Ørsted" and people.loc["bob", ["label", "country"]].tolist() == ["Bob, Jr.", ""]
+    assert people.loc["alice", "label"] == "Alice Ørsted" and people.loc["bob", ["label", "country"]].tolist() == [
+        "Bob, Jr.",
+        "",
+    ]
     assert data.items["id"].to_numpy()[data.item_index].tolist() == ["m-2", "m-1", "m-1", "m-3"]
     assert data.users["id"].to_numpy()[data.user_index].tolist() == ["alice", "bob", "alice", "carol"]
     assert data.rating.tolist() == [4.5, 3.0, 5.0, 2.0]
@@ -313,14 +352,20 @@ def test_csv_text_ids_side_tables_and_unicode_labels(tmp_path):
 
 
 def test_csv_without_side_tables_weights_or_times(tmp_path):
-    _write(tmp_path, "plays.csv", """\
+    _write(
+        tmp_path,
+        "plays.csv",
+        """\
         listener,track
         7,300
         5,100
         7,100
         7,200
-        """)
-    config = DatasetConfig(format="csv", path=tmp_path / "plays.csv", columns=InteractionColumns(user="listener", item="track"))
+        """,
+    )
+    config = DatasetConfig(
+        format="csv", path=tmp_path / "plays.csv", columns=InteractionColumns(user="listener", item="track")
+    )
     data = load_dataset("plays", config)
     _check_shape(data)
     assert list(data.items.columns) == ["id", "label"] + COMPUTED and list(data.users.columns) == ["id"] + COMPUTED
@@ -336,28 +381,40 @@ def test_csv_without_side_tables_weights_or_times(tmp_path):
 def test_csv_ids_are_kept_as_written(tmp_path):
     _write(tmp_path, "plays.csv", "user,item,when\n007,1,1700000000\n7,2,1700000001\n007,2,1700000002\n")
     _write(tmp_path, "items.csv", "item,name\n1,One\n2,Two\n")
-    config = DatasetConfig(format="csv", path=tmp_path, interactions=Path("plays.csv"),
-                           columns=InteractionColumns(user="user", item="item", timestamp="when"),
-                           items=SideTable(file=Path("items.csv"), id="item", label="name"))
+    config = DatasetConfig(
+        format="csv",
+        path=tmp_path,
+        interactions=Path("plays.csv"),
+        columns=InteractionColumns(user="user", item="item", timestamp="when"),
+        items=SideTable(file=Path("items.csv"), id="item", label="name"),
+    )
     data = load_dataset("plays", config)
     assert data.users["id"].tolist() == ["007", "7"]  # text: "007" is not the number 7
     assert data.items["id"].tolist() == [1, 2] and data.items["label"].tolist() == ["One", "Two"]
     assert data.timestamp.tolist() == [1700000000, 1700000001, 1700000002]
 
 
-
 def test_csv_integer_and_text_ids_are_matched_as_written(tmp_path):
     _write(tmp_path, "plays.csv", "user,item\n1,10\n2,x\n")
     _write(tmp_path, "items.csv", "item,name\n10,Ten\nx,Ex\n")
-    config = DatasetConfig(format="csv", path=tmp_path, interactions=Path("plays.csv"), columns=InteractionColumns(user="user", item="item"),
-                           items=SideTable(file=Path("items.csv"), id="item", label="name"))
+    config = DatasetConfig(
+        format="csv",
+        path=tmp_path,
+        interactions=Path("plays.csv"),
+        columns=InteractionColumns(user="user", item="item"),
+        items=SideTable(file=Path("items.csv"), id="item", label="name"),
+    )
     data = load_dataset("plays", config)
     assert data.items["id"].tolist() == ["10", "x"] and data.item_index.tolist() == [0, 1]
 
 
 def _times_of(folder: Path, column: str) -> list[int]:
-    _write(folder, "plays.csv", "user,item,at\n" + "".join(f"a,{i},{value}\n" for i, value in enumerate(column.split(";"))))
-    config = DatasetConfig(format="csv", path=folder / "plays.csv", columns=InteractionColumns(user="user", item="item", timestamp="at"))
+    _write(
+        folder, "plays.csv", "user,item,at\n" + "".join(f"a,{i},{value}\n" for i, value in enumerate(column.split(";")))
+    )
+    config = DatasetConfig(
+        format="csv", path=folder / "plays.csv", columns=InteractionColumns(user="user", item="item", timestamp="at")
+    )
     return load_dataset("plays", config).timestamp.tolist()
 
 
@@ -368,14 +425,21 @@ def _unix(utc: str) -> int:
 def test_csv_date_times(tmp_path):
     # ISO 8601 in mixed forms; naive times are UTC; offsets are honoured
     assert _times_of(tmp_path / "a", "2024-03-01;2024-03-01 12:30;2024-03-01T12:00:00+02:00;2024-03-01T09:00:00Z") == [
-        _unix("2024-03-01"), _unix("2024-03-01 12:30"), _unix("2024-03-01 10:00"), _unix("2024-03-01 09:00")]
+        _unix("2024-03-01"),
+        _unix("2024-03-01 12:30"),
+        _unix("2024-03-01 10:00"),
+        _unix("2024-03-01 09:00"),
+    ]
     assert _times_of(tmp_path / "b", "03/01/2024;12/31/2023") == [_unix("2024-03-01"), _unix("2023-12-31")]
     assert _times_of(tmp_path / "c", "1700000000;1700000005.5") == [1700000000, 1700000005]
 
 
 def test_csv_mapped_columns_not_in_header_suggest_names(tmp_path):
-    config = _generic(tmp_path, columns=InteractionColumns(user="userid", item="item_id", weight="star"),
-                      items=SideTable(file=Path("films.csv"), id="item_id", label="titel", columns=["genres"]))
+    config = _generic(
+        tmp_path,
+        columns=InteractionColumns(user="userid", item="item_id", weight="star"),
+        items=SideTable(file=Path("films.csv"), id="item_id", label="titel", columns=["genres"]),
+    )
     text = _problems("films", config)
     assert 'plays.csv: columns.user: no column "userid" in plays.csv (did you mean "user_id"?)' in text
     assert 'columns.weight: no column "star" in plays.csv (did you mean "stars"?)' in text
@@ -421,20 +485,26 @@ def test_csv_empty_or_missing_files(tmp_path):
 # ---------------------------------------------------------------- generic parquet
 
 
-
-
 def _parquet(folder: Path) -> DatasetConfig:
     folder.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame({
-        "user": ["ann", "bo", "ann"],
-        "item": np.array([30, 10, 10], dtype=np.int32),
-        "weight": [2.5, 4.0, 1.0],
-        "at": pd.to_datetime(["2024-01-02", "2024-01-01", "2024-01-01 12:00"], format="ISO8601"),
-    }).to_parquet(folder / "events.parquet")
-    pd.DataFrame({"id": [10, 30], "name": ["Amélie — ☕", "Brazil, \"the\" film"], "kind": ["a", "b"]}).to_parquet(folder / "items.parquet")
-    return DatasetConfig(format="parquet", path=folder, interactions=Path("events.parquet"),
-                         columns=InteractionColumns(user="user", item="item", weight="weight", timestamp="at"),
-                         items=SideTable(file=Path("items.parquet"), id="id", label="name", columns=["kind"]))
+    pd.DataFrame(
+        {
+            "user": ["ann", "bo", "ann"],
+            "item": np.array([30, 10, 10], dtype=np.int32),
+            "weight": [2.5, 4.0, 1.0],
+            "at": pd.to_datetime(["2024-01-02", "2024-01-01", "2024-01-01 12:00"], format="ISO8601"),
+        }
+    ).to_parquet(folder / "events.parquet")
+    pd.DataFrame({"id": [10, 30], "name": ["Amélie — ☕", 'Brazil, "the" film'], "kind": ["a", "b"]}).to_parquet(
+        folder / "items.parquet"
+    )
+    return DatasetConfig(
+        format="parquet",
+        path=folder,
+        interactions=Path("events.parquet"),
+        columns=InteractionColumns(user="user", item="item", weight="weight", timestamp="at"),
+        items=SideTable(file=Path("items.parquet"), id="id", label="name", columns=["kind"]),
+    )
 
 
 def test_parquet_interactions_and_side_table(tmp_path):
@@ -452,7 +522,9 @@ def test_parquet_interactions_and_side_table(tmp_path):
 
 def test_parquet_problems_name_rows_and_columns(tmp_path):
     config = _parquet(tmp_path)
-    pd.DataFrame({"user": ["ann", "bo"], "item": [10, 99], "weight": ["4", "4 stars"], "at": [1, 2]}).to_parquet(tmp_path / "events.parquet")
+    pd.DataFrame({"user": ["ann", "bo"], "item": [10, 99], "weight": ["4", "4 stars"], "at": [1, 2]}).to_parquet(
+        tmp_path / "events.parquet"
+    )
     text = _problems("events", config)
     assert 'events.parquet: row 2: weight is "4 stars", expected a number' in text
     config = config.model_copy(update={"columns": InteractionColumns(user="usr", item="item")})
@@ -465,17 +537,24 @@ def test_parquet_problems_name_rows_and_columns(tmp_path):
 def test_parquet_without_engine_says_what_to_install(tmp_path, monkeypatch):
     for module in ("pyarrow", "pyarrow.parquet", "fastparquet"):  # as on a machine without either engine
         monkeypatch.setitem(sys.modules, module, None)
-    config = DatasetConfig(format="parquet", path=_write(tmp_path, "events.parquet", "not read"),
-                           columns=InteractionColumns(user="user", item="item"))
-    assert "events.parquet: reading Parquet needs pyarrow or fastparquet (pip install pyarrow)" in _problems("events", config)
+    config = DatasetConfig(
+        format="parquet",
+        path=_write(tmp_path, "events.parquet", "not read"),
+        columns=InteractionColumns(user="user", item="item"),
+    )
+    assert "events.parquet: reading Parquet needs pyarrow or fastparquet (pip install pyarrow)" in _problems(
+        "events", config
+    )
 
 
 def test_movielens_titles_in_natural_order_with_the_published_form_kept():
     from site_builder.data.readers.movielens import natural_title
 
     assert natural_title("Godfather, The (1972)") == "The Godfather (1972)"
-    assert natural_title("City of Lost Children, The (Cité des enfants perdus, La) (1995)") == \
-        "The City of Lost Children (Cité des enfants perdus, La) (1995)"
+    assert (
+        natural_title("City of Lost Children, The (Cité des enfants perdus, La) (1995)")
+        == "The City of Lost Children (Cité des enfants perdus, La) (1995)"
+    )
     assert natural_title("Avventura, L' (1960)") == "L'Avventura (1960)"
     assert natural_title("Paris, Texas (1984)") == "Paris, Texas (1984)"
     assert natural_title("Toy Story (1995)") == "Toy Story (1995)"

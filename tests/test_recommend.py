@@ -11,28 +11,32 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from site_builder.site import paths, recommend
-from site_builder.config import PortalConfig
-from site_builder.model.neighbours import top_k_neighbours, unit_rows
 from site_builder.colours import Tints, point_tints
+from site_builder.config import PortalConfig
 from site_builder.data.dataset import Dataset, interaction_matrix
+from site_builder.model.neighbours import top_k_neighbours, unit_rows
+from site_builder.site import paths, recommend
 
 # ------------------------------------------------------------------ a tiny dataset, by hand
 
-ITEMS = pd.DataFrame({
-    "id": [10, 20, 30, 40, 50],
-    "title": ["Heat (1995)", "Amélie (2001)", "Léon (1994)", "Usual Suspects, The (1995)", "Ça (2017)"],
-    "year": [1995, 2001, 1994, 1995, 2017],
-    "decade": ["1990s", "2000s", "1990s", "1990s", "2010s"],
-    "genres": ["Action|Crime|Thriller", "Comedy|Romance", "Action|Crime|Drama", "Crime|Thriller", "Horror"],
-    "first_genre": ["Action", "Comedy", "Action", "Crime", "Horror"],
-})
-USERS = pd.DataFrame({
-    "id": [1, 2, 3, 4, 5],
-    "name": [f"User {i}" for i in range(1, 6)],
-    "gender": ["M", "F", "M", "F", "F"],
-    "occupation": ["writer", "writer", "student", "artist", "other"],
-})
+ITEMS = pd.DataFrame(
+    {
+        "id": [10, 20, 30, 40, 50],
+        "title": ["Heat (1995)", "Amélie (2001)", "Léon (1994)", "Usual Suspects, The (1995)", "Ça (2017)"],
+        "year": [1995, 2001, 1994, 1995, 2017],
+        "decade": ["1990s", "2000s", "1990s", "1990s", "2010s"],
+        "genres": ["Action|Crime|Thriller", "Comedy|Romance", "Action|Crime|Drama", "Crime|Thriller", "Horror"],
+        "first_genre": ["Action", "Comedy", "Action", "Crime", "Horror"],
+    }
+)
+USERS = pd.DataFrame(
+    {
+        "id": [1, 2, 3, 4, 5],
+        "name": [f"User {i}" for i in range(1, 6)],
+        "gender": ["M", "F", "M", "F", "F"],
+        "occupation": ["writer", "writer", "student", "artist", "other"],
+    }
+)
 # user -> items they rated (user 0 rated item 0 twice: the matrix is binary)
 RATED = {0: [0, 2, 3, 0], 1: [0, 3], 2: [1, 2], 3: [0, 1, 2, 3], 4: [4]}
 # items' users: 0 {0,1,3}, 1 {2,3}, 2 {0,2,3}, 3 {0,1,3}, 4 {4}
@@ -53,18 +57,39 @@ def tiny_dataset() -> Dataset:
     users["num_ratings"] = np.bincount(user_index, minlength=len(users))
     items["mean_rating"] = 3.5
     users["mean_rating"] = 3.5
-    return Dataset(name="tiny", user_index=user_index, item_index=item_index,
-                   rating=np.full(len(pairs), 4.0, np.float32), timestamp=np.arange(len(pairs), dtype=np.int64),
-                   items=items, users=users, fingerprint="x")
+    return Dataset(
+        name="tiny",
+        user_index=user_index,
+        item_index=item_index,
+        rating=np.full(len(pairs), 4.0, np.float32),
+        timestamp=np.arange(len(pairs), dtype=np.int64),
+        items=items,
+        users=users,
+        fingerprint="x",
+    )
 
 
 def portal(points: str, **extra) -> PortalConfig:
     if points == "items":
-        return PortalConfig(name="movies", title="Movies", dataset="tiny", points="items", label="title",
-                            color_by="first_genre", metadata=["year", "decade", "genres", "num_ratings"],
-                            recommendations={"k": 2, **extra})
-    return PortalConfig(name="people", title="People", dataset="tiny", points="users", label="name",
-                        metadata=["gender", "occupation"], recommendations={"k": 2, **extra})
+        return PortalConfig(
+            name="movies",
+            title="Movies",
+            dataset="tiny",
+            points="items",
+            label="title",
+            color_by="first_genre",
+            metadata=["year", "decade", "genres", "num_ratings"],
+            recommendations={"k": 2, **extra},
+        )
+    return PortalConfig(
+        name="people",
+        title="People",
+        dataset="tiny",
+        points="users",
+        label="name",
+        metadata=["gender", "occupation"],
+        recommendations={"k": 2, **extra},
+    )
 
 
 def build(points: str, point_vectors: np.ndarray, **extra) -> tuple[dict, recommend.PageData]:
@@ -216,16 +241,31 @@ def test_files_are_compact():
     count, dims, k = 3000, 100, 12
     vectors = clustered(count, dims, seed=2)
     rng = np.random.default_rng(4)
-    table = pd.DataFrame({"title": [f"Film number {i} ({1950 + i % 70})" for i in range(count)],
-                          "genres": ["|".join(rng.choice(["Drama", "Comedy", "Crime", "War", "Horror"], 2, replace=False))
-                                     for _ in range(count)],
-                          "decade": [f"{1950 + (i % 70) // 10 * 10}s" for i in range(count)]})
+    table = pd.DataFrame(
+        {
+            "title": [f"Film number {i} ({1950 + i % 70})" for i in range(count)],
+            "genres": [
+                "|".join(rng.choice(["Drama", "Comedy", "Crime", "War", "Horror"], 2, replace=False))
+                for _ in range(count)
+            ],
+            "decade": [f"{1950 + (i % 70) // 10 * 10}s" for i in range(count)],
+        }
+    )
     users = rng.integers(0, 5000, 60_000)
     items = rng.integers(0, count, 60_000)
     index, score = top_k_neighbours(vectors, k)
-    data = recommend.page_data(table=table, label="title", columns=["title", "genres", "decade"], vectors=vectors,
-                               neighbour_index=index, neighbour_score=score, point_index=items, other_index=users,
-                               num_other=5000, points="items")
+    data = recommend.page_data(
+        table=table,
+        label="title",
+        columns=["title", "genres", "decade"],
+        vectors=vectors,
+        neighbour_index=index,
+        neighbour_score=score,
+        point_index=items,
+        other_index=users,
+        num_other=5000,
+        points="items",
+    )
     text = data.files["recommend.json"]
     document = json.loads(text)
     assert text == json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()  # no whitespace

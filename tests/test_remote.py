@@ -7,16 +7,14 @@ import io
 import tarfile
 
 import pytest
-
-from site_builder.build import build_site
-from site_builder.config import DatasetConfig
-from site_builder.errors import BuildError
-from site_builder.data.remote import dataset_root
-from site_builder.data.datasets import load_dataset
-
 from conftest import tiny_zip, write_tiny_content, zip_bytes
 from loopback import LoopbackServer
 
+from site_builder.build import build_site
+from site_builder.config import DatasetConfig
+from site_builder.data.datasets import load_dataset
+from site_builder.data.remote import dataset_root
+from site_builder.errors import BuildError
 
 TINY_ZIP = tiny_zip("ml-tiny")
 TINY_SHA = hashlib.sha256(TINY_ZIP).hexdigest()
@@ -64,16 +62,20 @@ def test_md5_can_stand_in_for_sha256(server, tmp_path):
     config = DatasetConfig(format="movielens-csv", url=server.url + "/ml-tiny.zip", md5=md5)
     assert (dataset_root("tiny", config, tmp_path) / "movies.csv").is_file()
     with pytest.raises(BuildError, match="set `md5: "):
-        dataset_root("tiny", DatasetConfig(format="movielens-csv", url=server.url + "/ml-tiny.zip", md5="0" * 32),
-                     tmp_path / "other")
+        dataset_root(
+            "tiny",
+            DatasetConfig(format="movielens-csv", url=server.url + "/ml-tiny.zip", md5="0" * 32),
+            tmp_path / "other",
+        )
 
 
 def test_archive_members_cannot_escape(tmp_path):
     evil = zip_bytes({"ok/ratings.csv": "x", "../../escaped.txt": "gotcha"})
     served = LoopbackServer({"/evil.zip": evil})
     try:
-        config = DatasetConfig(format="movielens-csv", url=served.url + "/evil.zip",
-                               sha256=hashlib.sha256(evil).hexdigest())
+        config = DatasetConfig(
+            format="movielens-csv", url=served.url + "/evil.zip", sha256=hashlib.sha256(evil).hexdigest()
+        )
         with pytest.raises(BuildError, match="outside the dataset folder"):
             dataset_root("evil", config, tmp_path / "cache")
     finally:
@@ -92,7 +94,9 @@ def test_tar_with_a_link_is_refused(tmp_path):
     body = buffer.getvalue()
     served = LoopbackServer({"/t.tar.gz": body})
     try:
-        config = DatasetConfig(format="movielens-csv", url=served.url + "/t.tar.gz", sha256=hashlib.sha256(body).hexdigest())
+        config = DatasetConfig(
+            format="movielens-csv", url=served.url + "/t.tar.gz", sha256=hashlib.sha256(body).hexdigest()
+        )
         with pytest.raises(BuildError, match="not a plain file"):
             dataset_root("t", config, tmp_path)
     finally:
@@ -107,8 +111,7 @@ def test_missing_url_is_a_clear_error(server, tmp_path):
 def test_site_built_from_a_url_dataset(server, tmp_path):
     content = write_tiny_content(tmp_path / "content")
     site = content / "site.yml"
-    site.write_text(site.read_text().replace(
-        "path: data", f"url: {server.url}/ml-tiny.zip\n    sha256: {TINY_SHA}"))
+    site.write_text(site.read_text().replace("path: data", f"url: {server.url}/ml-tiny.zip\n    sha256: {TINY_SHA}"))
     summary = build_site(content, tmp_path / "_site", tmp_path / "cache")
     assert [p.points for p in summary.portals] == [3, 3]
     build_site(content, tmp_path / "_site", tmp_path / "cache")

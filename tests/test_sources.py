@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import TINY_MOVIES, TINY_RATINGS, TINY_USERS, write_movielens
 
 from site_builder.config import DatasetConfig
-from site_builder.errors import BuildError
-from site_builder.data.readers import age_band
 from site_builder.data.datasets import load_dataset
-
-from conftest import TINY_MOVIES, TINY_RATINGS, TINY_USERS, write_movielens
+from site_builder.data.readers import age_band
+from site_builder.errors import BuildError
 
 
 def _load(folder):
@@ -42,7 +41,15 @@ def test_loads_tables_and_compact_arrays(tmp_path):
 
 def test_age_bands():
     assert [age_band(a) for a in (7, 18, 24, 25, 49, 50, 56, 90)] == [
-        "Under 18", "18-24", "18-24", "25-34", "45-49", "50-55", "56+", "56+"]
+        "Under 18",
+        "18-24",
+        "18-24",
+        "25-34",
+        "45-49",
+        "50-55",
+        "56+",
+        "56+",
+    ]
 
 
 def test_unknown_item_in_interactions_names_line(tmp_path):

@@ -84,8 +84,6 @@ def test_grid_too_many_points_raises():
         sprite_grid(0)
 
 
-
-
 # --- sheet and cards --------------------------------------------------------
 
 
@@ -134,9 +132,16 @@ def test_text_stays_inside_its_cell(cell):
     assert any(p not in (CARD_PAPER, CARD_FRAME) for p in cell_pixels(sheet, 4, 3, cell))
 
 
-@pytest.mark.parametrize("label", ["Independence Day (ID4) (1996)", "User 62 (27, F, administrator)",
-                                   "Everyone Says I Love You (1996)", "The Englishman Who Went Up a Hill, "
-                                   "But Came Down a Mountain (1995)", "Entertainment Weekly (1990)"])
+@pytest.mark.parametrize(
+    "label",
+    [
+        "Independence Day (ID4) (1996)",
+        "User 62 (27, F, administrator)",
+        "Everyone Says I Love You (1996)",
+        "The Englishman Who Went Up a Hill, But Came Down a Mountain (1995)",
+        "Entertainment Weekly (1990)",
+    ],
+)
 def test_words_are_never_broken_at_the_demo_cell_size(label):
     setter, lines = CardPainter(128)._layout(label)
     assert [word for line in lines for word in line] == label.split()  # every word, whole, in order

@@ -72,7 +72,11 @@ def test_default_sizes_follow_movielens(fifty_k):
     assert (default_items(100_000), default_users(100_000)) == (1_682, 943)
     assert (default_items(32_000_204), default_users(32_000_204)) == (87_585, 200_948)
     assert 7_000 < default_items(1_000_000) < 9_000 and 7_000 < default_users(1_000_000) < 9_000
-    assert (len(dataset.items), len(dataset.users)) == (default_items(50_000), default_users(50_000)) == (info.items, info.users)
+    assert (
+        (len(dataset.items), len(dataset.users))
+        == (default_items(50_000), default_users(50_000))
+        == (info.items, info.users)
+    )
     assert dataset.num_interactions == 50_000
 
 
@@ -103,8 +107,10 @@ def test_popularity_is_skewed_and_activity_heavy_tailed(fifty_k):
 
 def _item_knn(dataset, k: int = 10) -> np.ndarray:
     """Top-k cosine neighbours of each item over the binary item-user matrix, best first, never itself."""
-    matrix = sparse.csr_matrix((np.ones(dataset.num_interactions), (dataset.item_index, dataset.user_index)),
-                               shape=(len(dataset.items), len(dataset.users)))
+    matrix = sparse.csr_matrix(
+        (np.ones(dataset.num_interactions), (dataset.item_index, dataset.user_index)),
+        shape=(len(dataset.items), len(dataset.users)),
+    )
     norms = np.sqrt(np.asarray(matrix.sum(axis=1)).ravel())
     unit = sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ matrix
     similarity = (unit @ unit.T).toarray()
@@ -147,7 +153,15 @@ def test_dense_and_heavy_sizes_still_give_distinct_items(tmp_path):
 
 def test_sizes_are_parsed_and_checked():
     assert [parse_size(text) for text in ("100K", "1M", "10m", "32M", "2.5M", "1_000", "1,000", "12")] == [
-        100_000, 1_000_000, 10_000_000, 32_000_000, 2_500_000, 1_000, 1_000, 12]
+        100_000,
+        1_000_000,
+        10_000_000,
+        32_000_000,
+        2_500_000,
+        1_000,
+        1_000,
+        12,
+    ]
     for bad in ("1.5", "abc", "0", "-3", "1X", ""):
         with pytest.raises(ValueError):
             parse_size(bad)
@@ -182,7 +196,9 @@ def test_generate_command_writes_and_refuses_a_non_empty_folder(tmp_path):
 
     bad = runner.invoke(main, ["generate", str(tmp_path / "other"), "--interactions", "12Q"])
     assert bad.exit_code == 2 and "--interactions" in bad.output and "12Q" in bad.output
-    too_many_users = runner.invoke(main, ["generate", str(tmp_path / "other"), "--interactions", "10K", "--users", "1K"])
+    too_many_users = runner.invoke(
+        main, ["generate", str(tmp_path / "other"), "--interactions", "10K", "--users", "1K"]
+    )
     assert too_many_users.exit_code == 2 and "20,000 interactions" in too_many_users.output
     assert not (tmp_path / "other").exists()
 

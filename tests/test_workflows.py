@@ -7,11 +7,10 @@ import subprocess
 import sys
 
 import yaml
+from conftest import REPO, write_tiny_content
 
 from site_builder.commands.cache_keys import cache_keys
 from site_builder.config import load_config
-
-from conftest import REPO, write_tiny_content
 
 WORKFLOWS = REPO / ".github" / "workflows"
 
@@ -34,8 +33,11 @@ def quick_start_commands() -> list[str]:
 def test_workflows_validate_against_the_github_schema():
     files = sorted(str(p) for p in WORKFLOWS.glob("*.yml"))
     assert len(files) == 2
-    result = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema",
-                             "vendor.github-workflows", *files], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", *files],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -47,8 +49,13 @@ def test_workflows_run_the_readme_commands():
     build_command, test_command = quick_start_commands()
     build_steps = [s for s in _workflow("deploy.yml")["jobs"]["build"]["steps"] if s.get("name") == "Build the site"]
     assert len(build_steps) == 1 and build_steps[0]["run"].split(" ${")[0] == build_command
-    test_runs = [s.get("run") for s in _workflow("tests.yml")["jobs"]["test"]["steps"] if s.get("run")]
-    assert test_runs == [test_command]
+    test_runs = {s["name"]: s["run"] for s in _workflow("tests.yml")["jobs"]["test"]["steps"] if s.get("run")}
+    assert test_runs["Run the test suite"] == test_command
+    # then the linters, as CONTRIBUTING.md runs them
+    lint = test_runs["Lint and types"]
+    for command in ("ruff check site_builder", "ruff format --check site_builder", "bin/mypy"):
+        assert command in lint
+        assert command in (REPO / "CONTRIBUTING.md").read_text()
     assert (REPO / ".ci" / "run").read_text().strip().endswith(test_command)
 
 
@@ -69,8 +76,14 @@ def test_deploy_only_from_main_in_order_with_least_privilege():
 # The first major of each action that runs on Node 24, which GitHub's runners use for JavaScript
 # actions since June 2026 (upload-pages-artifact is a composite action: its v5 wraps an
 # upload-artifact that runs on Node 24).
-NODE_24_MAJORS = {"actions/checkout": 5, "actions/setup-python": 6, "actions/cache": 5,
-                  "actions/configure-pages": 6, "actions/upload-pages-artifact": 5, "actions/deploy-pages": 5}
+NODE_24_MAJORS = {
+    "actions/checkout": 5,
+    "actions/setup-python": 6,
+    "actions/cache": 5,
+    "actions/configure-pages": 6,
+    "actions/upload-pages-artifact": 5,
+    "actions/deploy-pages": 5,
+}
 
 
 def test_every_action_is_pinned_to_a_release_that_runs_on_node_24():

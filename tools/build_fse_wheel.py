@@ -40,7 +40,8 @@ def configured_index_url() -> str:
         return url
     result = subprocess.run(
         [sys.executable, "-m", "pip", "config", "get", "global.index-url"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     if result.returncode == 0 and result.stdout.strip():
         return result.stdout.strip()
@@ -52,9 +53,7 @@ def configured_index_url() -> str:
 def sdist_link(index_url: str) -> str:
     """Find the sdist's URL in the index's project page (PEP 691 JSON)."""
     page = index_url.rstrip("/") + f"/{NAME}/"
-    request = urllib.request.Request(
-        page, headers={"Accept": "application/vnd.pypi.simple.v1+json"}
-    )
+    request = urllib.request.Request(page, headers={"Accept": "application/vnd.pypi.simple.v1+json"})
     with urllib.request.urlopen(request, timeout=60) as response:
         project = json.load(response)
     for entry in project.get("files", []):
@@ -94,8 +93,18 @@ def main(wheelhouse: str) -> None:
         source = Path(work) / f"{NAME}-{VERSION}"
         patch_source(source)
         subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-             "--no-build-isolation", "--wheel-dir", str(out), str(source)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "--wheel-dir",
+                str(out),
+                str(source),
+            ],
             check=True,
         )
     print(f"built fse {VERSION} wheel into {out}")

@@ -35,8 +35,9 @@ def differences(old: Path, new: Path) -> list[str]:
     old_files, new_files = files(old), files(new)
     found = [f"only in {old}: {name}" for name in sorted(old_files - new_files)]
     found += [f"only in {new}: {name}" for name in sorted(new_files - old_files)]
-    found += [f"differs: {name}" for name in sorted(old_files & new_files)
-              if normalised(old / name) != normalised(new / name)]
+    found += [
+        f"differs: {name}" for name in sorted(old_files & new_files) if normalised(old / name) != normalised(new / name)
+    ]
     return found
 
 

@@ -27,7 +27,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 SIZES = {
     "desktop": {"viewport": {"width": 1400, "height": 900}},
-    "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True},
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    },
 }
 CHROMIUM_ARGS = ["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"]
 
@@ -66,8 +71,11 @@ def take(site: Path, out: Path, portal: str, item: int) -> list[Path]:
                     ("landing", f"{address}/index.html", lambda p: p.wait_for_timeout(500)),
                     ("map", f"{address}/{portal}/index.html", _wait_for_map),
                     ("point", f"{address}/{portal}/index.html#item={item}", _wait_for_map),
-                    ("recommend", f"{address}/{portal}/recommend.html#item={item}",
-                     lambda p: p.locator(".rec-card").first.wait_for(timeout=60_000)),
+                    (
+                        "recommend",
+                        f"{address}/{portal}/recommend.html#item={item}",
+                        lambda p: p.locator(".rec-card").first.wait_for(timeout=60_000),
+                    ),
                 ]
                 for name, url, ready in shots:
                     page.goto(url)

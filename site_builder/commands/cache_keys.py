@@ -44,10 +44,13 @@ def cache_keys(config: SiteConfig) -> dict[str, str]:
         (fonts.WEB_FONT_CACHE, []),
     ]:
         stages.setdefault(kind.folder, []).append((kind, inputs))
-    keys = {folder: stable_hash(folder, [(kind.version, kind.dependencies(), inputs) for kind, inputs in entries])[:32]
-            for folder, entries in stages.items()}
-    keys["datasets"] = stable_hash("datasets", sorted((d.url, *d.checksum()) for d in config.datasets.values()
-                                                      if d.url))[:32]
+    keys = {
+        folder: stable_hash(folder, [(kind.version, kind.dependencies(), inputs) for kind, inputs in entries])[:32]
+        for folder, entries in stages.items()
+    }
+    keys["datasets"] = stable_hash(
+        "datasets", sorted((d.url, *d.checksum()) for d in config.datasets.values() if d.url)
+    )[:32]
     keys["downloads"] = stable_hash("downloads", per_portal(lambda p: _download_inputs(p, config)))[:32]
     return dict(sorted(keys.items()))
 

@@ -68,22 +68,48 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--content", type=click.Path(path_type=Path), default=Path("content"), show_default=True,
-              help="Folder with site.yml, datasets and docs.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("_site"), show_default=True,
-              help="Folder the site is written to (replaced only when the build succeeds).")
-@click.option("--cache-dir", type=click.Path(path_type=Path), default=Path(".cache"), show_default=True,
-              envvar="PORTALS_CACHE_DIR",
-              help="Folder for downloads, trained vectors and other cached results [env: PORTALS_CACHE_DIR].")
-@click.option("--base-url", default=None, metavar="URL",
-              help="Public URL of the site, e.g. https://USER.github.io/REPO (enables links to projector.tensorflow.org).")
+@click.option(
+    "--content",
+    type=click.Path(path_type=Path),
+    default=Path("content"),
+    show_default=True,
+    help="Folder with site.yml, datasets and docs.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("_site"),
+    show_default=True,
+    help="Folder the site is written to (replaced only when the build succeeds).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    default=Path(".cache"),
+    show_default=True,
+    envvar="PORTALS_CACHE_DIR",
+    help="Folder for downloads, trained vectors and other cached results [env: PORTALS_CACHE_DIR].",
+)
+@click.option(
+    "--base-url",
+    default=None,
+    metavar="URL",
+    help="Public URL of the site, e.g. https://USER.github.io/REPO (enables links to projector.tensorflow.org).",
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@click.option("--force", is_flag=True,
-              help="Replace OUT even if it holds files that are not a site built by portals.")
+@click.option("--force", is_flag=True, help="Replace OUT even if it holds files that are not a site built by portals.")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logs, and tracebacks on errors.")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings, errors and the summary.")
-def build(content: Path, out: Path, cache_dir: Path, base_url: str | None, strict: bool, force: bool,
-          verbose: bool, quiet: bool) -> None:
+def build(
+    content: Path,
+    out: Path,
+    cache_dir: Path,
+    base_url: str | None,
+    strict: bool,
+    force: bool,
+    verbose: bool,
+    quiet: bool,
+) -> None:
     """Build the site from CONTENT into OUT."""
     from site_builder.build import build_site
     from site_builder.commands.summary import format_summary
@@ -98,8 +124,13 @@ def build(content: Path, out: Path, cache_dir: Path, base_url: str | None, stric
 @click.argument("csv_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--name", required=True, help="Slug for the dataset and portal (used in URLs).")
 @click.option("--title", default=None, help="The portal's title (default: from the name).")
-@click.option("--items", "items_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              default=None, help="Optional CSV describing the items (id, title, categories, image URL).")
+@click.option(
+    "--items",
+    "items_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="Optional CSV describing the items (id, title, categories, image URL).",
+)
 @click.option("--content", type=click.Path(path_type=Path), default=Path("content"), show_default=True)
 def new(csv_file: Path, name: str, title: str | None, items_file: Path | None, content: Path) -> None:
     """Add a portal for CSV_FILE, a file of user-item interactions, to the site."""
@@ -111,15 +142,37 @@ def new(csv_file: Path, name: str, title: str | None, items_file: Path | None, c
 
 
 @main.command()
-@click.option("--content", type=click.Path(path_type=Path), default=Path("content"), show_default=True,
-              help="Folder with site.yml, datasets and docs.")
-@click.option("--portal", "portal_name", default=None, metavar="NAME",
-              help="The portal of items to evaluate (default: the first one with `points: items`).")
-@click.option("--split", "split_name", type=click.Choice(["test", "validation"]), default="test", show_default=True,
-              help="test: hold out each user's last interaction. validation: the one before it "
-                   "(for choosing settings without seeing the test items).")
-@click.option("--cache-dir", type=click.Path(path_type=Path), default=Path(".cache"), show_default=True,
-              envvar="PORTALS_CACHE_DIR", help="Where a dataset given by `url` is downloaded [env: PORTALS_CACHE_DIR].")
+@click.option(
+    "--content",
+    type=click.Path(path_type=Path),
+    default=Path("content"),
+    show_default=True,
+    help="Folder with site.yml, datasets and docs.",
+)
+@click.option(
+    "--portal",
+    "portal_name",
+    default=None,
+    metavar="NAME",
+    help="The portal of items to evaluate (default: the first one with `points: items`).",
+)
+@click.option(
+    "--split",
+    "split_name",
+    type=click.Choice(["test", "validation"]),
+    default="test",
+    show_default=True,
+    help="test: hold out each user's last interaction. validation: the one before it "
+    "(for choosing settings without seeing the test items).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    default=Path(".cache"),
+    show_default=True,
+    envvar="PORTALS_CACHE_DIR",
+    help="Where a dataset given by `url` is downloaded [env: PORTALS_CACHE_DIR].",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Debug logs, and tracebacks on errors.")
 def evaluate(content: Path, portal_name: str | None, split_name: str, cache_dir: Path, verbose: bool) -> None:
     """HitRate@10, NDCG@10 and Coverage@10 of a portal of items, next to popularity and ItemKNN."""
@@ -148,8 +201,13 @@ def cache_keys_command(content: Path) -> None:
 
 @main.command("cache-prune")
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=Path(".cache"), show_default=True)
-@click.option("--max-mb", type=click.IntRange(min=0), default=2048, show_default=True,
-              help="Keep at most this much, the most recently used entries first.")
+@click.option(
+    "--max-mb",
+    type=click.IntRange(min=0),
+    default=2048,
+    show_default=True,
+    help="Keep at most this much, the most recently used entries first.",
+)
 def cache_prune_command(cache_dir: Path, max_mb: int) -> None:
     """Remove the least recently used cache entries until the cache fits in --max-mb."""
     from site_builder.cache import Cache
@@ -172,19 +230,48 @@ def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int 
 
 @main.command()
 @click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--interactions", required=True, callback=_size, metavar="SIZE",
-              help="Number of ratings: 100K, 1M, 10M, 32M or a plain integer.")
+@click.option(
+    "--interactions",
+    required=True,
+    callback=_size,
+    metavar="SIZE",
+    help="Number of ratings: 100K, 1M, 10M, 32M or a plain integer.",
+)
 @click.option("--seed", type=int, default=42, show_default=True, help="The same seed and sizes give the same files.")
-@click.option("--items", callback=_size, default=None, metavar="SIZE",
-              help="Number of movies (default: scaled with --interactions, about 87,600 at 32M).")
-@click.option("--users", callback=_size, default=None, metavar="SIZE",
-              help="Number of users (default: scaled with --interactions, about 200,900 at 32M).")
-@click.option("--tastes", type=click.IntRange(min=1), default=None,
-              help="Number of planted tastes (default: 20, fewer on tiny catalogues).")
-@click.option("--force", is_flag=True, help="Write into OUT_DIR even if it is not empty (files of the same names are replaced).")
+@click.option(
+    "--items",
+    callback=_size,
+    default=None,
+    metavar="SIZE",
+    help="Number of movies (default: scaled with --interactions, about 87,600 at 32M).",
+)
+@click.option(
+    "--users",
+    callback=_size,
+    default=None,
+    metavar="SIZE",
+    help="Number of users (default: scaled with --interactions, about 200,900 at 32M).",
+)
+@click.option(
+    "--tastes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Number of planted tastes (default: 20, fewer on tiny catalogues).",
+)
+@click.option(
+    "--force", is_flag=True, help="Write into OUT_DIR even if it is not empty (files of the same names are replaced)."
+)
 @click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors.")
-def generate(out_dir: Path, interactions: int, seed: int, items: int | None, users: int | None, tastes: int | None,
-             force: bool, verbose: bool) -> None:
+def generate(
+    out_dir: Path,
+    interactions: int,
+    seed: int,
+    items: int | None,
+    users: int | None,
+    tastes: int | None,
+    force: bool,
+    verbose: bool,
+) -> None:
     """Write synthetic MovieLens-shaped data into OUT_DIR: ratings.csv, movies.csv and tastes.csv.
 
     Load it with `format: movielens-csv`; tastes.csv holds each movie's planted taste.
@@ -204,8 +291,14 @@ def generate(out_dir: Path, interactions: int, seed: int, items: int | None, use
 
 
 @main.command()
-@click.option("--dir", "directory", type=click.Path(path_type=Path, exists=True, file_okay=False),
-              default=Path("_site"), show_default=True, help="The built site to serve.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    default=Path("_site"),
+    show_default=True,
+    help="The built site to serve.",
+)
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 def serve(directory: Path, port: int, host: str) -> None:
@@ -214,8 +307,14 @@ def serve(directory: Path, port: int, host: str) -> None:
 
     with _user_errors():
         if not is_built_site(directory):
-            raise BuildError(Problem(f"--dir {directory}", "", f"is not a site built by portals (no {MARKER} in it); "
-                                                               "build one with `portals build`, or pass its --out folder"))
+            raise BuildError(
+                Problem(
+                    f"--dir {directory}",
+                    "",
+                    f"is not a site built by portals (no {MARKER} in it); "
+                    "build one with `portals build`, or pass its --out folder",
+                )
+            )
     handler = functools.partial(_QuietHandler, directory=str(directory))
     with http.server.ThreadingHTTPServer((host, port), handler) as server:
         click.echo(f"Serving {directory} on http://{host}:{server.server_address[1]}/ (Ctrl+C to stop)")

@@ -22,8 +22,26 @@ from site_builder.errors import BuildError, Problem
 
 SAMPLE_ROWS = 5000
 USER_WORDS = ("user", "customer", "member", "visitor", "client", "reader", "listener", "reviewer", "person", "uid")
-ITEM_WORDS = ("item", "movie", "film", "book", "product", "song", "track", "artist", "restaurant", "business",
-              "place", "isbn", "asin", "article", "recipe", "game", "anime", "iid")
+ITEM_WORDS = (
+    "item",
+    "movie",
+    "film",
+    "book",
+    "product",
+    "song",
+    "track",
+    "artist",
+    "restaurant",
+    "business",
+    "place",
+    "isbn",
+    "asin",
+    "article",
+    "recipe",
+    "game",
+    "anime",
+    "iid",
+)
 WEIGHT_WORDS = ("rating", "score", "stars", "weight", "count", "plays", "value", "grade")
 TIME_WORDS = ("timestamp", "time", "date", "created", "when", "ts")
 LABEL_WORDS = ("title", "name", "label")
@@ -60,12 +78,13 @@ def propose_mapping(interactions: pd.DataFrame, items: pd.DataFrame | None = Non
     if len(columns) < 2:
         raise ValueError("an interactions file needs at least two columns: who and what")
     user = next((c for c in columns if _matches(c, USER_WORDS)), columns[0])
-    item = next((c for c in columns if c != user and _matches(c, ITEM_WORDS)),
-                next(c for c in columns if c != user))
+    item = next((c for c in columns if c != user and _matches(c, ITEM_WORDS)), next(c for c in columns if c != user))
     rest = [c for c in columns if c not in (user, item)]
     numeric = [c for c in rest if pd.api.types.is_numeric_dtype(interactions[c])]
-    timestamp = next((c for c in rest if _matches(c, TIME_WORDS) or re.search(r"_(at|on)$", c.lower())),
-                     next((c for c in rest if _looks_like_times(interactions[c])), None))
+    timestamp = next(
+        (c for c in rest if _matches(c, TIME_WORDS) or re.search(r"_(at|on)$", c.lower())),
+        next((c for c in rest if _looks_like_times(interactions[c])), None),
+    )
     weight = next((c for c in numeric if c != timestamp and _matches(c, WEIGHT_WORDS)), None)
     proposal = Proposal(user=user, item=item, weight=weight, timestamp=timestamp)
     if items is not None:
@@ -73,7 +92,8 @@ def propose_mapping(interactions: pd.DataFrame, items: pd.DataFrame | None = Non
         proposal.item_label = next((c for c in item_columns if _matches(c, LABEL_WORDS)), None)
         proposal.item_image = next((c for c in item_columns if _matches(c, IMAGE_WORDS)), None)
         proposal.item_columns = [
-            c for c in item_columns
+            c
+            for c in item_columns
             if c not in (proposal.item_label, proposal.item_image, item) and 1 < items[c].nunique() <= 50
         ]
     return proposal
@@ -88,14 +108,29 @@ def _read_sample(path: Path) -> pd.DataFrame:
 
 def _yaml_value(value: str) -> str:
     """A scalar that YAML reads back as the same string."""
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_ .-]*", value) and value.lower() not in ("yes", "no", "true", "false", "null", "on", "off"):
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_ .-]*", value) and value.lower() not in (
+        "yes",
+        "no",
+        "true",
+        "false",
+        "null",
+        "on",
+        "off",
+    ):
         return value
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def dataset_block(name: str, folder: str, interactions: str, proposal: Proposal, items_file: str | None) -> str:
-    lines = [f"  {name}:", "    format: csv", f"    path: {folder}", f"    interactions: {_yaml_value(interactions)}",
-             "    columns:", f"      user: {_yaml_value(proposal.user)}", f"      item: {_yaml_value(proposal.item)}"]
+    lines = [
+        f"  {name}:",
+        "    format: csv",
+        f"    path: {folder}",
+        f"    interactions: {_yaml_value(interactions)}",
+        "    columns:",
+        f"      user: {_yaml_value(proposal.user)}",
+        f"      item: {_yaml_value(proposal.item)}",
+    ]
     if proposal.weight:
         lines.append(f"      weight: {_yaml_value(proposal.weight)}")
     if proposal.timestamp:
@@ -114,9 +149,14 @@ def dataset_block(name: str, folder: str, interactions: str, proposal: Proposal,
 def portal_block(name: str, title: str, proposal: Proposal) -> str:
     colour = proposal.item_columns[0] if proposal.item_columns else None
     metadata = ["num_ratings", *proposal.item_columns]
-    lines = [f"  - name: {name}", f"    title: {_yaml_value(title)}",
-             "    description: Each point is one item, described by the users who interacted with it.",
-             f"    dataset: {name}", "    points: items", "    label: label"]
+    lines = [
+        f"  - name: {name}",
+        f"    title: {_yaml_value(title)}",
+        "    description: Each point is one item, described by the users who interacted with it.",
+        f"    dataset: {name}",
+        "    points: items",
+        "    label: label",
+    ]
     if colour:
         lines.append(f"    color_by: {_yaml_value(colour)}")
     lines.append("    metadata: [" + ", ".join(_yaml_value(c) for c in metadata) + "]")
@@ -149,18 +189,27 @@ def docs_stub(name: str, title: str, source_file: str) -> str:
         """)
 
 
-def scaffold(csv_file: Path, content: Path, name: str, title: str | None = None,
-             items_file: Path | None = None) -> list[str]:
+def scaffold(
+    csv_file: Path, content: Path, name: str, title: str | None = None, items_file: Path | None = None
+) -> list[str]:
     """Do the scaffolding; return the lines of the next steps to print."""
     content = Path(content)
     site_file = content / CONFIG_NAME
     if not site_file.is_file():
-        raise BuildError(Problem(site_file, "", "no site configuration here; run `portals new` from the repository root or pass --content"))
+        raise BuildError(
+            Problem(
+                site_file,
+                "",
+                "no site configuration here; run `portals new` from the repository root or pass --content",
+            )
+        )
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):
         raise BuildError(Problem("--name", "", f'"{name}" is not a lower-case slug (letters, digits, "-")'))
     existing = load_config(content)
     if name in existing.datasets or name in {p.name for p in existing.portals}:
-        raise BuildError(Problem(site_file, "", f'a dataset or portal named "{name}" exists already; pass another --name'))
+        raise BuildError(
+            Problem(site_file, "", f'a dataset or portal named "{name}" exists already; pass another --name')
+        )
 
     interactions = _read_sample(Path(csv_file))
     items = _read_sample(Path(items_file)) if items_file else None
@@ -168,17 +217,27 @@ def scaffold(csv_file: Path, content: Path, name: str, title: str | None = None,
 
     folder = content / "datasets" / name
     sources = [Path(csv_file)] + ([Path(items_file)] if items_file else [])
-    to_copy = [(source, folder / source.name) for source in sources if source.resolve() != (folder / source.name).resolve()]
+    to_copy = [
+        (source, folder / source.name) for source in sources if source.resolve() != (folder / source.name).resolve()
+    ]
     in_the_way = [target for _, target in to_copy if target.exists() or target.is_symlink()]
     if in_the_way:
-        raise BuildError([Problem(target, "", "exists already and would be replaced; move it away or pass another --name")
-                          for target in in_the_way])
+        raise BuildError(
+            [
+                Problem(target, "", "exists already and would be replaced; move it away or pass another --name")
+                for target in in_the_way
+            ]
+        )
 
     title = title or name.replace("-", " ").capitalize()
     original = site_file.read_text(encoding="utf-8")
-    updated = insert_into_section(original, "datasets",
-                                  dataset_block(name, f"datasets/{name}", Path(csv_file).name, proposal,
-                                                Path(items_file).name if items_file else None))
+    updated = insert_into_section(
+        original,
+        "datasets",
+        dataset_block(
+            name, f"datasets/{name}", Path(csv_file).name, proposal, Path(items_file).name if items_file else None
+        ),
+    )
     updated = insert_into_section(updated, "portals", portal_block(name, title, proposal))
     folder.mkdir(parents=True, exist_ok=True)
     copied = []
@@ -198,10 +257,13 @@ def scaffold(csv_file: Path, content: Path, name: str, title: str | None = None,
     if docs_page is not None and not docs_page.exists():
         docs_page.write_text(docs_stub(name, title, Path(csv_file).name), encoding="utf-8")
 
-    mapping = f"user = {proposal.user}, item = {proposal.item}, weight = {proposal.weight or '(none: every interaction counts 1)'}, " \
-              f"time = {proposal.timestamp or '(none: file order)'}"
+    mapping = (
+        f"user = {proposal.user}, item = {proposal.item}, "
+        f"weight = {proposal.weight or '(none: every interaction counts 1)'}, "
+        f"time = {proposal.timestamp or '(none: file order)'}"
+    )
     return [
-        f"Added dataset and portal \"{name}\" to {site_file} ({mapping}).",
+        f'Added dataset and portal "{name}" to {site_file} ({mapping}).',
         *(f"Copied {path}" for path in copied),
         *([f"Wrote the docs page stub {docs_page}: say where the data comes from."] if docs_page else []),
         "Next steps:",

@@ -111,8 +111,13 @@ def _cross_references(raw: dict, root_node, path: Path, content_dir: Path, base_
         try:
             normalise_base_url(url)
         except ValueError as error:
-            problems.append(Problem(path if base_url is None else "--base-url",
-                                    _where(root_node, ("base_url",)) if base_url is None else "", str(error)))
+            problems.append(
+                Problem(
+                    path if base_url is None else "--base-url",
+                    _where(root_node, ("base_url",)) if base_url is None else "",
+                    str(error),
+                )
+            )
 
     datasets = raw.get("datasets") if isinstance(raw.get("datasets"), dict) else {}
     for key, dataset in datasets.items():
@@ -120,16 +125,26 @@ def _cross_references(raw: dict, root_node, path: Path, content_dir: Path, base_
         if isinstance(given, str) and given:
             resolved = (content_dir / given).resolve()
             if not resolved.exists():
-                problems.append(Problem(path, _where(root_node, ("datasets", key, "path")),
-                                        f'"{clip(given)}" does not exist (looked for {clip(str(resolved))})'
-                                        + _path_hint(content_dir, Path(given))))
+                problems.append(
+                    Problem(
+                        path,
+                        _where(root_node, ("datasets", key, "path")),
+                        f'"{clip(given)}" does not exist (looked for {clip(str(resolved))})'
+                        + _path_hint(content_dir, Path(given)),
+                    )
+                )
 
     if "docs" in raw and isinstance(raw["docs"], str):
         docs_dir = (content_dir / raw["docs"]).resolve()
         if not docs_dir.is_dir():
-            problems.append(Problem(path, _where(root_node, ("docs",)),
-                                    f'docs folder "{clip(raw["docs"])}" does not exist (looked for {clip(str(docs_dir))}); '
-                                    "write docs: false for a site without documentation"))
+            problems.append(
+                Problem(
+                    path,
+                    _where(root_node, ("docs",)),
+                    f'docs folder "{clip(raw["docs"])}" does not exist (looked for {clip(str(docs_dir))}); '
+                    "write docs: false for a site without documentation",
+                )
+            )
 
     portals = raw.get("portals") if isinstance(raw.get("portals"), list) else []
     seen: set[str] = set()
@@ -139,14 +154,22 @@ def _cross_references(raw: dict, root_node, path: Path, content_dir: Path, base_
         name, dataset = portal.get("name"), portal.get("dataset")
         if isinstance(name, str):
             if name in seen:
-                problems.append(Problem(path, _where(root_node, ("portals", index, "name")),
-                                        f'portal name "{clip(name)}" is used twice'))
+                problems.append(
+                    Problem(
+                        path, _where(root_node, ("portals", index, "name")), f'portal name "{clip(name)}" is used twice'
+                    )
+                )
             seen.add(name)
         if isinstance(dataset, str) and dataset not in datasets:
             known = ", ".join(sorted(str(k) for k in datasets)) or "none"
-            problems.append(Problem(path, _where(root_node, ("portals", index, "dataset")),
-                                    f'no dataset named "{clip(dataset)}"{did_you_mean(dataset, datasets)}; '
-                                    f"datasets defined: {clip(known)}"))
+            problems.append(
+                Problem(
+                    path,
+                    _where(root_node, ("portals", index, "dataset")),
+                    f'no dataset named "{clip(dataset)}"{did_you_mean(dataset, datasets)}; '
+                    f"datasets defined: {clip(known)}",
+                )
+            )
     return problems
 
 
@@ -198,8 +221,13 @@ def _union_groups(errors: list[dict]) -> list[list[dict]]:
     groups: list[list[dict]] = []
     for item in errors:
         loc = tuple(item["loc"])
-        if loc and _is_union_branch(loc[-1]) and groups and _is_union_branch(groups[-1][-1]["loc"][-1]) \
-                and tuple(groups[-1][-1]["loc"][:-1]) == loc[:-1]:
+        if (
+            loc
+            and _is_union_branch(loc[-1])
+            and groups
+            and _is_union_branch(groups[-1][-1]["loc"][-1])
+            and tuple(groups[-1][-1]["loc"][:-1]) == loc[:-1]
+        ):
             groups[-1].append(item)
         else:
             groups.append([item])
@@ -208,8 +236,14 @@ def _union_groups(errors: list[dict]) -> list[list[dict]]:
 
 def _union_message(items: list[dict]) -> str:
     """One message for a value that fits none of a union's branches, e.g. "expected an integer or 'auto'"."""
-    nouns = {"int_parsing": "an integer", "int_type": "an integer", "float_parsing": "a number",
-             "float_type": "a number", "string_type": "text", "bool_parsing": "true or false"}
+    nouns = {
+        "int_parsing": "an integer",
+        "int_type": "an integer",
+        "float_parsing": "a number",
+        "float_type": "a number",
+        "string_type": "text",
+        "bool_parsing": "true or false",
+    }
     alternatives, limits = [], []
     for item in items:
         if item["type"] == "literal_error":
@@ -218,10 +252,10 @@ def _union_message(items: list[dict]) -> str:
             alternatives.insert(0, nouns[item["type"]])
         else:
             limits.append(item["msg"])
-    got = f'(got {clip(repr(items[0]["input"]))})'
+    got = f"(got {clip(repr(items[0]['input']))})"
     if limits:
-        return f'{"; ".join(limits)} {got}' + (f', or write {" or ".join(alternatives)}' if alternatives else "")
-    return f'expected {" or ".join(alternatives)} {got}'
+        return f"{'; '.join(limits)} {got}" + (f", or write {' or '.join(alternatives)}" if alternatives else "")
+    return f"expected {' or '.join(alternatives)} {got}"
 
 
 def _problem_from_pydantic(path: Path, root_node, group: list[dict]) -> Problem:
@@ -234,17 +268,19 @@ def _problem_from_pydantic(path: Path, root_node, group: list[dict]) -> Problem:
     if kind == "extra_forbidden":
         parent_model = _model_at(loc[:-1])
         known = list(parent_model.model_fields) if parent_model else []
-        message = f'unknown key "{clip(str(loc[-1]))}"{did_you_mean(loc[-1], known)}; expected one of: {", ".join(known)}'
+        message = (
+            f'unknown key "{clip(str(loc[-1]))}"{did_you_mean(loc[-1], known)}; expected one of: {", ".join(known)}'
+        )
     elif kind == "missing":
         message = "this key is required"
     elif kind == "literal_error":
-        message = f'got {clip(repr(item["input"]))}, expected {item["ctx"]["expected"]}'
+        message = f"got {clip(repr(item['input']))}, expected {item['ctx']['expected']}"
     elif kind == "value_error":  # our own validators' words; a mapping's whole input is not echoed
         given = item["input"]
         got = "" if isinstance(given, (dict, list)) else f" (got {clip(repr(given))})"
         message = item["msg"].removeprefix("Value error, ") + got
     else:
-        message = f'{item["msg"]} (got {clip(repr(item["input"]))})'
+        message = f"{item['msg']} (got {clip(repr(item['input']))})"
     return Problem(path, _where(root_node, loc), message)
 
 

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from site_builder.site.paths import SITE_FOLDERS
 from site_builder.errors import clip
+from site_builder.site.paths import SITE_FOLDERS
 
 CONFIG_NAME = "site.yml"
 log = logging.getLogger(__name__)
@@ -208,9 +208,12 @@ class DatasetConfig(_Strict):
     def _hex_digest(cls, value: str | None, info) -> str | None:
         length = 64 if info.field_name == "sha256" else 32
         if value is not None and not re.fullmatch(rf"[0-9a-fA-F]{{{length}}}", value):
-            raise ValueError(f"expected {length} hexadecimal digits; compute it on a machine with internet "
-                             f"access with: curl -sL URL | {info.field_name}sum")
+            raise ValueError(
+                f"expected {length} hexadecimal digits; compute it on a machine with internet "
+                f"access with: curl -sL URL | {info.field_name}sum"
+            )
         return value
+
     # For archives: the folder inside it that holds the files (default: its single top folder).
     folder: str | None = None
     description: str = ""
@@ -231,13 +234,16 @@ class DatasetConfig(_Strict):
         if self.url is None and (self.sha256 or self.md5 or self.folder):
             raise ValueError("`sha256`, `md5` and `folder` go with `url`")
         if self.url is not None and self.sha256 is None and self.md5 is None:
-            raise ValueError("a dataset with a `url` needs its `sha256` (or the publisher's `md5`), "
-                             "so a changed download is noticed")
+            raise ValueError(
+                "a dataset with a `url` needs its `sha256` (or the publisher's `md5`), so a changed download is noticed"
+            )
         generic = self.format in ("csv", "parquet")
         if generic and self.columns is None:
             raise ValueError(f"format {self.format} needs `columns` (user, item, and optionally weight, timestamp)")
         if not generic and any(v is not None for v in (self.interactions, self.columns, self.items, self.users)):
-            raise ValueError(f"`interactions`, `columns`, `items` and `users` are for the csv and parquet formats, not {self.format}")
+            raise ValueError(
+                f"`interactions`, `columns`, `items` and `users` are for the csv and parquet formats, not {self.format}"
+            )
         return self
 
 
@@ -286,8 +292,10 @@ class PortalConfig(_Strict):
     @model_validator(mode="after")
     def _evaluation_needs_items(self):
         if self.recommendations.show_evaluation and self.points != "items":
-            raise ValueError("recommendations.show_evaluation measures item-to-item recommendations, "
-                             "so it needs `points: items`; remove it from this portal of users")
+            raise ValueError(
+                "recommendations.show_evaluation measures item-to-item recommendations, "
+                "so it needs `points: items`; remove it from this portal of users"
+            )
         return self
 
 
@@ -326,7 +334,6 @@ class SiteConfig(_Strict):
         return self._config_file
 
 
-
 # What a site URL may hold: a host (and port), then a path of URL characters. No quotes, angle
 # brackets, backslashes, spaces or control characters: the URL is written into pages and configs.
 _URL_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?")
@@ -346,10 +353,13 @@ def normalise_base_url(value: str) -> str:
         bad = sorted({c for c in value if not (c.isascii() and (c.isalnum() or c in "/:._~!$&()*+,;=@%-"))})
         if bad or "?" in value or "#" in value:
             what = ", ".join(repr(c) for c in bad) or "a query or fragment"
-            raise ValueError(f"{shown} holds characters a site URL cannot have ({what}); "
-                             "write it as https://HOST/PATH, e.g. https://USER.github.io/REPO")
-        raise ValueError(f"{shown} is not a well-formed site URL; write it as https://HOST/PATH, "
-                         "e.g. https://USER.github.io/REPO")
+            raise ValueError(
+                f"{shown} holds characters a site URL cannot have ({what}); "
+                "write it as https://HOST/PATH, e.g. https://USER.github.io/REPO"
+            )
+        raise ValueError(
+            f"{shown} is not a well-formed site URL; write it as https://HOST/PATH, e.g. https://USER.github.io/REPO"
+        )
     if value.endswith("/"):
         raise ValueError(f'{shown} ends with "/": write {value.rstrip("/")} (pages are joined to it with "/")')
     return value

@@ -60,12 +60,17 @@ def fingerprint(files: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def interaction_matrix(point_index: np.ndarray, other_index: np.ndarray, num_points: int,
-                       num_other: int) -> sp.csr_matrix:
+def interaction_matrix(
+    point_index: np.ndarray, other_index: np.ndarray, num_points: int, num_other: int
+) -> sp.csr_matrix:
     """Binary points x other-side matrix (int32): 1 where the point and the other side met at least once."""
-    matrix = sp.csr_matrix((np.ones(len(point_index), dtype=np.int32),
-                            (np.asarray(point_index, dtype=np.int64), np.asarray(other_index, dtype=np.int64))),
-                           shape=(num_points, num_other))
+    matrix = sp.csr_matrix(
+        (
+            np.ones(len(point_index), dtype=np.int32),
+            (np.asarray(point_index, dtype=np.int64), np.asarray(other_index, dtype=np.int64)),
+        ),
+        shape=(num_points, num_other),
+    )
     matrix.sum_duplicates()
     matrix.data[:] = 1
     return matrix

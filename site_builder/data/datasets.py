@@ -11,7 +11,6 @@ The readers (the readers package, one module per family of formats) check the da
 
 from __future__ import annotations
 
-
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +21,6 @@ from site_builder.config import DatasetConfig, SiteConfig
 from site_builder.data.dataset import COMPUTED_COLUMNS, Dataset
 from site_builder.data.readers import READERS
 from site_builder.errors import BuildError, Problem, clip, did_you_mean, quoted
-
-
 
 # ---------------------------------------------------------------- columns
 
@@ -76,11 +73,15 @@ def column_problems(config: SiteConfig, roots: dict[str, Path] | None = None) ->
                     named.append((f"{where}.tmdb.year_column", source.tmdb.year_column))
         for key, column in named:
             if column not in available:
-                problems.append(Problem(
-                    config.config_file, f"portals[{index}].{key}",
-                    f'no column "{clip(column)}" in the {portal.points} of dataset "{portal.dataset}"'
-                    f'{did_you_mean(column, available, dataset.path)}; '
-                    f'available: {quoted(", ".join(available), dataset.path)}'))
+                problems.append(
+                    Problem(
+                        config.config_file,
+                        f"portals[{index}].{key}",
+                        f'no column "{clip(column)}" in the {portal.points} of dataset "{portal.dataset}"'
+                        f"{did_you_mean(column, available, dataset.path)}; "
+                        f"available: {quoted(', '.join(available), dataset.path)}",
+                    )
+                )
     return problems
 
 
@@ -135,14 +136,17 @@ def add_summaries(dataset: Dataset, item_label: str | None = None, category: str
     if not 1 < len(names) <= LEANING_CATEGORIES:  # a leaning among thousands of values says nothing
         users["leaning"] = ""
         return
-    counts = sp.csr_matrix((np.ones(len(dataset.item_index)), (dataset.user_index, codes[dataset.item_index])),
-                           shape=(len(users), len(names))).toarray()
+    counts = sp.csr_matrix(
+        (np.ones(len(dataset.item_index)), (dataset.user_index, codes[dataset.item_index])),
+        shape=(len(users), len(names)),
+    ).toarray()
     share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     overall = counts.sum(axis=0) / max(counts.sum(), 1)
     lift = np.where(counts >= LEANING_MIN, share / np.maximum(overall, 1e-12), 0)
     top = lift.argmax(axis=1)
-    users["leaning"] = [f"{names[c]} ({lift[u, c]:.1f}× the usual share)" if lift[u, c] > 1 else ""
-                        for u, c in enumerate(top)]
+    users["leaning"] = [
+        f"{names[c]} ({lift[u, c]:.1f}× the usual share)" if lift[u, c] > 1 else "" for u, c in enumerate(top)
+    ]
 
 
 def _add_computed_columns(dataset: Dataset) -> None:
@@ -153,7 +157,3 @@ def _add_computed_columns(dataset: Dataset) -> None:
             means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
         table["num_ratings"] = counts.astype(np.int64)
         table["mean_rating"] = np.round(means, 2)
-
-
-
-

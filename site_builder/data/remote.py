@@ -37,13 +37,20 @@ RETRIES = 4
 def dataset_roots(config: SiteConfig, cache_root: Path, names: list[str] | None = None) -> dict[str, Path]:
     """Where the files of each dataset of the config (or of `names`) are: a local dataset's path,
     a URL dataset's copy in the cache, downloaded first if needed."""
-    return {name: dataset.path if dataset.url is None else dataset_root(name, dataset, Path(cache_root),
-                                                                        config.config_file)
-            for name, dataset in config.datasets.items() if names is None or name in names}
+    return {
+        name: dataset.path if dataset.url is None else dataset_root(name, dataset, Path(cache_root), config.config_file)
+        for name, dataset in config.datasets.items()
+        if names is None or name in names
+    }
 
 
-def dataset_root(name: str, config: DatasetConfig, cache_root: Path, config_file: Path | str = "site.yml",
-                 session: requests.Session | None = None) -> Path:
+def dataset_root(
+    name: str,
+    config: DatasetConfig,
+    cache_root: Path,
+    config_file: Path | str = "site.yml",
+    session: requests.Session | None = None,
+) -> Path:
     """The local folder (or file) holding the dataset's files, downloading it first if needed."""
     algorithm, expected = config.checksum()
     folder = Path(cache_root) / "datasets" / f"{algorithm}-{expected}"
@@ -68,19 +75,24 @@ def _download(name: str, config: DatasetConfig, folder: Path, config_file, sessi
             break
         except (requests.ConnectionError, requests.Timeout, _Retryable) as error:
             if attempt == RETRIES:
-                raise BuildError(Problem(config_file, f"datasets.{name}.url",
-                                         f"could not download {config.url}: {error}"))
-            wait = 0.5 * 2 ** attempt
+                raise BuildError(
+                    Problem(config_file, f"datasets.{name}.url", f"could not download {config.url}: {error}")
+                )
+            wait = 0.5 * 2**attempt
             log.warning("    download of %s interrupted (%s); retrying in %.1f s", config.url, error, wait)
             time.sleep(wait)
     actual = _digest(part, algorithm)
     if actual != expected:
         part.unlink()
-        raise BuildError(Problem(
-            config_file, f"datasets.{name}.{algorithm}",
-            f"the file downloaded from {config.url} has {algorithm} {actual}, but the config says "
-            f"{expected}; if the file changed on purpose, set `{algorithm}: {actual}`, "
-            "otherwise check the URL"))
+        raise BuildError(
+            Problem(
+                config_file,
+                f"datasets.{name}.{algorithm}",
+                f"the file downloaded from {config.url} has {algorithm} {actual}, but the config says "
+                f"{expected}; if the file changed on purpose, set `{algorithm}: {actual}`, "
+                "otherwise check the URL",
+            )
+        )
     return part
 
 
@@ -98,13 +110,24 @@ def _fetch_into(part: Path, url: str, session: requests.Session, name: str, conf
         if response.status_code == 429 or response.status_code >= 500:
             raise _Retryable(f"HTTP {response.status_code}")
         if response.status_code >= 400:
-            raise BuildError(Problem(config_file, f"datasets.{name}.url", f"{url} answered HTTP {response.status_code}"))
+            raise BuildError(
+                Problem(config_file, f"datasets.{name}.url", f"{url} answered HTTP {response.status_code}")
+            )
         resumed = response.status_code == 206
         mode = "ab" if resumed else "wb"
         total = int(response.headers.get("Content-Length", 0)) + (have if resumed else 0)
-        with open(part, mode) as handle, tqdm(total=total or None, initial=have if resumed else 0,
-                                              unit="B", unit_scale=True, desc=f"    {name}", leave=False,
-                                              disable=None) as bar:
+        with (
+            open(part, mode) as handle,
+            tqdm(
+                total=total or None,
+                initial=have if resumed else 0,
+                unit="B",
+                unit_scale=True,
+                desc=f"    {name}",
+                leave=False,
+                disable=None,
+            ) as bar,
+        ):
             for block in response.iter_content(CHUNK):
                 handle.write(block)
                 bar.update(len(block))
@@ -124,9 +147,14 @@ def _unpack(archive: Path, folder: Path, file_name: str, config_file, name: str)
         elif tarfile.is_tarfile(archive):
             _extract_tar(archive, staging, config_file, name)
         elif file_name.lower().endswith(ARCHIVE_SUFFIXES):
-            raise BuildError(Problem(config_file, f"datasets.{name}.url",
-                                     f'the download is named like an archive ("{clip(file_name)}") but is not one '
-                                     "(a login or error page?); check the URL"))
+            raise BuildError(
+                Problem(
+                    config_file,
+                    f"datasets.{name}.url",
+                    f'the download is named like an archive ("{clip(file_name)}") but is not one '
+                    "(a login or error page?); check the URL",
+                )
+            )
         else:
             os.replace(archive, staging / file_name)  # same folder: a rename, not a copy
         os.replace(staging, folder)
@@ -137,9 +165,18 @@ def _unpack(archive: Path, folder: Path, file_name: str, config_file, name: str)
 
 def _safe_target(root: Path, member: str, config_file, name: str) -> Path:
     target = (root / member).resolve()
-    if PurePosixPath(member).is_absolute() or ".." in PurePosixPath(member).parts or not target.is_relative_to(root.resolve()):
-        raise BuildError(Problem(config_file, f"datasets.{name}.url",
-                                 f'the archive member "{member}" would be written outside the dataset folder; refused'))
+    if (
+        PurePosixPath(member).is_absolute()
+        or ".." in PurePosixPath(member).parts
+        or not target.is_relative_to(root.resolve())
+    ):
+        raise BuildError(
+            Problem(
+                config_file,
+                f"datasets.{name}.url",
+                f'the archive member "{member}" would be written outside the dataset folder; refused',
+            )
+        )
     return target
 
 
@@ -149,8 +186,11 @@ def _extract_zip(archive: Path, root: Path, config_file, name: str) -> None:
             target = _safe_target(root, info.filename, config_file, name)
             is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
             if is_link:
-                raise BuildError(Problem(config_file, f"datasets.{name}.url",
-                                         f'the archive member "{info.filename}" is a link; refused'))
+                raise BuildError(
+                    Problem(
+                        config_file, f"datasets.{name}.url", f'the archive member "{info.filename}" is a link; refused'
+                    )
+                )
             if info.is_dir():
                 target.mkdir(parents=True, exist_ok=True)
                 continue
@@ -164,8 +204,13 @@ def _extract_tar(archive: Path, root: Path, config_file, name: str) -> None:
         for member in tarred.getmembers():
             _safe_target(root, member.name, config_file, name)
             if not (member.isfile() or member.isdir()):
-                raise BuildError(Problem(config_file, f"datasets.{name}.url",
-                                         f'the archive member "{member.name}" is not a plain file; refused'))
+                raise BuildError(
+                    Problem(
+                        config_file,
+                        f"datasets.{name}.url",
+                        f'the archive member "{member.name}" is not a plain file; refused',
+                    )
+                )
         tarred.extractall(root, filter="data")
 
 
@@ -174,8 +219,13 @@ def _inner_root(folder: Path, config: DatasetConfig, config_file, name: str) -> 
         root = folder / config.folder
         if not root.exists():
             found = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
-            raise BuildError(Problem(config_file, f"datasets.{name}.folder",
-                                     f'"{config.folder}" is not in the downloaded archive (it holds: {found})'))
+            raise BuildError(
+                Problem(
+                    config_file,
+                    f"datasets.{name}.folder",
+                    f'"{config.folder}" is not in the downloaded archive (it holds: {found})',
+                )
+            )
         return root
     entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
     if len(entries) == 1 and entries[0].is_dir():

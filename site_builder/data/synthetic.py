@@ -97,8 +97,27 @@ NOISE_SHARE = (2.0, 8.0)  # Beta parameters of each user's share of popularity p
 LIKED_TASTES = ([1, 2, 3], [0.45, 0.35, 0.20])
 TASTE_FILL = 0.5  # a user's liked tastes hold at least twice the items they take from them
 
-GENRES = ["Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Documentary", "Drama", "Fantasy",
-          "Film-Noir", "Horror", "IMAX", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western"]
+GENRES = [
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "IMAX",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
+]
 # How often each genre is a taste's main one (Drama and Comedy lead, as in MovieLens).
 GENRE_WEIGHTS = [8, 5, 2, 2, 12, 4, 3, 15, 2, 1, 4, 0.5, 1, 2, 6, 3, 7, 1.5, 1]
 MAIN_GENRE, SECOND_GENRE, OTHER_GENRE = 0.9, 0.5, 0.04
@@ -145,8 +164,10 @@ class GeneratedInfo:
 
     def summary(self) -> str:
         sizes = ", ".join(f"{p.name} {_megabytes(p.stat().st_size)}" for p in self.files if p.exists())
-        return (f"Wrote {self.interactions:,} ratings of {self.items:,} movies by {self.users:,} users "
-                f"({self.tastes} planted tastes, seed {self.seed}) to {self.folder} in {self.seconds:.1f} s: {sizes}")
+        return (
+            f"Wrote {self.interactions:,} ratings of {self.items:,} movies by {self.users:,} users "
+            f"({self.tastes} planted tastes, seed {self.seed}) to {self.folder} in {self.seconds:.1f} s: {sizes}"
+        )
 
 
 def _megabytes(size: int) -> str:
@@ -183,8 +204,9 @@ def default_users(interactions: int) -> int:
     return max(1, round(ANCHOR_SMALL[2] * (interactions / ANCHOR_SMALL[0]) ** USER_EXPONENT))
 
 
-def plan_sizes(interactions: int, items: int | None = None, users: int | None = None,
-               tastes: int | None = None) -> Sizes:
+def plan_sizes(
+    interactions: int, items: int | None = None, users: int | None = None, tastes: int | None = None
+) -> Sizes:
     """The sizes to generate, defaults filled in; ValueError with the reason when they cannot work."""
     items = default_items(interactions) if items is None else items
     users = default_users(interactions) if users is None else users
@@ -193,11 +215,15 @@ def plan_sizes(interactions: int, items: int | None = None, users: int | None = 
         if value < 1:
             raise ValueError(f"{name} must be at least 1 (got {value})")
     if users * MIN_RATINGS > interactions:
-        raise ValueError(f"{users:,} users rating at least {MIN_RATINGS} items each need at least "
-                         f"{users * MIN_RATINGS:,} interactions (got {interactions:,}); ask for fewer users")
+        raise ValueError(
+            f"{users:,} users rating at least {MIN_RATINGS} items each need at least "
+            f"{users * MIN_RATINGS:,} interactions (got {interactions:,}); ask for fewer users"
+        )
     if interactions > DENSEST * items * users:
-        raise ValueError(f"{interactions:,} interactions between {users:,} users and {items:,} items would have "
-                         f"the average user rate more than {DENSEST:.0%} of the items; ask for more items or users")
+        raise ValueError(
+            f"{interactions:,} interactions between {users:,} users and {items:,} items would have "
+            f"the average user rate more than {DENSEST:.0%} of the items; ask for more items or users"
+        )
     if items > interactions:
         raise ValueError(f"{items:,} items need at least as many interactions, one each (got {interactions:,})")
     if tastes > items:
@@ -231,7 +257,9 @@ def _catalogue(rng: np.random.Generator, sizes: Sizes) -> tuple[Catalogue, pd.Da
     taste = rng.permutation(np.concatenate([np.arange(tastes), rng.choice(tastes, size=count - tastes, p=share)]))
     taste = taste.astype(np.int32)
     rank = rng.permutation(count)
-    weight = (rank + 1 + POPULARITY_OFFSET) ** -POPULARITY_EXPONENT * np.exp(-(rank + 0.5) / (POPULARITY_CUTOFF * count))
+    weight = (rank + 1 + POPULARITY_OFFSET) ** -POPULARITY_EXPONENT * np.exp(
+        -(rank + 0.5) / (POPULARITY_CUTOFF * count)
+    )
     log_weight = np.log(weight)
     standard = (log_weight - log_weight.mean()) / max(log_weight.std(), 1e-9)
     quality = (0.2 * standard + rng.normal(0.0, 0.45, count)).astype(np.float32)
@@ -264,8 +292,9 @@ def _movie_rows(rng: np.random.Generator, ids: np.ndarray, taste: np.ndarray, ta
     flags[bare, main[taste[bare]]] = True
     masks = flags.astype(np.int64) @ (np.int64(1) << np.arange(kinds, dtype=np.int64))
     unique_masks, which = np.unique(masks, return_inverse=True)
-    names = np.array(["|".join(g for bit, g in enumerate(GENRES) if mask >> bit & 1) for mask in unique_masks.tolist()],
-                     dtype=object)
+    names = np.array(
+        ["|".join(g for bit, g in enumerate(GENRES) if mask >> bit & 1) for mask in unique_masks.tolist()], dtype=object
+    )
     year = np.clip(2023 - np.floor(rng.exponential(16.0, count)), 1902, 2023).astype(np.int64)
     title = "Synthetic Movie " + pd.Series(ids).astype(str) + " (" + pd.Series(year).astype(str) + ")"
     return pd.DataFrame({"movieId": ids, "title": title.to_numpy(object), "genres": names[which], "taste": taste})
@@ -312,8 +341,9 @@ def _mixtures(rng: np.random.Generator, wanted: np.ndarray, catalogue: Catalogue
     return np.column_stack([weights, noise])
 
 
-def _draw(rng: np.random.Generator, user: np.ndarray, steps: np.ndarray, catalogue: Catalogue,
-          uniform: np.ndarray) -> np.ndarray:
+def _draw(
+    rng: np.random.Generator, user: np.ndarray, steps: np.ndarray, catalogue: Catalogue, uniform: np.ndarray
+) -> np.ndarray:
     """One item per entry of `user` (local user indices) from that user's mixture, or uniformly over all
     items for the users marked in `uniform`; repeats possible."""
     width = steps.shape[1]
@@ -336,8 +366,9 @@ def _contains(sorted_keys: np.ndarray, values: np.ndarray) -> np.ndarray:
     return sorted_keys[where] == values
 
 
-def _pick_items(rng: np.random.Generator, wanted: np.ndarray, mixtures: np.ndarray, catalogue: Catalogue,
-                given: np.ndarray) -> np.ndarray:
+def _pick_items(
+    rng: np.random.Generator, wanted: np.ndarray, mixtures: np.ndarray, catalogue: Catalogue, given: np.ndarray
+) -> np.ndarray:
     """Distinct items per user, exactly `wanted[u]` of them: keys user * items + item, sorted.
 
     `given` are keys the users have already (each item's guaranteed rater).
@@ -392,8 +423,9 @@ def _pick_items(rng: np.random.Generator, wanted: np.ndarray, mixtures: np.ndarr
 # ---------------------------------------------------------------- one chunk of users
 
 
-def _chunk_rows(rng: np.random.Generator, wanted: np.ndarray, first_user: int, catalogue: Catalogue,
-                tastes: int, given: np.ndarray) -> pa.Table:
+def _chunk_rows(
+    rng: np.random.Generator, wanted: np.ndarray, first_user: int, catalogue: Catalogue, tastes: int, given: np.ndarray
+) -> pa.Table:
     """The rows of users first_user.. (local indices from 0); `given` are their guaranteed keys."""
     users = len(wanted)
     mixtures = _mixtures(rng, wanted, catalogue, tastes)
@@ -405,7 +437,7 @@ def _chunk_rows(rng: np.random.Generator, wanted: np.ndarray, first_user: int, c
     # timestamps: a first day and an active span per user, ratings spread over it
     start = rng.integers(START_FROM, START_UNTIL, users)
     log_days = rng.normal(-1.0, 1.5, users) + 0.5 * np.log10(wanted / MIN_RATINGS)
-    span = np.minimum(10.0 ** log_days * DAY, LAST_DAY - FIRST_DAY).astype(np.int64)
+    span = np.minimum(10.0**log_days * DAY, LAST_DAY - FIRST_DAY).astype(np.int64)
     start = np.maximum(np.minimum(start, LAST_DAY - span), FIRST_DAY)
     stamp = start[user] + np.floor(rng.random(rows) * span[user]).astype(np.int64)
 
@@ -419,12 +451,14 @@ def _chunk_rows(rng: np.random.Generator, wanted: np.ndarray, first_user: int, c
 
     # by user, then time; ties keep the item order (stamps fit in 31 bits)
     order = np.argsort((user << 31) | (stamp - FIRST_DAY), kind="stable")
-    return pa.table({
-        "userId": pa.array(first_user + 1 + user[order]),
-        "movieId": pa.array(catalogue.ids[item[order]]),
-        "rating": RATING_LABELS.take(pa.array(code[order])),
-        "timestamp": pa.array(stamp[order]),
-    })
+    return pa.table(
+        {
+            "userId": pa.array(first_user + 1 + user[order]),
+            "movieId": pa.array(catalogue.ids[item[order]]),
+            "rating": RATING_LABELS.take(pa.array(code[order])),
+            "timestamp": pa.array(stamp[order]),
+        }
+    )
 
 
 # ---------------------------------------------------------------- writing
@@ -434,8 +468,14 @@ def _write_csv(table: pa.Table, handle) -> None:
     pa_csv.write_csv(table, handle, pa_csv.WriteOptions(include_header=False, quoting_style="none"))
 
 
-def generate(out_dir: Path, interactions: int, seed: int = 42, items: int | None = None,
-             users: int | None = None, tastes: int | None = None) -> GeneratedInfo:
+def generate(
+    out_dir: Path,
+    interactions: int,
+    seed: int = 42,
+    items: int | None = None,
+    users: int | None = None,
+    tastes: int | None = None,
+) -> GeneratedInfo:
     """Write ratings.csv, movies.csv and tastes.csv into out_dir (created; files of these names replaced).
 
     ValueError when the sizes cannot work (see `plan_sizes`). Each file is
@@ -478,8 +518,9 @@ def generate(out_dir: Path, interactions: int, seed: int = 42, items: int | None
         raise
     for source, target in zip(partial, paths):
         source.replace(target)
-    return GeneratedInfo(out_dir, sizes.interactions, sizes.items, sizes.users, sizes.tastes, seed,
-                         time.perf_counter() - began, paths)
+    return GeneratedInfo(
+        out_dir, sizes.interactions, sizes.items, sizes.users, sizes.tastes, seed, time.perf_counter() - began, paths
+    )
 
 
 # ---------------------------------------------------------------- quality checks

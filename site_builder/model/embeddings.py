@@ -97,8 +97,12 @@ def build_sentences(dataset: Dataset, points: str) -> Sentences:
     counts = np.bincount(point, minlength=num_points)
     offsets = np.zeros(num_points + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    return Sentences(tokens=token[order].astype(np.int32), offsets=offsets, num_tokens=num_tokens,
-                     ratings=np.asarray(dataset.rating, dtype=np.float32)[order])
+    return Sentences(
+        tokens=token[order].astype(np.int32),
+        offsets=offsets,
+        num_tokens=num_tokens,
+        ratings=np.asarray(dataset.rating, dtype=np.float32)[order],
+    )
 
 
 def prepare_sentences(sentences: Sentences, settings: EmbeddingSettings) -> Sentences:
@@ -149,18 +153,26 @@ def config_inputs(portal: PortalConfig) -> list:
 
 def vectors_key(prepared: Sentences, settings: EmbeddingSettings) -> str:
     """Key of the vectors: settings, library versions and the sentences as prepare_sentences left them."""
-    return VECTORS.key(settings.model_dump(), MAX_TOKENS, prepared.tokens.tobytes(), prepared.offsets.tobytes(),
-                       prepared.num_tokens)
+    return VECTORS.key(
+        settings.model_dump(), MAX_TOKENS, prepared.tokens.tobytes(), prepared.offsets.tobytes(), prepared.num_tokens
+    )
 
 
-def point_vectors(sentences: Sentences, settings: EmbeddingSettings, cache: Cache | None = None) -> tuple[np.ndarray, bool]:
+def point_vectors(
+    sentences: Sentences, settings: EmbeddingSettings, cache: Cache | None = None
+) -> tuple[np.ndarray, bool]:
     """The (num_points, vector_size) float32 matrix, and whether it came from the cache."""
     prepared = prepare_sentences(sentences, settings)
     if cache is None:
         return _train_prepared(prepared, settings), False
     shape = (prepared.num_points, settings.word2vec.vector_size)
-    return cache.memo(VECTORS, vectors_key(prepared, settings), lambda: _train_prepared(prepared, settings), ARRAY,
-                      accept=lambda vectors: vectors.shape == shape)
+    return cache.memo(
+        VECTORS,
+        vectors_key(prepared, settings),
+        lambda: _train_prepared(prepared, settings),
+        ARRAY,
+        accept=lambda vectors: vectors.shape == shape,
+    )
 
 
 def train_point_vectors(sentences: Sentences, settings: EmbeddingSettings) -> np.ndarray:
@@ -200,13 +212,28 @@ def train_token_vectors(sentences: Sentences, settings: EmbeddingSettings):
     w2v = resolve_word2vec(settings, len(sentences.tokens))
     auto = {key for key in ("epochs", "sample", "workers") if getattr(settings.word2vec, key) == "auto"}
     mark = {key: " (auto)" if key in auto else "" for key in ("epochs", "sample", "workers")}
-    log.info("    Word2Vec: %s, %d epochs%s, window %d, %d dimensions, sample %g%s, %d worker(s)%s, "
-             "on %s sentences of %s tokens",
-             "skip-gram" if w2v["sg"] else "CBOW", w2v["epochs"], mark["epochs"], w2v["window"],
-             w2v["vector_size"], w2v["sample"], mark["sample"], w2v["workers"], mark["workers"],
-             f"{sentences.num_points:,}", f"{len(sentences.tokens):,}")
-    with tqdm(total=w2v["epochs"], desc="    Word2Vec epochs", unit="epoch", leave=False,
-              disable=None if log.isEnabledFor(logging.INFO) else True) as bar:
+    log.info(
+        "    Word2Vec: %s, %d epochs%s, window %d, %d dimensions, sample %g%s, %d worker(s)%s, "
+        "on %s sentences of %s tokens",
+        "skip-gram" if w2v["sg"] else "CBOW",
+        w2v["epochs"],
+        mark["epochs"],
+        w2v["window"],
+        w2v["vector_size"],
+        w2v["sample"],
+        mark["sample"],
+        w2v["workers"],
+        mark["workers"],
+        f"{sentences.num_points:,}",
+        f"{len(sentences.tokens):,}",
+    )
+    with tqdm(
+        total=w2v["epochs"],
+        desc="    Word2Vec epochs",
+        unit="epoch",
+        leave=False,
+        disable=None if log.isEnabledFor(logging.INFO) else True,
+    ) as bar:
         if w2v["workers"] == 1:
             return Word2Vec(sentences=_TokenChunks(sentences, with_index=False), callbacks=[_EpochProgress(bar)], **w2v)
         # Several workers: gensim's corpus_file mode, where each worker reads its own part of a
@@ -285,5 +312,7 @@ def sentence_vectors(sentences: Sentences, word2vec_model, settings: EmbeddingSe
         weights = None
         if sentence.model == "usif":
             weights = (svd_res[0] ** 2) / (svd_res[0] ** 2).sum()
-        vectors[nonzero] = remove_principal_components(vectors[nonzero], svd_res=svd_res, weights=weights, inplace=False)
+        vectors[nonzero] = remove_principal_components(
+            vectors[nonzero], svd_res=svd_res, weights=weights, inplace=False
+        )
     return vectors

@@ -41,17 +41,17 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
 
 from site_builder.config import EmbeddingSettings, PortalConfig, SiteConfig
+from site_builder.data.dataset import Dataset, interaction_matrix
 from site_builder.errors import BuildError, Problem, did_you_mean
 from site_builder.model.neighbours import top_k_columns, unit_rows
-from site_builder.data.dataset import Dataset, interaction_matrix
 
 K = 10
 BLOCK_FLOATS = 8_000_000  # scores held at once: a block of users x all items
@@ -92,9 +92,15 @@ def _leave_last_out(data: Dataset) -> tuple[Dataset, np.ndarray, np.ndarray]:
     keep = np.ones(data.num_interactions, dtype=bool)
     keep[held_rows] = False
     train = Dataset(
-        name=data.name, user_index=data.user_index[keep], item_index=data.item_index[keep],
-        rating=data.rating[keep], timestamp=data.timestamp[keep], items=data.items, users=data.users,
-        fingerprint=f"{data.fingerprint}-leave-last-out", files=list(data.files),
+        name=data.name,
+        user_index=data.user_index[keep],
+        item_index=data.item_index[keep],
+        rating=data.rating[keep],
+        timestamp=data.timestamp[keep],
+        items=data.items,
+        users=data.users,
+        fingerprint=f"{data.fingerprint}-leave-last-out",
+        files=list(data.files),
     )
     return train, held, query
 
@@ -119,9 +125,15 @@ class Metrics:
         return math.sqrt(self.hit_rate * (1 - self.hit_rate) / self.users)
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "hit_rate": round(self.hit_rate, 4), "ndcg": round(self.ndcg, 4),
-                "coverage": round(self.coverage, 4), "users": self.users,
-                "hit_rate_se": round(self.hit_rate_se, 4), "seconds": round(self.seconds, 2)}
+        return {
+            "name": self.name,
+            "hit_rate": round(self.hit_rate, 4),
+            "ndcg": round(self.ndcg, 4),
+            "coverage": round(self.coverage, 4),
+            "users": self.users,
+            "hit_rate_se": round(self.hit_rate_se, 4),
+            "seconds": round(self.seconds, 2),
+        }
 
 
 def user_item_matrix(train: Dataset) -> sp.csr_matrix:
@@ -129,8 +141,15 @@ def user_item_matrix(train: Dataset) -> sp.csr_matrix:
     return interaction_matrix(train.user_index, train.item_index, len(train.users), len(train.items))
 
 
-def rank_metrics(scorer: Scorer, train: Dataset, held: np.ndarray, query: np.ndarray,
-                 name: str = "", k: int = K, seen: sp.csr_matrix | None = None) -> Metrics:
+def rank_metrics(
+    scorer: Scorer,
+    train: Dataset,
+    held: np.ndarray,
+    query: np.ndarray,
+    name: str = "",
+    k: int = K,
+    seen: sp.csr_matrix | None = None,
+) -> Metrics:
     """HitRate@k, NDCG@k and Coverage@k of a scorer over every evaluated user.
 
     The user's training items and items without training interactions are
@@ -146,7 +165,7 @@ def rank_metrics(scorer: Scorer, train: Dataset, held: np.ndarray, query: np.nda
     recommended = np.zeros(num_items, dtype=bool)
     block = max(1, BLOCK_FLOATS // max(num_items, 1))
     for first in range(0, len(users), block):
-        who = users[first:first + block]
+        who = users[first : first + block]
         scores = np.array(scorer(query[who]), dtype=np.float64, copy=True)
         scores[:, ~known] = -np.inf
         rows = seen[who]
@@ -155,7 +174,9 @@ def rank_metrics(scorer: Scorer, train: Dataset, held: np.ndarray, query: np.nda
         target_score = scores[np.arange(len(who)), target]
         # 0-based rank: items scoring higher, plus equal ones listed earlier (lower index)
         higher = (scores > target_score[:, None]).sum(axis=1)
-        earlier_ties = ((scores == target_score[:, None]) & (np.arange(num_items)[None, :] < target[:, None])).sum(axis=1)
+        earlier_ties = ((scores == target_score[:, None]) & (np.arange(num_items)[None, :] < target[:, None])).sum(
+            axis=1
+        )
         rank = higher + earlier_ties
         hit = (rank < k) & np.isfinite(target_score)
         hits += int(hit.sum())
@@ -163,9 +184,14 @@ def rank_metrics(scorer: Scorer, train: Dataset, held: np.ndarray, query: np.nda
         top = top_k_columns(scores, min(k, num_items))[0]
         recommended[top[np.isfinite(np.take_along_axis(scores, top, axis=1))]] = True
     count = len(users)
-    return Metrics(name=name, hit_rate=hits / count if count else 0.0, ndcg=gain / count if count else 0.0,
-                   coverage=int(recommended.sum()) / num_items if num_items else 0.0, users=count,
-                   seconds=time.perf_counter() - start)
+    return Metrics(
+        name=name,
+        hit_rate=hits / count if count else 0.0,
+        ndcg=gain / count if count else 0.0,
+        coverage=int(recommended.sum()) / num_items if num_items else 0.0,
+        users=count,
+        seconds=time.perf_counter() - start,
+    )
 
 
 # ---------------------------------------------------------------- methods
@@ -220,32 +246,49 @@ class Report:
 
     def as_dict(self) -> dict:
         return {
-            "portal": self.portal, "dataset": self.dataset, "split": self.split, "k": K,
+            "portal": self.portal,
+            "dataset": self.dataset,
+            "split": self.split,
+            "k": K,
             "protocol": "leave-last-out by time; query = the user's last training item; "
-                        "full ranking, the user's training items excluded",
-            "items": self.num_items, "users": self.num_users, "training_interactions": self.num_train,
-            "settings": self.settings, "methods": [r.as_dict() for r in self.rows],
-            "method_over_itemknn": (round(self.row("method").hit_rate / self.row("ItemKNN").hit_rate, 3)
-                                    if self.row("ItemKNN").hit_rate > 0 else None),
+            "full ranking, the user's training items excluded",
+            "items": self.num_items,
+            "users": self.num_users,
+            "training_interactions": self.num_train,
+            "settings": self.settings,
+            "methods": [r.as_dict() for r in self.rows],
+            "method_over_itemknn": (
+                round(self.row("method").hit_rate / self.row("ItemKNN").hit_rate, 3)
+                if self.row("ItemKNN").hit_rate > 0
+                else None
+            ),
             "seconds": round(self.seconds, 1),
         }
 
     def table(self) -> str:
-        lines = [f"portal {self.portal} (dataset {self.dataset}), {self.split} split: "
-                 f"{self.num_items:,} items, {self.num_train:,} training interactions, "
-                 f"leave-last-out by time, full ranking",
-                 "",
-                 f"{'method':<12} {'HitRate@10':>10} {'± s.e.':>7} {'NDCG@10':>8} {'Coverage@10':>11} {'users':>7} {'seconds':>8}"]
+        lines = [
+            f"portal {self.portal} (dataset {self.dataset}), {self.split} split: "
+            f"{self.num_items:,} items, {self.num_train:,} training interactions, "
+            f"leave-last-out by time, full ranking",
+            "",
+            f"{'method':<12} {'HitRate@10':>10} {'± s.e.':>7} {'NDCG@10':>8} {'Coverage@10':>11} "
+            f"{'users':>7} {'seconds':>8}",
+        ]
         for r in self.rows:
-            lines.append(f"{r.name:<12} {r.hit_rate:>10.3f} {r.hit_rate_se:>7.3f} {r.ndcg:>8.3f} "
-                         f"{r.coverage:>11.3f} {r.users:>7,} {r.seconds:>8.1f}")
+            lines.append(
+                f"{r.name:<12} {r.hit_rate:>10.3f} {r.hit_rate_se:>7.3f} {r.ndcg:>8.3f} "
+                f"{r.coverage:>11.3f} {r.users:>7,} {r.seconds:>8.1f}"
+            )
         names = [r.name for r in self.rows]
         if "method" in names and "ItemKNN" in names and self.row("ItemKNN").hit_rate > 0:
             ratio = self.row("method").hit_rate / self.row("ItemKNN").hit_rate
             lines += ["", f"method / ItemKNN HitRate@10: {ratio:.2f}"]
         w2v, sentence = self.settings["word2vec"], self.settings["sentence"]
-        lines += ["", "settings (method): word2vec " + ", ".join(f"{k}={v}" for k, v in w2v.items()),
-                  "                   sentence " + ", ".join(f"{k}={v}" for k, v in sentence.items())]
+        lines += [
+            "",
+            "settings (method): word2vec " + ", ".join(f"{k}={v}" for k, v in w2v.items()),
+            "                   sentence " + ", ".join(f"{k}={v}" for k, v in sentence.items()),
+        ]
         for key, value in self.settings.items():
             if key not in ("word2vec", "sentence"):
                 lines[-1] += f"; {key}={value}"
@@ -253,8 +296,9 @@ class Report:
         return "\n".join(lines)
 
 
-def evaluate_dataset(dataset: Dataset, settings: EmbeddingSettings, split_name: str = "test",
-                     portal: str = "", cache=None) -> Report:
+def evaluate_dataset(
+    dataset: Dataset, settings: EmbeddingSettings, split_name: str = "test", portal: str = "", cache=None
+) -> Report:
     """Split, train the method, and measure it next to popularity and ItemKNN."""
     if split_name not in ("test", "validation"):
         raise ValueError(f"split must be test or validation, not {split_name!r}")
@@ -265,15 +309,26 @@ def evaluate_dataset(dataset: Dataset, settings: EmbeddingSettings, split_name: 
     t0 = time.perf_counter()
     vectors = method_vectors(train, settings, cache)
     trained = time.perf_counter() - t0
-    for name, scorer in (("method", vectors_scorer(vectors)), ("popularity", popularity_scorer(train)),
-                         ("ItemKNN", itemknn_scorer(train, seen))):
+    for name, scorer in (
+        ("method", vectors_scorer(vectors)),
+        ("popularity", popularity_scorer(train)),
+        ("ItemKNN", itemknn_scorer(train, seen)),
+    ):
         metrics = rank_metrics(scorer, train, held, query, name=name, seen=seen)
         if name == "method":
             metrics.seconds += trained
         rows.append(metrics)
-    return Report(portal=portal, dataset=dataset.name, split=split_name, settings=settings.model_dump(),
-                  rows=rows, num_items=len(dataset.items), num_users=int((held >= 0).sum()),
-                  num_train=train.num_interactions, seconds=time.perf_counter() - start)
+    return Report(
+        portal=portal,
+        dataset=dataset.name,
+        split=split_name,
+        settings=settings.model_dump(),
+        rows=rows,
+        num_items=len(dataset.items),
+        num_users=int((held >= 0).sum()),
+        num_train=train.num_interactions,
+        seconds=time.perf_counter() - start,
+    )
 
 
 def find_portal(config: SiteConfig, name: str | None) -> PortalConfig:
@@ -282,30 +337,47 @@ def find_portal(config: SiteConfig, name: str | None) -> PortalConfig:
     if name is None:
         items = [p for p in config.portals if p.points == "items"]
         if not items:
-            raise BuildError(Problem(config.config_file, "portals",
-                                     "no portal has `points: items`; `portals evaluate` measures item recommendations"))
+            raise BuildError(
+                Problem(
+                    config.config_file,
+                    "portals",
+                    "no portal has `points: items`; `portals evaluate` measures item recommendations",
+                )
+            )
         return items[0]
     if name not in portals:
-        raise BuildError(Problem(config.config_file, "portals",
-                                 f'no portal named "{name}"{did_you_mean(name, portals)}; portals: {", ".join(portals)}'))
+        raise BuildError(
+            Problem(
+                config.config_file,
+                "portals",
+                f'no portal named "{name}"{did_you_mean(name, portals)}; portals: {", ".join(portals)}',
+            )
+        )
     portal = portals[name]
     if portal.points != "items":
         index = config.portals.index(portal)
-        raise BuildError(Problem(config.config_file, f"portals[{index}].points",
-                                 f'portal "{name}" is a map of {portal.points}; `portals evaluate` measures '
-                                 f'item-to-item recommendations, so it needs a portal with `points: items`'))
+        raise BuildError(
+            Problem(
+                config.config_file,
+                f"portals[{index}].points",
+                f'portal "{name}" is a map of {portal.points}; `portals evaluate` measures '
+                f"item-to-item recommendations, so it needs a portal with `points: items`",
+            )
+        )
     return portal
 
 
-def evaluate_portal(config: SiteConfig, portal: PortalConfig | str | None = None, split: str = "test",
-                    cache_dir: Path | None = None) -> Report:
+def evaluate_portal(
+    config: SiteConfig, portal: PortalConfig | str | None = None, split: str = "test", cache_dir: Path | None = None
+) -> Report:
     """Evaluate a portal of items of a loaded SiteConfig on its dataset.
 
     With a cache_dir, URL datasets are fetched into it and the trained vectors are
     cached there, shared with builds whose `show_evaluation` trained the same ones.
     """
-    from site_builder.data import remote, datasets as sources
     from site_builder.cache import Cache
+    from site_builder.data import datasets as sources
+    from site_builder.data import remote
 
     if not isinstance(portal, PortalConfig):
         portal = find_portal(config, portal)
@@ -316,5 +388,6 @@ def evaluate_portal(config: SiteConfig, portal: PortalConfig | str | None = None
     else:
         roots = {}
     dataset = sources.load_dataset(portal.dataset, config.datasets[portal.dataset], roots.get(portal.dataset))
-    return evaluate_dataset(dataset, portal.embedding, split, portal=portal.name,
-                            cache=Cache(cache_dir) if cache_dir is not None else None)
+    return evaluate_dataset(
+        dataset, portal.embedding, split, portal=portal.name, cache=Cache(cache_dir) if cache_dir is not None else None
+    )

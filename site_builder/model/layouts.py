@@ -24,6 +24,7 @@ read in the bundle's `getCurrentState`, `loadState` and the panels'
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -52,14 +53,35 @@ LAYOUT_NAMES = {"umap-3d": "UMAP 3-D (precomputed)", "umap-2d": "UMAP 2-D (preco
 # Every field of the projector's State (bookmark) that its loadState and the panels'
 # restoreUIFromBookmark read (tensorboard 2.21.0 projector_binary.js).
 STATE_FIELDS = (
-    "label", "isSelected", "projections", "selectedProjection", "dataSetDimensions",
-    "tSNEIteration", "tSNEPerplexity", "tSNELearningRate", "tSNEis3d",
-    "umapIs3d", "umapNeighbors", "umapMinDist", "pcaComponentDimensions",
-    "selectedPoints", "filteredPoints", "shuffledDataIndices", "cameraDef",
-    "selectedColorOptionName", "forceCategoricalColoring", "selectedLabelOption",
+    "label",
+    "isSelected",
+    "projections",
+    "selectedProjection",
+    "dataSetDimensions",
+    "tSNEIteration",
+    "tSNEPerplexity",
+    "tSNELearningRate",
+    "tSNEis3d",
+    "umapIs3d",
+    "umapNeighbors",
+    "umapMinDist",
+    "pcaComponentDimensions",
+    "selectedPoints",
+    "filteredPoints",
+    "shuffledDataIndices",
+    "cameraDef",
+    "selectedColorOptionName",
+    "forceCategoricalColoring",
+    "selectedLabelOption",
     "customSelectedSearchByMetadataOption",
-    "customXLeftText", "customXLeftRegex", "customXRightText", "customXRightRegex",
-    "customYUpText", "customYUpRegex", "customYDownText", "customYDownRegex",
+    "customXLeftText",
+    "customXLeftRegex",
+    "customXRightText",
+    "customXRightRegex",
+    "customYUpText",
+    "customYUpRegex",
+    "customYDownText",
+    "customYDownRegex",
 )
 
 
@@ -74,8 +96,13 @@ def config_inputs(portal: PortalConfig) -> list:
 def layout_key(vectors: np.ndarray, settings: LayoutSettings, dimensions: int) -> str:
     """The cache key of one layout: the vectors' bytes, the UMAP settings and umap-learn's version."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    params = {"dimensions": dimensions, "n_neighbors": settings.n_neighbors, "min_dist": settings.min_dist,
-              "metric": settings.metric, "seed": settings.seed}
+    params = {
+        "dimensions": dimensions,
+        "n_neighbors": settings.n_neighbors,
+        "min_dist": settings.min_dist,
+        "metric": settings.metric,
+        "seed": settings.seed,
+    }
     epochs = _epochs(vectors.shape[0])
     if epochs is not None:  # only large portals: the keys of the others stay as they were
         params["n_epochs"] = epochs
@@ -100,8 +127,9 @@ def _epochs(count: int) -> int | None:
     return LARGE_LAYOUT_EPOCHS if count >= LARGE_LAYOUT else None
 
 
-def umap_layouts(vectors: np.ndarray, settings: LayoutSettings, cache: Cache,
-                 knn: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+def umap_layouts(
+    vectors: np.ndarray, settings: LayoutSettings, cache: Cache, knn: tuple[np.ndarray, np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
     """{"umap-3d": N x 3, "umap-2d": N x 2} (as settings.umap asks, in its order), float32.
 
     Seeded with settings.seed, so a rebuild gives the same map; each layout is
@@ -124,17 +152,23 @@ def umap_layouts(vectors: np.ndarray, settings: LayoutSettings, cache: Cache,
     for which in settings.umap:
         dimensions = 3 if which == "3d" else 2
         name = f"umap-{which}"
-        coords, cached = cache.memo(LAYOUTS, layout_key(vectors, settings, dimensions),
-                                    lambda: _fit_umap(vectors, settings, dimensions, knn), ARRAY,
-                                    accept=lambda coords: coords.shape == (count, dimensions))
+        shape = (count, dimensions)
+        coords, cached = cache.memo(
+            LAYOUTS,
+            layout_key(vectors, settings, dimensions),
+            functools.partial(_fit_umap, vectors, settings, dimensions, knn),
+            ARRAY,
+            accept=lambda coords, shape=shape: coords.shape == shape,
+        )
         if cached:
             log.info("    %s from cache", name)
         result[name] = coords
     return result
 
 
-def _fit_umap(vectors: np.ndarray, settings: LayoutSettings, dimensions: int,
-              knn: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def _fit_umap(
+    vectors: np.ndarray, settings: LayoutSettings, dimensions: int, knn: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     started = time.perf_counter()
     count = vectors.shape[0]
     n_neighbors = max(2, min(settings.n_neighbors, count))  # umap counts the point itself
@@ -145,18 +179,25 @@ def _fit_umap(vectors: np.ndarray, settings: LayoutSettings, dimensions: int,
         # large portals never need its N x N distance matrix
         if knn is None or knn[0].shape[1] < n_neighbors - 1:
             knn = neighbours.top_k_neighbours(vectors, n_neighbors - 1)
-        others, similarity = knn[0][:, :n_neighbors - 1], knn[1][:, :n_neighbors - 1]
+        others, similarity = knn[0][:, : n_neighbors - 1], knn[1][:, : n_neighbors - 1]
         itself = np.arange(count, dtype=np.int32)[:, None]
-        graph = (np.hstack([itself, others]).astype(np.int32),
-                 np.hstack([np.zeros((count, 1), np.float32), np.clip(1 - similarity, 0, 2)]).astype(np.float32))
+        graph = (
+            np.hstack([itself, others]).astype(np.int32),
+            np.hstack([np.zeros((count, 1), np.float32), np.clip(1 - similarity, 0, 2)]).astype(np.float32),
+        )
     with warnings.catch_warnings():
         # numba and umap announce their own internals (e.g. TBB, no transform after a precomputed knn)
         warnings.simplefilter("ignore")
         import umap  # imported here: it compiles with numba, seconds that a cached build never pays
 
         model = umap.UMAP(
-            n_components=dimensions, n_neighbors=n_neighbors, min_dist=settings.min_dist,
-            metric=settings.metric, random_state=settings.seed, n_jobs=1, n_epochs=_epochs(count),
+            n_components=dimensions,
+            n_neighbors=n_neighbors,
+            min_dist=settings.min_dist,
+            metric=settings.metric,
+            random_state=settings.seed,
+            n_jobs=1,
+            n_epochs=_epochs(count),
             # the spectral initialisation needs more points than dimensions + 1
             init="spectral" if count > dimensions + 2 else "random",
             **({"precomputed_knn": graph} if graph is not None else {}),
@@ -180,8 +221,13 @@ def normalise(coords: np.ndarray) -> np.ndarray:
     return centred / half if half > 0 else centred
 
 
-def bookmarks(layouts: dict[str, np.ndarray], dimensions: int, label: str,
-              color_by: str | None = None, settings: LayoutSettings | None = None) -> list[dict]:
+def bookmarks(
+    layouts: dict[str, np.ndarray],
+    dimensions: int,
+    label: str,
+    color_by: str | None = None,
+    settings: LayoutSettings | None = None,
+) -> list[dict]:
     """One projector State per layout, in the layouts' order, ready for bookmarks.json.
 
     `dimensions` is D of the vectors (the projector checks [N, D] of uploaded
@@ -194,41 +240,44 @@ def bookmarks(layouts: dict[str, np.ndarray], dimensions: int, label: str,
         coords = normalise(coords)
         count, components = coords.shape
         keys = [f"umap-{c}" for c in range(components)]
-        projections = [
-            {key: round(float(value), DECIMALS) + 0.0 for key, value in zip(keys, row)}
-            for row in coords
-        ]
-        states.append({
-            "label": LAYOUT_NAMES.get(name, name),
-            "isSelected": False,
-            "projections": projections,
-            "selectedProjection": "umap",
-            "dataSetDimensions": [count, int(dimensions)],
-            # t-SNE panel: the values the projector itself starts with for N points
-            "tSNEIteration": 0,
-            "tSNEPerplexity": max(5, math.ceil(math.sqrt(count) / 4)),
-            "tSNELearningRate": 1,  # the slider holds log10 of the rate: 10
-            "tSNEis3d": True,
-            # UMAP panel: what the in-browser UMAP would use if run again (its sliders' ranges)
-            "umapIs3d": components == 3,
-            "umapNeighbors": int(min(max(settings.n_neighbors, 5), 50)),
-            "umapMinDist": float(min(settings.min_dist, 0.99)),
-            "pcaComponentDimensions": [0, 1, 2],
-            "selectedPoints": [],
-            # null: keep the projector's own values (an empty list would empty its sampling order)
-            "filteredPoints": None,
-            "shuffledDataIndices": None,
-            # null: the projector's default camera for 2-D or 3-D
-            "cameraDef": None,
-            "selectedColorOptionName": color_by or "No color map",
-            "forceCategoricalColoring": False,
-            "selectedLabelOption": label,
-            "customSelectedSearchByMetadataOption": label,
-            "customXLeftText": "", "customXLeftRegex": False,
-            "customXRightText": "", "customXRightRegex": False,
-            "customYUpText": "", "customYUpRegex": False,
-            "customYDownText": "", "customYDownRegex": False,
-        })
+        projections = [{key: round(float(value), DECIMALS) + 0.0 for key, value in zip(keys, row)} for row in coords]
+        states.append(
+            {
+                "label": LAYOUT_NAMES.get(name, name),
+                "isSelected": False,
+                "projections": projections,
+                "selectedProjection": "umap",
+                "dataSetDimensions": [count, int(dimensions)],
+                # t-SNE panel: the values the projector itself starts with for N points
+                "tSNEIteration": 0,
+                "tSNEPerplexity": max(5, math.ceil(math.sqrt(count) / 4)),
+                "tSNELearningRate": 1,  # the slider holds log10 of the rate: 10
+                "tSNEis3d": True,
+                # UMAP panel: what the in-browser UMAP would use if run again (its sliders' ranges)
+                "umapIs3d": components == 3,
+                "umapNeighbors": int(min(max(settings.n_neighbors, 5), 50)),
+                "umapMinDist": float(min(settings.min_dist, 0.99)),
+                "pcaComponentDimensions": [0, 1, 2],
+                "selectedPoints": [],
+                # null: keep the projector's own values (an empty list would empty its sampling order)
+                "filteredPoints": None,
+                "shuffledDataIndices": None,
+                # null: the projector's default camera for 2-D or 3-D
+                "cameraDef": None,
+                "selectedColorOptionName": color_by or "No color map",
+                "forceCategoricalColoring": False,
+                "selectedLabelOption": label,
+                "customSelectedSearchByMetadataOption": label,
+                "customXLeftText": "",
+                "customXLeftRegex": False,
+                "customXRightText": "",
+                "customXRightRegex": False,
+                "customYUpText": "",
+                "customYUpRegex": False,
+                "customYDownText": "",
+                "customYDownRegex": False,
+            }
+        )
     return states
 
 

@@ -50,14 +50,22 @@ def portal_needs(portal: PortalConfig, interactions: int, num_points: int, num_t
     k = portal.neighbours_to_search
     sheet = portal.sprite.max_sheet
     return [
-        Need("embeddings", interactions * SENTENCE_BYTES_PER_INTERACTION
-             + num_tokens * (WORD2VEC_BYTES_PER_TOKEN_TYPE + 3 * 4 * dim) + num_points * 3 * 4 * dim,
-             "embedding.min_rating (fewer interactions) or embedding.word2vec.vector_size"),
+        Need(
+            "embeddings",
+            interactions * SENTENCE_BYTES_PER_INTERACTION
+            + num_tokens * (WORD2VEC_BYTES_PER_TOKEN_TYPE + 3 * 4 * dim)
+            + num_points * 3 * 4 * dim,
+            "embedding.min_rating (fewer interactions) or embedding.word2vec.vector_size",
+        ),
         # the numpy way holds about 17 bytes per similarity of its block, the kernel 4 of its larger block
-        Need("neighbours", max(BLOCK_FLOATS * 17, KERNEL_BLOCK_FLOATS * 4) + num_points * k * 8 * 2,
-             "recommendations.k"),
-        Need("layouts", (LAYOUT_FIXED_BYTES + num_points * (LAYOUT_BYTES_PER_POINT + 8 * dim)) if portal.layouts.umap else 0,
-             "layouts.umap: [] (no precomputed layout)"),
+        Need(
+            "neighbours", max(BLOCK_FLOATS * 17, KERNEL_BLOCK_FLOATS * 4) + num_points * k * 8 * 2, "recommendations.k"
+        ),
+        Need(
+            "layouts",
+            (LAYOUT_FIXED_BYTES + num_points * (LAYOUT_BYTES_PER_POINT + 8 * dim)) if portal.layouts.umap else 0,
+            "layouts.umap: [] (no precomputed layout)",
+        ),
         Need("pictures", sheet * sheet * 3 * SPRITE_COPIES, "sprite.max_sheet"),
     ]
 
@@ -110,12 +118,16 @@ def check_memory(config: SiteConfig, datasets: dict) -> None:
         needs = portal_needs(portal, dataset.num_interactions, points, tokens)
         largest = max(needs, key=lambda need: need.bytes)
         if held + largest.bytes > limit:
-            problems.append(Problem(
-                config.config_file, f"portals[{index}] ({portal.name})",
-                f"needs about {(held + largest.bytes) / GB:.1f} GB at its {largest.stage} stage "
-                f"({held / GB:.1f} GB already held by the loaded data, {largest.bytes / GB:.1f} GB more for "
-                f"{dataset.num_interactions:,} interactions, {points:,} points, {tokens:,} tokens), "
-                f"but only {limit / GB:.1f} GB can be used ({source}); lower {largest.settings}, "
-                f"or build on a machine with more memory"))
+            problems.append(
+                Problem(
+                    config.config_file,
+                    f"portals[{index}] ({portal.name})",
+                    f"needs about {(held + largest.bytes) / GB:.1f} GB at its {largest.stage} stage "
+                    f"({held / GB:.1f} GB already held by the loaded data, {largest.bytes / GB:.1f} GB more for "
+                    f"{dataset.num_interactions:,} interactions, {points:,} points, {tokens:,} tokens), "
+                    f"but only {limit / GB:.1f} GB can be used ({source}); lower {largest.settings}, "
+                    f"or build on a machine with more memory",
+                )
+            )
     if problems:
         raise BuildError(problems)

@@ -62,8 +62,9 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
 
-def top_k_neighbours(vectors: np.ndarray, k: int, block_floats: int | None = None,
-                     method: Method = "auto") -> tuple[np.ndarray, np.ndarray]:
+def top_k_neighbours(
+    vectors: np.ndarray, k: int, block_floats: int | None = None, method: Method = "auto"
+) -> tuple[np.ndarray, np.ndarray]:
     """(indices int32 N x k, cosine similarities float32 N x k), best first, a point never its own neighbour.
 
     With fewer than k + 1 points, k shrinks to N - 1. Equal scores are listed
@@ -105,9 +106,9 @@ def _similarities(unit: np.ndarray, start: int, stop: int, buffer: np.ndarray) -
     (a lone row takes a neighbour along)."""
     if stop - start == 1 and len(unit) > 1:
         first = start - 1 if start > 0 else start
-        buffer[0] = (unit[first:first + 2] @ unit.T)[start - first]
+        buffer[0] = (unit[first : first + 2] @ unit.T)[start - first]
         return buffer[:1]
-    return np.matmul(unit[start:stop], unit.T, out=buffer[:stop - start])
+    return np.matmul(unit[start:stop], unit.T, out=buffer[: stop - start])
 
 
 def _select_numpy(similarity: np.ndarray, start: int, k: int, indices: np.ndarray, scores: np.ndarray) -> None:
@@ -129,7 +130,7 @@ def top_k_columns(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     for row in np.flatnonzero(np.count_nonzero(scores >= kth[:, None], axis=1) > k):
         values = scores[row]
         better = np.flatnonzero(values > kth[row])
-        tied = np.flatnonzero(values == kth[row])[:k - len(better)]
+        tied = np.flatnonzero(values == kth[row])[: k - len(better)]
         candidates[row] = np.concatenate([better, tied])
         candidate_scores[row] = values[candidates[row]]
     order = np.lexsort((candidates, -candidate_scores), axis=1)
@@ -221,8 +222,7 @@ def _kernel():
             if cache:  # e.g. no writable cache folder: neither next to this file nor NUMBA_CACHE_DIR
                 log.info("    the neighbour kernel cannot be cached (%s): compiling it for this build", error)
             else:  # pragma: no cover - a broken numba installation
-                log.warning("the numba neighbour kernel failed (%s): neighbours are found the slower numpy way",
-                            error)
+                log.warning("the numba neighbour kernel failed (%s): neighbours are found the slower numpy way", error)
                 _unavailable = True
                 return None
     _compiled = compiled

@@ -251,8 +251,7 @@ class DownloadCache:
         if not blob.is_file() or _sha256_of(blob) != digest:
             with atomic_writer(blob) as handle:
                 handle.write(data)
-        self._write_ref(url, {"url": redact(url), "kind": kind, "sha256": digest,
-                              "bytes": len(data), "fetched": now})
+        self._write_ref(url, {"url": redact(url), "kind": kind, "sha256": digest, "bytes": len(data), "fetched": now})
         return blob
 
     def remember_failure(self, url: str, reason: str, now: float) -> None:
@@ -341,8 +340,11 @@ def _is_timeout(error: BaseException) -> bool:
     while stack and seen < 20:
         current = stack.pop()
         seen += 1
-        if isinstance(current, (requests.Timeout, TimeoutError)) or "timed out" in str(current).lower() \
-                or type(current).__name__ in ("ReadTimeoutError", "ConnectTimeoutError"):
+        if (
+            isinstance(current, (requests.Timeout, TimeoutError))
+            or "timed out" in str(current).lower()
+            or type(current).__name__ in ("ReadTimeoutError", "ConnectTimeoutError")
+        ):
             return True
         stack.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
         for linked in (current.__cause__, current.__context__, getattr(current, "reason", None)):
@@ -384,7 +386,7 @@ class Downloader:
     def close(self) -> None:
         self.session.close()
 
-    def __enter__(self) -> "Downloader":
+    def __enter__(self) -> Downloader:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -411,8 +413,13 @@ class Downloader:
         if progress and len(unique) > PROGRESS_MIN:
             from tqdm import tqdm
 
-            bar = tqdm(total=len(unique), desc="images" if kind == "image" else "API lookups", unit="url",
-                       disable=None, leave=False)
+            bar = tqdm(
+                total=len(unique),
+                desc="images" if kind == "image" else "API lookups",
+                unit="url",
+                disable=None,
+                leave=False,
+            )
         try:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="download") as pool:
                 futures = {pool.submit(self.fetch, url, kind): url for url in unique}
@@ -474,9 +481,8 @@ class Downloader:
             except _Failure as failure:
                 if not failure.retry or attempt == attempts - 1:
                     raise
-                pause = max(failure.wait, self.settings.backoff * (2 ** attempt) * (1 + 0.25 * random.random()))
-                log.debug("%s: %s; retry %d of %d in %.2f s", shown, failure.reason, attempt + 1,
-                          attempts - 1, pause)
+                pause = max(failure.wait, self.settings.backoff * (2**attempt) * (1 + 0.25 * random.random()))
+                log.debug("%s: %s; retry %d of %d in %.2f s", shown, failure.reason, attempt + 1, attempts - 1, pause)
                 time.sleep(pause)
         raise AssertionError("unreachable")
 
@@ -530,9 +536,17 @@ class Downloader:
         statuses = Counter(result.status for result in results)
         reasons = Counter(result.reason for result in results if not result.ok)
         failed = ", ".join(f"{reason} x {count}" for reason, count in reasons.most_common())
-        log.info("%s %s: %s from cache, %s downloaded, %s failed%s (%s requests, %.1f s)",
-                 f"{sum(statuses.values()):,}", "images" if kind == "image" else "API answers", f"{statuses['cache']:,}", f"{statuses['downloaded']:,}",
-                 f"{statuses['failed']:,}", f" ({failed})" if failed else "", f"{requests_made:,}", seconds)
+        log.info(
+            "%s %s: %s from cache, %s downloaded, %s failed%s (%s requests, %.1f s)",
+            f"{sum(statuses.values()):,}",
+            "images" if kind == "image" else "API answers",
+            f"{statuses['cache']:,}",
+            f"{statuses['downloaded']:,}",
+            f"{statuses['failed']:,}",
+            f" ({failed})" if failed else "",
+            f"{requests_made:,}",
+            seconds,
+        )
 
 
 def _sha256_of(path: Path) -> str:

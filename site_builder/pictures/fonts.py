@@ -14,15 +14,22 @@ from pathlib import Path
 
 import font_roboto
 
-from site_builder.site import paths
 from site_builder.cache import BytesCodec, Cache, Kind
+from site_builder.site import paths
 
 CARD_FONT = Path(font_roboto.RobotoMedium)  # the cards' titles
 WEB_FONT = Path(font_roboto.Roboto)  # the pages' text, in every weight (browsers embolden it)
 LICENCE = Path(font_roboto.font_directory) / "LICENSE"
 # Basic Latin, Latin-1, Latin Extended-A and B, general punctuation, the euro and arrows.
-WEB_CHARACTERS = [*range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x2000, 0x2070), 0x20AC, 0x2122,
-                  *range(0x2190, 0x2194), 0x2212]
+WEB_CHARACTERS = [
+    *range(0x20, 0x7F),
+    *range(0xA0, 0x250),
+    *range(0x2000, 0x2070),
+    0x20AC,
+    0x2122,
+    *range(0x2190, 0x2194),
+    0x2212,
+]
 
 
 WEB_FONT_CACHE = Kind("sprites", "web-font-v2", ("fonttools", "font-roboto"))

@@ -251,16 +251,13 @@ def _encode(image: Image.Image, fmt: str, quality: int) -> bytes:
     else:
         # 4:4:4 above 90 keeps small text on cards legible; below, 4:2:0
         # as usual for photos.
-        image.save(buffer, format="JPEG", quality=quality, optimize=True,
-                   subsampling=0 if quality >= 90 else 2)
+        image.save(buffer, format="JPEG", quality=quality, optimize=True, subsampling=0 if quality >= 90 else 2)
     return buffer.getvalue()
 
 
 # --------------------------------------------------------------------------
 # Collecting
 # --------------------------------------------------------------------------
-
-
 
 
 def collect_images(
@@ -293,15 +290,19 @@ def collect_images(
         if source.local is not None:
             outcomes = local_candidates(table, pending, source.local, content_dir)
         elif downloader is None:
-            log.warning("%s: no downloader (offline build); skipping the %s source", where,
-                        "url_column" if source.url_column else "tmdb")
+            log.warning(
+                "%s: no downloader (offline build); skipping the %s source",
+                where,
+                "url_column" if source.url_column else "tmdb",
+            )
             continue
         elif source.url_column is not None:
             outcomes = url_candidates(table, pending, source.url_column, downloader, where)
         else:
             outcomes = tmdb_candidates(table, pending, source.tmdb, downloader, where)
-        made = _thumbnails({i: hit.path for i, hit in outcomes.items() if isinstance(hit, Hit)},
-                           cell, settings.fit, fill, max_pixels)
+        made = _thumbnails(
+            {i: hit.path for i, hit in outcomes.items() if isinstance(hit, Hit)}, cell, settings.fit, fill, max_pixels
+        )
         for index, outcome in outcomes.items():
             if isinstance(outcome, Hit):
                 result = made[index]
@@ -322,15 +323,18 @@ def collect_images(
 
 def _report(count: int, origins: dict[int, str], pending: list[int], first_failure: dict[int, str]) -> ImageReport:
     tally = Counter(origins.values())
-    report = ImageReport(cache=tally["cache"], downloaded=tally["downloaded"], local=tally["local"],
-                         generated=count - len(origins))
+    report = ImageReport(
+        cache=tally["cache"], downloaded=tally["downloaded"], local=tally["local"], generated=count - len(origins)
+    )
     reasons = Counter(first_failure[i] for i in pending if i in first_failure)
     report.failed = sum(reasons.values())
     report.reasons = reasons
     return report
 
 
-def _thumbnails(paths: dict[int, Path], cell: int, fit: str, fill: RGB, max_pixels: int) -> dict[int, Image.Image | str]:
+def _thumbnails(
+    paths: dict[int, Path], cell: int, fit: str, fill: RGB, max_pixels: int
+) -> dict[int, Image.Image | str]:
     """Thumbnail or failure reason per point. Pillow releases the GIL while
     decoding and resampling, so a few threads use the cores."""
     if not paths:
@@ -361,34 +365,4 @@ def _thumbnails(paths: dict[int, Path], cell: int, fit: str, fill: RGB, max_pixe
     return made
 
 
-
-
-
-
-
-
-
-
-
-
-
-
 # ---------------------------------------------------------------- TMDB
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-

@@ -26,13 +26,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from site_builder.pictures import images, sprites
 from site_builder.cache import Cache, Kind
-from site_builder.config import DownloadSettings, PortalConfig
-from site_builder.pictures.download import Downloader
-from site_builder.errors import collect_warnings
 from site_builder.colours import Tints
+from site_builder.config import DownloadSettings, PortalConfig
 from site_builder.data.dataset import fingerprint
+from site_builder.errors import collect_warnings
+from site_builder.pictures import images, sprites
+from site_builder.pictures.download import Downloader
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,14 @@ def config_inputs(portal: PortalConfig, download: DownloadSettings) -> list:
     """What a portal's pictures are made of, besides its dataset and the picture files: the key of
     the deploy cache. Portals with network sources may get new pictures once per missing_ttl_hours
     period, so their key moves on then."""
-    return [portal.points, portal.label, portal.opening_colours, portal.sprite.model_dump(),
-            portal.images.model_dump(mode="json"), network_period(portal, download)]
+    return [
+        portal.points,
+        portal.label,
+        portal.opening_colours,
+        portal.sprite.model_dump(),
+        portal.images.model_dump(mode="json"),
+        network_period(portal, download),
+    ]
 
 
 def uses_network(portal: PortalConfig) -> bool:
@@ -83,8 +89,14 @@ def network_period(portal: PortalConfig, download: DownloadSettings) -> int | No
     return int(time.time() // ttl)
 
 
-def pictures_key(portal: PortalConfig, table: pd.DataFrame, tints: np.ndarray, content_dir: Path,
-                 dataset_fingerprint: str, download: DownloadSettings) -> str:
+def pictures_key(
+    portal: PortalConfig,
+    table: pd.DataFrame,
+    tints: np.ndarray,
+    content_dir: Path,
+    dataset_fingerprint: str,
+    download: DownloadSettings,
+) -> str:
     local_files = []
     for source in portal.images.sources:
         if source.local is not None:
@@ -93,41 +105,65 @@ def pictures_key(portal: PortalConfig, table: pd.DataFrame, tints: np.ndarray, c
                 local_files += sorted(p for p in folder.iterdir() if p.is_file())
     period = network_period(portal, download)
     # a sheet made without the TMDB key (cards) must not stand in once the key is set
-    keys_present = [bool(os.environ.get(s.tmdb.api_key_env, "").strip())
-                    for s in portal.images.sources if s.tmdb is not None]
+    keys_present = [
+        bool(os.environ.get(s.tmdb.api_key_env, "").strip()) for s in portal.images.sources if s.tmdb is not None
+    ]
     return SPRITES.key(
         [str(label) for label in table[portal.label].tolist()],
         np.asarray(tints, dtype=np.uint8).tobytes(),
-        portal.sprite.model_dump(), portal.images.model_dump(mode="json"),
-        dataset_fingerprint, fingerprint(local_files) if local_files else None, period, keys_present,
+        portal.sprite.model_dump(),
+        portal.images.model_dump(mode="json"),
+        dataset_fingerprint,
+        fingerprint(local_files) if local_files else None,
+        period,
+        keys_present,
     )
 
 
-def make_pictures(portal: PortalConfig, table: pd.DataFrame, point_tints: Tints, content_dir: Path,
-                  dataset_fingerprint: str, download: DownloadSettings, downloader: Downloader | None,
-                  cache: Cache) -> Pictures:
+def make_pictures(
+    portal: PortalConfig,
+    table: pd.DataFrame,
+    point_tints: Tints,
+    content_dir: Path,
+    dataset_fingerprint: str,
+    download: DownloadSettings,
+    downloader: Downloader | None,
+    cache: Cache,
+) -> Pictures:
     """The sprite sheet and the landing page's preview, whose cards are multiplied by `point_tints`
     as the map shows them."""
     tints = point_tints.rgb()
     key = pictures_key(portal, table, tints, content_dir, dataset_fingerprint, download)
-    pictures, cached = cache.memo(SPRITES, key, lambda: _make(portal, table, tints, content_dir, download, downloader),
-                                  PicturesCodec())
+    pictures, cached = cache.memo(
+        SPRITES, key, lambda: _make(portal, table, tints, content_dir, download, downloader), PicturesCodec()
+    )
     if cached:
         for warning in pictures.warnings:  # what went wrong then still holds for this sheet
             log.warning("%s", warning)
     return pictures
 
 
-def _make(portal: PortalConfig, table: pd.DataFrame, tints: np.ndarray, content_dir: Path, download: DownloadSettings,
-          downloader: Downloader | None) -> Pictures:
+def _make(
+    portal: PortalConfig,
+    table: pd.DataFrame,
+    tints: np.ndarray,
+    content_dir: Path,
+    download: DownloadSettings,
+    downloader: Downloader | None,
+) -> Pictures:
     _, cell = sprites.sprite_grid(len(table), portal.sprite.max_cell, portal.sprite.max_sheet)
     with collect_warnings("site_builder.pictures") as warnings:
-        thumbs, report = (images.collect_images(table, portal.images, downloader, content_dir, cell,
-                                                download.max_pixels)
-                          if portal.images.sources else ({}, images.ImageReport(generated=len(table))))
-    sheet, cell = sprites.draw_sprite_sheet(labels=table[portal.label].tolist(),
-                                            max_cell=portal.sprite.max_cell, max_sheet=portal.sprite.max_sheet,
-                                            images=thumbs)
+        thumbs, report = (
+            images.collect_images(table, portal.images, downloader, content_dir, cell, download.max_pixels)
+            if portal.images.sources
+            else ({}, images.ImageReport(generated=len(table)))
+        )
+    sheet, cell = sprites.draw_sprite_sheet(
+        labels=table[portal.label].tolist(),
+        max_cell=portal.sprite.max_cell,
+        max_sheet=portal.sprite.max_sheet,
+        images=thumbs,
+    )
     data, extension = images.encode_sheet(sheet, portal.sprite.format, portal.sprite.jpeg_quality)
     # the preview shows the points with the most interactions first
     popular = np.argsort(-table["num_ratings"].to_numpy(), kind="stable")[:PREVIEW_POINTS].tolist()
@@ -135,8 +171,15 @@ def _make(portal: PortalConfig, table: pd.DataFrame, tints: np.ndarray, content_
     buffer = io.BytesIO()
     preview_image.save(buffer, format="PNG")
     report_fields = {**report.__dict__, "reasons": dict(report.reasons)}
-    return Pictures(sheet=data, extension=extension, cell=cell, preview=buffer.getvalue(),
-                    preview_size=preview_image.size, report=report_fields, warnings=warnings)
+    return Pictures(
+        sheet=data,
+        extension=extension,
+        cell=cell,
+        preview=buffer.getvalue(),
+        preview_size=preview_image.size,
+        report=report_fields,
+        warnings=warnings,
+    )
 
 
 class PicturesCodec:
@@ -145,8 +188,13 @@ class PicturesCodec:
     suffix = ".zip"
 
     def encode(self, pictures: Pictures) -> bytes:
-        meta = {"extension": pictures.extension, "cell": pictures.cell, "preview_size": list(pictures.preview_size),
-                "report": pictures.report, "warnings": pictures.warnings}
+        meta = {
+            "extension": pictures.extension,
+            "cell": pictures.cell,
+            "preview_size": list(pictures.preview_size),
+            "report": pictures.report,
+            "warnings": pictures.warnings,
+        }
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
             archive.writestr("sheet", pictures.sheet)
@@ -161,6 +209,13 @@ class PicturesCodec:
                 sheet, preview = archive.read("sheet"), archive.read("preview.png")
         except zipfile.BadZipFile as error:  # a damaged entry is a miss
             raise ValueError(str(error)) from None
-        return Pictures(sheet=sheet, extension=meta["extension"], cell=meta["cell"], preview=preview,
-                        preview_size=tuple(meta["preview_size"]), report=meta["report"],
-                        warnings=meta.get("warnings", []), from_cache=True)
+        return Pictures(
+            sheet=sheet,
+            extension=meta["extension"],
+            cell=meta["cell"],
+            preview=preview,
+            preview_size=tuple(meta["preview_size"]),
+            report=meta["report"],
+            warnings=meta.get("warnings", []),
+            from_cache=True,
+        )

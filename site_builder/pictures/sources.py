@@ -41,8 +41,7 @@ def id_text(value: object) -> str | None:
     return text or None
 
 
-def local_candidates(table: pd.DataFrame, pending: list[int], local: LocalImages,
-                      content_dir: Path) -> dict[int, Hit]:
+def local_candidates(table: pd.DataFrame, pending: list[int], local: LocalImages, content_dir: Path) -> dict[int, Hit]:
     """Files named by id; the folder is listed once (cheaper than N x
     extensions stat calls), and extensions match in any case (42.JPG)."""
     folder = Path(content_dir) / local.folder
@@ -71,8 +70,13 @@ def local_candidates(table: pd.DataFrame, pending: list[int], local: LocalImages
 
 def column_values(table: pd.DataFrame, column: str, where: str) -> np.ndarray:
     if column not in table.columns:
-        raise BuildError(Problem("site.yml", where, f'no column "{column}" in the point table; '
-                                 f'available: {", ".join(map(str, table.columns))}'))
+        raise BuildError(
+            Problem(
+                "site.yml",
+                where,
+                f'no column "{column}" in the point table; available: {", ".join(map(str, table.columns))}',
+            )
+        )
     return table[column].to_numpy(object)
 
 
@@ -83,8 +87,9 @@ def text_of(value: object) -> str:
     return str(value).strip()
 
 
-def url_candidates(table: pd.DataFrame, pending: list[int], source: UrlColumnImages,
-                    downloader: Downloader, where: str) -> dict[int, Hit | str]:
+def url_candidates(
+    table: pd.DataFrame, pending: list[int], source: UrlColumnImages, downloader: Downloader, where: str
+) -> dict[int, Hit | str]:
     values = column_values(table, source.column, f"{where}.url_column.column")
     wanted = {index: url for index in pending if (url := text_of(values[index]))}
     results = downloader.fetch_many(list(wanted.values()), progress=True)

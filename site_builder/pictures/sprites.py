@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
@@ -74,8 +74,7 @@ def sprite_grid(num_points: int, max_cell: int = 128, max_sheet: int = 8192) -> 
     cell = min(max_cell, max_sheet // k)
     if cell < 1:
         raise ValueError(
-            f"{num_points} points need a {k} x {k} grid, which does not fit in "
-            f"{max_sheet} px even with 1-px cells"
+            f"{num_points} points need a {k} x {k} grid, which does not fit in {max_sheet} px even with 1-px cells"
         )
     return k, cell
 
@@ -334,8 +333,22 @@ def _label_text(label: object) -> str:
 
 # Letters that Unicode does not decompose, with their usual spelling, for a font without them.
 _PLAIN_SPELLING = {
-    "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
-    "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th", "ı": "i",
+    "ß": "ss",
+    "æ": "ae",
+    "Æ": "AE",
+    "œ": "oe",
+    "Œ": "OE",
+    "ø": "o",
+    "Ø": "O",
+    "ł": "l",
+    "Ł": "L",
+    "đ": "d",
+    "Đ": "D",
+    "ð": "d",
+    "Ð": "D",
+    "þ": "th",
+    "Þ": "Th",
+    "ı": "i",
 }
 _NOT_DRAWABLE = "?"
 
@@ -356,13 +369,13 @@ def _fallback(ch: str) -> str:
     return plain if plain and all(_has_glyph(c) for c in plain) else _NOT_DRAWABLE
 
 
-@lru_cache(maxsize=None)
+@cache
 def _has_glyph(ch: str) -> bool:
     """A missing glyph renders as the font's "notdef" box; compare against it."""
     if ch.isspace() or (ch.isascii() and ch.isprintable()):
         return True
     font = _font(16)
-    return _mask_signature(font, ch) != _mask_signature(font, "\U0010FFFD")
+    return _mask_signature(font, ch) != _mask_signature(font, "\U0010fffd")
 
 
 def _mask_signature(font: ImageFont.FreeTypeFont, text: str) -> tuple:
@@ -421,7 +434,8 @@ def preview_montage(
     rows: int = 3,
     tile: int = 160,
 ) -> Image.Image:
-    """A columns x rows montage (tile px per cell, small gap between tiles) of the given points' cells cut from the sheet
+    """A columns x rows montage (tile px per cell, small gap between tiles) of the given points' cells cut from the
+    sheet
     (point i at (i % k * cell, i // k * cell)), each multiplied by its tint as the projector shows it, for the
     landing page's preview image. Fewer indices than slots leaves the rest as background.
 

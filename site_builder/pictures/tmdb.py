@@ -80,8 +80,7 @@ def _year(value: object) -> str | None:
     return text if text and text.isdigit() and len(text) == 4 else None
 
 
-def tmdb_lookups(table: pd.DataFrame, pending: list[int], tmdb: TmdbImages, key: str,
-                  where: str) -> dict[int, str]:
+def tmdb_lookups(table: pd.DataFrame, pending: list[int], tmdb: TmdbImages, key: str, where: str) -> dict[int, str]:
     """The API URL per point: by TMDB id where there is one, else by title
     and year (also for the few MovieLens movies without a tmdbId)."""
     ids = None
@@ -89,8 +88,9 @@ def tmdb_lookups(table: pd.DataFrame, pending: list[int], tmdb: TmdbImages, key:
         if tmdb.id_column in table.columns:
             ids = table[tmdb.id_column].to_numpy(object)
         else:
-            log.warning("%s: no column %s (MovieLens: links.csv); looking posters up by title and year",
-                        where, tmdb.id_column)
+            log.warning(
+                "%s: no column %s (MovieLens: links.csv); looking posters up by title and year", where, tmdb.id_column
+            )
     titles = column_values(table, tmdb.title_column, f"{where}.tmdb.title_column")
     years = None
     if tmdb.year_column is not None and tmdb.year_column in table.columns:
@@ -119,8 +119,9 @@ def poster_path(answer: dict) -> str | None:
     return path if isinstance(path, str) and POSTER_PATH.match(path) else None
 
 
-def tmdb_candidates(table: pd.DataFrame, pending: list[int], tmdb: TmdbImages,
-                     downloader: Downloader, where: str) -> dict[int, Hit | str]:
+def tmdb_candidates(
+    table: pd.DataFrame, pending: list[int], tmdb: TmdbImages, downloader: Downloader, where: str
+) -> dict[int, Hit | str]:
     """Two batches: API lookups (cached like images), then the posters."""
     key = tmdb_key(tmdb)
     if key is None:
@@ -129,8 +130,12 @@ def tmdb_candidates(table: pd.DataFrame, pending: list[int], tmdb: TmdbImages,
     answers = downloader.fetch_many(list(lookups.values()), progress=True, kind="json")
     rejected = sum(1 for answer in answers.values() if answer.reason == "http 401")
     if rejected:
-        log.warning("%s: TMDB refused the API key in %s (401) for %s lookups; check that variable",
-                    where, tmdb.api_key_env, f"{rejected:,}")
+        log.warning(
+            "%s: TMDB refused the API key in %s (401) for %s lookups; check that variable",
+            where,
+            tmdb.api_key_env,
+            f"{rejected:,}",
+        )
     outcomes: dict[int, Hit | str] = {}
     posters: dict[int, str] = {}
     api_downloaded: set[int] = set()

@@ -15,8 +15,16 @@ log = logging.getLogger(__name__)
 
 THEME = Path(str(files("site_builder.site").joinpath("templates", "docs-theme")))
 # The order a reader meets the pages in, for those a site has; any other page follows, by name.
-READING_ORDER = ["index", "getting-started", "how-it-works", "hosting-your-own-dataset", "configuration",
-                 "large-datasets", "evaluation", "data-credits"]
+READING_ORDER = [
+    "index",
+    "getting-started",
+    "how-it-works",
+    "hosting-your-own-dataset",
+    "configuration",
+    "large-datasets",
+    "evaluation",
+    "data-credits",
+]
 
 
 def navigation(docs_dir: Path) -> list[str]:

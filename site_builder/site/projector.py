@@ -28,7 +28,6 @@ from site_builder.site.paths import METADATA, TENSORS
 ONLINE_PROJECTOR = "https://projector.tensorflow.org/"
 
 
-
 def tensor_bytes(vectors: np.ndarray) -> bytes:
     return np.ascontiguousarray(vectors, dtype="<f4").tobytes()
 
@@ -51,21 +50,7 @@ def metadata_tsv(table: pd.DataFrame, columns: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-
-
 # ---------------------------------------------------------------- the projector's colours
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from site_builder.site.paths import INDEX, MARKER, PROJECTOR_SCRIPT
 from site_builder.errors import BuildError, Problem
+from site_builder.site.paths import INDEX, MARKER, PROJECTOR_SCRIPT
 
 # Written into the root of every site this tool builds, so a later build knows the folder is ours to replace.
 MARKER_TEXT = "This folder is a site built by `portals build`; the next build replaces it as a whole.\n"
@@ -59,18 +59,36 @@ def check_output(out: Path, *, protected: dict[str, Path], force: bool) -> Path:
     here = Path.cwd().resolve()
     where = f"--out {given}"
     if target == here or target in here.parents:
-        raise BuildError(Problem(where, "", "is the current folder or one of its parents; the site replaces "
-                                            "its output folder as a whole, so name a folder of its own, e.g. _site"))
+        raise BuildError(
+            Problem(
+                where,
+                "",
+                "is the current folder or one of its parents; the site replaces "
+                "its output folder as a whole, so name a folder of its own, e.g. _site",
+            )
+        )
     for what, folder in protected.items():
         relation = _overlap(target, Path(folder).resolve())
         if relation:
-            raise BuildError(Problem(where, "", f"{relation} {what} ({folder}); the site replaces its output folder "
-                                                f"as a whole, so name a folder of its own, e.g. _site"))
+            raise BuildError(
+                Problem(
+                    where,
+                    "",
+                    f"{relation} {what} ({folder}); the site replaces its output folder "
+                    f"as a whole, so name a folder of its own, e.g. _site",
+                )
+            )
     if target.exists() and not target.is_dir():
         raise BuildError(Problem(where, "", "is an existing file, not a folder; name a folder for the site"))
     if target.is_dir() and any(target.iterdir()) and not is_built_site(target) and not force:
-        raise BuildError(Problem(where, "", f"holds files that are not a site built by portals (no {MARKER} in it); "
-                                            "name another folder, empty this one, or pass --force to replace it"))
+        raise BuildError(
+            Problem(
+                where,
+                "",
+                f"holds files that are not a site built by portals (no {MARKER} in it); "
+                "name another folder, empty this one, or pass --force to replace it",
+            )
+        )
     return target
 
 
@@ -81,8 +99,9 @@ def _interrupts_deferred():
         yield
         return
     caught: list[int] = []
-    previous = {sig: signal.signal(sig, lambda number, frame: caught.append(number))
-                for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        sig: signal.signal(sig, lambda number, frame: caught.append(number)) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         yield
     finally:
@@ -114,8 +133,13 @@ def recover(out: Path) -> None:
     for leftover in (new, old):
         if leftover.exists():
             if not is_built_site(leftover):
-                raise BuildError(Problem(leftover, "", "is in the way of publishing the site and is not a site "
-                                                       "built by portals; move it away"))
+                raise BuildError(
+                    Problem(
+                        leftover,
+                        "",
+                        "is in the way of publishing the site and is not a site built by portals; move it away",
+                    )
+                )
             shutil.rmtree(leftover)
 
 

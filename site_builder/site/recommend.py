@@ -50,14 +50,12 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-
-from site_builder.model.neighbours import unit_rows
-from site_builder.site.paths import RECOMMEND_DATA, VECTOR_FILES
 from site_builder.colours import Tints
-from site_builder.site.projector import metadata_columns
-from site_builder.site.projector import cell_text
 from site_builder.data.dataset import COMPUTED_COLUMNS, interaction_matrix
+from site_builder.model.neighbours import unit_rows
 from site_builder.pictures.sprites import sprite_grid
+from site_builder.site.paths import RECOMMEND_DATA, VECTOR_FILES
+from site_builder.site.projector import cell_text, metadata_columns
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +86,9 @@ def fold(text: str) -> str:
 # ------------------------------------------------------------------ evidence
 
 
-def common_counts(matrix: sparse.csr_matrix, neighbour_index: np.ndarray,
-                  block_entries: int = BLOCK_ENTRIES) -> np.ndarray:
+def common_counts(
+    matrix: sparse.csr_matrix, neighbour_index: np.ndarray, block_entries: int = BLOCK_ENTRIES
+) -> np.ndarray:
     """int32 N x k: for every point and each of its neighbours, how many other-side
     entries (users of an item, items of a user) the two share. Rows are taken in
     blocks whose pair rows hold about `block_entries` entries."""
@@ -137,8 +136,7 @@ def evidence_columns(table: pd.DataFrame, columns: list[str]) -> list[tuple[str,
     multi = [values for _, is_multi, values in chosen if is_multi]
     kept = []
     for name, is_multi, values in chosen:
-        derived = not is_multi and any(
-            all(v == "" or v in _split(m) for v, m in zip(values, many)) for many in multi)
+        derived = not is_multi and any(all(v == "" or v in _split(m) for v, m in zip(values, many)) for many in multi)
         if not derived:
             kept.append((name, is_multi))
     return kept
@@ -242,14 +240,23 @@ class QuantisationLoss:
 
     def describe(self) -> str:
         kind = f"{self.dtype} ({self.scale} scale)" if self.dtype == "int8" else self.dtype
-        return (f"{kind} {self.bytes:,} bytes, {self.gzip_bytes:,} gzipped; "
-                f"cosine error mean {self.mean_cosine_error:.2e} max {self.max_cosine_error:.2e}; "
-                f"top-10 overlap with float32: neighbours {self.neighbour_overlap:.1%}, "
-                f"taste {self.taste_overlap:.1%} (worst {self.min_taste_overlap:.0%}, {self.queries} queries)")
+        return (
+            f"{kind} {self.bytes:,} bytes, {self.gzip_bytes:,} gzipped; "
+            f"cosine error mean {self.mean_cosine_error:.2e} max {self.max_cosine_error:.2e}; "
+            f"top-10 overlap with float32: neighbours {self.neighbour_overlap:.1%}, "
+            f"taste {self.taste_overlap:.1%} (worst {self.min_taste_overlap:.0%}, {self.queries} queries)"
+        )
 
 
-def measure_loss(vectors: np.ndarray, dtype: str, scale: str = "row", queries: int = 200, top: int = 10,
-                 seed: int = 0, data: bytes | None = None) -> QuantisationLoss:
+def measure_loss(
+    vectors: np.ndarray,
+    dtype: str,
+    scale: str = "row",
+    queries: int = 200,
+    top: int = 10,
+    seed: int = 0,
+    data: bytes | None = None,
+) -> QuantisationLoss:
     """How far the shipped vectors are from float32: cosine error per row, and how much
     of the exact top-`top` lists (neighbours of sampled points, random taste queries
     of 3 likes and 1 dislike) the decoded vectors reproduce (see QuantisationLoss)."""
@@ -283,9 +290,12 @@ def measure_loss(vectors: np.ndarray, dtype: str, scale: str = "row", queries: i
             taste_shares.append(_agreement(exact_scores, picks, len(picks)))
 
     return QuantisationLoss(
-        dtype=dtype, scale=scale if dtype == "int8" else "none", bytes=len(data),
+        dtype=dtype,
+        scale=scale if dtype == "int8" else "none",
+        bytes=len(data),
         gzip_bytes=len(zlib.compress(data, 6)),
-        mean_cosine_error=round(float(errors.mean()), 8), max_cosine_error=round(float(errors.max()), 8),
+        mean_cosine_error=round(float(errors.mean()), 8),
+        max_cosine_error=round(float(errors.max()), 8),
         neighbour_overlap=round(float(np.mean(neighbour_shares)) if neighbour_shares else 1.0, 4),
         taste_overlap=round(float(np.mean(taste_shares)) if taste_shares else 1.0, 4),
         min_taste_overlap=round(float(np.min(taste_shares)) if taste_shares else 1.0, 4),
@@ -316,11 +326,25 @@ class PageData:
         return f"{sizes}; vectors {self.loss.describe()}"
 
 
-def page_data(*, table: pd.DataFrame, label: str, columns: list[str], vectors: np.ndarray,
-              neighbour_index: np.ndarray, neighbour_score: np.ndarray, point_index: np.ndarray,
-              other_index: np.ndarray, num_other: int, points: str, vector_type: str = "int8",
-              noun: str = "users", noun_one: str | None = None, counts: np.ndarray | None = None,
-              evaluation: dict | None = None, tints: Tints | None = None) -> PageData:
+def page_data(
+    *,
+    table: pd.DataFrame,
+    label: str,
+    columns: list[str],
+    vectors: np.ndarray,
+    neighbour_index: np.ndarray,
+    neighbour_score: np.ndarray,
+    point_index: np.ndarray,
+    other_index: np.ndarray,
+    num_other: int,
+    points: str,
+    vector_type: str = "int8",
+    noun: str = "users",
+    noun_one: str | None = None,
+    counts: np.ndarray | None = None,
+    evaluation: dict | None = None,
+    tints: Tints | None = None,
+) -> PageData:
     """Both files of the page, from the portal's table, neighbours, vectors and interactions
     (`point_index` / `other_index`: one entry per interaction, rows of `table` and of the other side;
     `tints`: the projector's colour of each point, colours.Tints, which the page multiplies the
@@ -360,12 +384,24 @@ def page_data(*, table: pd.DataFrame, label: str, columns: list[str], vectors: n
         "counts": np.asarray(counts, dtype=np.int64).tolist(),
         "columns": column_json,
         "neighbours": np.asarray(neighbour_index, dtype=np.int64).ravel().tolist(),
-        "scores": np.rint(np.asarray(neighbour_score, dtype=np.float64) * SCORE_SCALE).astype(np.int64).ravel().tolist(),
+        "scores": np.rint(np.asarray(neighbour_score, dtype=np.float64) * SCORE_SCALE)
+        .astype(np.int64)
+        .ravel()
+        .tolist(),
         "score_scale": SCORE_SCALE,
-        "evidence": {"noun": noun, "noun_one": noun_one or _singular(noun),
-                     "common": common.ravel().tolist(), "shared": shared},
-        "vectors": {"path": vector_file, "dtype": vector_type, "scale": loss.scale, "bytes": len(vector_bytes),
-                    "loss": asdict(loss)},
+        "evidence": {
+            "noun": noun,
+            "noun_one": noun_one or _singular(noun),
+            "common": common.ravel().tolist(),
+            "shared": shared,
+        },
+        "vectors": {
+            "path": vector_file,
+            "dtype": vector_type,
+            "scale": loss.scale,
+            "bytes": len(vector_bytes),
+            "loss": asdict(loss),
+        },
     }
     if tints is not None:
         document["tints"] = {"palette": tints.hex_palette(), "of": tints.of_point.tolist()}
@@ -387,18 +423,32 @@ def evidence_noun(portals: list, portal) -> str:
     return next((p.title.lower() for p in portals if p.dataset == portal.dataset and p.points == "items"), "items")
 
 
-def portal_page_data(portal, portals: list, dataset, vectors: np.ndarray, neighbour_index: np.ndarray,
-                     neighbour_score: np.ndarray, tints: Tints, evaluation: dict | None = None) -> PageData:
+def portal_page_data(
+    portal,
+    portals: list,
+    dataset,
+    vectors: np.ndarray,
+    neighbour_index: np.ndarray,
+    neighbour_score: np.ndarray,
+    tints: Tints,
+    evaluation: dict | None = None,
+) -> PageData:
     """page_data for a configured portal (config.PortalConfig) over a loaded sources.Dataset."""
     table = dataset.side(portal.points)
     point_index, other_index = dataset.indices(portal.points)
     return page_data(
-        table=table, label=portal.label,
+        table=table,
+        label=portal.label,
         columns=metadata_columns(portal.label, portal.metadata, portal.color_by),
-        vectors=vectors, neighbour_index=neighbour_index, neighbour_score=neighbour_score,
-        point_index=point_index, other_index=other_index,
-        num_other=len(dataset.other_side(portal.points)), points=portal.points,
-        vector_type=portal.recommendations.vectors, noun=evidence_noun(portals, portal),
+        vectors=vectors,
+        neighbour_index=neighbour_index,
+        neighbour_score=neighbour_score,
+        point_index=point_index,
+        other_index=other_index,
+        num_other=len(dataset.other_side(portal.points)),
+        points=portal.points,
+        vector_type=portal.recommendations.vectors,
+        noun=evidence_noun(portals, portal),
         counts=table["num_ratings"].to_numpy() if "num_ratings" in table else None,
         evaluation=evaluation,
         tints=tints,

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from site_builder.config import DatasetConfig, SideTable
-from site_builder.errors import BuildError, Problem
 from site_builder.data.dataset import COMPUTED_COLUMNS, Dataset
 from site_builder.data.readers.tables import (
     INTEGER_TEXT,
@@ -22,7 +21,7 @@ from site_builder.data.readers.tables import (
     read_columns,
     report_rows,
 )
-
+from site_builder.errors import BuildError, Problem
 
 # ---------------------------------------------------------------- generic CSV and Parquet
 
@@ -89,15 +88,28 @@ def _read_interactions(path: Path, config: DatasetConfig, parquet: bool) -> Inte
     problems: list[Problem] = []
     user = _ids(frame[mapping.user], place, mapping.user, problems)
     item = _ids(frame[mapping.item], place, mapping.item, problems)
-    rating = (_weights(frame[mapping.weight], place, mapping.weight, problems) if mapping.weight
-              else np.ones(len(frame), dtype=np.float32))
+    rating = (
+        _weights(frame[mapping.weight], place, mapping.weight, problems)
+        if mapping.weight
+        else np.ones(len(frame), dtype=np.float32)
+    )
     # Without times, the row number keeps each point's sentence in file order.
-    timestamp = (_times(frame[mapping.timestamp], place, mapping.timestamp, problems) if mapping.timestamp
-                 else np.arange(len(frame), dtype=np.int64))
+    timestamp = (
+        _times(frame[mapping.timestamp], place, mapping.timestamp, problems)
+        if mapping.timestamp
+        else np.arange(len(frame), dtype=np.int64)
+    )
     if problems:
         raise BuildError(problems)
-    return Interactions(place=place, user=user, item=item, rating=rating, timestamp=timestamp,
-                        user_column=mapping.user, item_column=mapping.item)
+    return Interactions(
+        place=place,
+        user=user,
+        item=item,
+        rating=rating,
+        timestamp=timestamp,
+        user_column=mapping.user,
+        item_column=mapping.item,
+    )
 
 
 def _read_side(folder: Path, side: SideTable, key: str, parquet: bool) -> Table:
@@ -138,9 +150,18 @@ def _clashing_columns(path: Path, side: SideTable, key: str) -> list[Problem]:
     own = {"id": side.id, "label": side.label, "image_url": side.image}
     for index, column in enumerate(side.columns):
         if column in COMPUTED_COLUMNS or (column in own and own[column] != column):
-            made = "computed from the interactions" if column in COMPUTED_COLUMNS else f"filled from `{key}.{MADE_COLUMNS[column]}`"
-            problems.append(Problem(path, f"{key}.columns[{index}]",
-                                    f'"{column}" is a column the reader makes itself ({made}); rename it in the file'))
+            made = (
+                "computed from the interactions"
+                if column in COMPUTED_COLUMNS
+                else f"filled from `{key}.{MADE_COLUMNS[column]}`"
+            )
+            problems.append(
+                Problem(
+                    path,
+                    f"{key}.columns[{index}]",
+                    f'"{column}" is a column the reader makes itself ({made}); rename it in the file',
+                )
+            )
     return problems
 
 
@@ -181,7 +202,13 @@ def _ids(series: pd.Series, place: Place, column: str, problems: list[Problem]) 
             return values.astype(np.int64)
     text = _text(series)
     empty = np.flatnonzero(missing | (text == ""))
-    report_rows(problems, place, empty, lambda row: f"{column} is empty; every interaction needs one", f"rows with an empty {column}")
+    report_rows(
+        problems,
+        place,
+        empty,
+        lambda row: f"{column} is empty; every interaction needs one",
+        f"rows with an empty {column}",
+    )
     if len(empty) == 0 and _all_integers(pd.Series(text, dtype=object)):
         return text.astype(np.int64)
     return text
@@ -215,8 +242,13 @@ def _weights(series: pd.Series, place: Place, column: str, problems: list[Proble
         values = pd.to_numeric(series, errors="coerce").to_numpy(np.float64)
     bad = np.flatnonzero(~np.isfinite(values))
     text = _text(series)
-    report_rows(problems, place, bad, lambda row: f'{column} is "{text[row]}", expected a number (the weight)',
-            f"rows whose {column} is not a number")
+    report_rows(
+        problems,
+        place,
+        bad,
+        lambda row: f'{column} is "{text[row]}", expected a number (the weight)',
+        f"rows whose {column} is not a number",
+    )
     return values.astype(np.float32)
 
 
@@ -248,8 +280,13 @@ def _times(series: pd.Series, place: Place, column: str, problems: list[Problem]
         else:
             seconds, bad = _seconds(_parse_date_times(text))
     shown = _text(series)
-    report_rows(problems, place, np.flatnonzero(bad), lambda row: f'{column} is "{shown[row]}", expected {TIME_EXAMPLE}',
-            f"rows whose {column} is not a time")
+    report_rows(
+        problems,
+        place,
+        np.flatnonzero(bad),
+        lambda row: f'{column} is "{shown[row]}", expected {TIME_EXAMPLE}',
+        f"rows whose {column} is not a time",
+    )
     return seconds
 
 

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from site_builder.config import DatasetConfig
-from site_builder.errors import BuildError, Problem
 from site_builder.data.dataset import Dataset
 from site_builder.data.readers.tables import (
     Interactions,
@@ -23,11 +22,12 @@ from site_builder.data.readers.tables import (
     assemble,
     decades,
     gather,
-    report_rows,
-    require,
     read_csv_checked,
     read_delimited,
+    report_rows,
+    require,
 )
+from site_builder.errors import BuildError, Problem
 
 MOVIELENS_ITEM_COLUMNS = ["id", "title", "sort_title", "year", "decade", "genres", "first_genre"]
 MOVIELENS_USER_COLUMNS = ["id", "name", "age", "age_band", "gender", "occupation", "zip"]
@@ -50,12 +50,22 @@ class MovieLensCsv:
         ratings_path, movies_path = require(root, ("ratings.csv", "movies.csv"), "movielens-csv")
         users_path, links_path = root / "users.csv", root / "links.csv"
         ratings, movies, users, links = gather(
-            lambda: read_csv_checked(ratings_path, {"userId": "int", "movieId": "int", "rating": "float", "timestamp": "int"}),
+            lambda: read_csv_checked(
+                ratings_path, {"userId": "int", "movieId": "int", "rating": "float", "timestamp": "int"}
+            ),
             lambda: read_csv_checked(movies_path, {"movieId": "int", "title": "str", "genres": "str"}),
-            lambda: read_csv_checked(users_path, {"userId": "int", "age": "int", "gender": "str", "occupation": "str", "zip": "str"})
-            if users_path.is_file() else None,
-            lambda: read_csv_checked(links_path, {"movieId": "int", "imdbId": "str", "tmdbId": "str"})
-            if links_path.is_file() else None,
+            lambda: (
+                read_csv_checked(
+                    users_path, {"userId": "int", "age": "int", "gender": "str", "occupation": "str", "zip": "str"}
+                )
+                if users_path.is_file()
+                else None
+            ),
+            lambda: (
+                read_csv_checked(links_path, {"movieId": "int", "imdbId": "str", "tmdbId": "str"})
+                if links_path.is_file()
+                else None
+            ),
         )
         items = _movie_table(movies)
         if links is not None:
@@ -76,12 +86,13 @@ YEAR_IN_TITLE = re.compile(r"\((\d{4})\)\s*$")
 SORTING_FORM = re.compile(
     r"^(?P<name>.+?), (?P<article>The|A|An|Les|Le|La|L'|Il|Lo|Gli|I|Der|Die|Das|Den|Det|De|Het|El|Los|Las|Un|Una|Une|"
     r"O|Os|As)"
-    r"(?P<rest>(?: \(.*\))?)$")
+    r"(?P<rest>(?: \(.*\))?)$"
+)
 NO_GENRE = "No genre"  # the projector colours a point without a value black; a named category gets a colour
 
 
 def natural_title(title: str) -> str:
-    """"The Godfather (1972)" for MovieLens' "Godfather, The (1972)"; other titles as they are."""
+    """ "The Godfather (1972)" for MovieLens' "Godfather, The (1972)"; other titles as they are."""
     match = SORTING_FORM.match(title)
     if not match:
         return title
@@ -99,19 +110,28 @@ def _movie_table(movies: pd.DataFrame) -> pd.DataFrame:
     # the first genre that says something (ML-100K lists "unknown" first when it is set)
     first_genre = genres.str.replace(r"^(?:unknown\|)+", "", regex=True).str.split("|").str[0].fillna("")
     first_genre = first_genre.replace({"": NO_GENRE, "unknown": NO_GENRE})
-    return pd.DataFrame({
-        "id": movies["movieId"].to_numpy(np.int64),
-        "title": titles.map(natural_title).to_numpy(object),
-        "sort_title": titles.to_numpy(object),
-        "year": year,
-        "decade": decade,
-        "genres": genres.to_numpy(object),
-        "first_genre": first_genre.to_numpy(object),
-    })
+    return pd.DataFrame(
+        {
+            "id": movies["movieId"].to_numpy(np.int64),
+            "title": titles.map(natural_title).to_numpy(object),
+            "sort_title": titles.to_numpy(object),
+            "year": year,
+            "decade": decade,
+            "genres": genres.to_numpy(object),
+            "first_genre": first_genre.to_numpy(object),
+        }
+    )
 
 
-AGE_BANDS = [(0, 18, "Under 18"), (18, 25, "18-24"), (25, 35, "25-34"), (35, 45, "35-44"),
-             (45, 50, "45-49"), (50, 56, "50-55"), (56, 10**6, "56+")]
+AGE_BANDS = [
+    (0, 18, "Under 18"),
+    (18, 25, "18-24"),
+    (25, 35, "25-34"),
+    (35, 45, "35-44"),
+    (45, 50, "45-49"),
+    (50, 56, "50-55"),
+    (56, 10**6, "56+"),
+]
 
 
 def age_band(age: int) -> str:
@@ -123,16 +143,20 @@ def age_band(age: int) -> str:
 
 def _user_table(users: pd.DataFrame) -> pd.DataFrame:
     """Users with an exact age (MovieLens CSV layout and ml-100k)."""
-    return pd.DataFrame({
-        "id": users["userId"].to_numpy(np.int64),
-        "name": [f"User {u} ({a}, {g}, {o})" for u, a, g, o in
-                 zip(users["userId"], users["age"], users["gender"], users["occupation"])],
-        "age": users["age"].to_numpy(np.int64),
-        "age_band": users["age"].map(age_band).to_numpy(object),
-        "gender": users["gender"].astype(str).to_numpy(object),
-        "occupation": users["occupation"].astype(str).to_numpy(object),
-        "zip": users["zip"].astype(str).to_numpy(object),
-    })
+    return pd.DataFrame(
+        {
+            "id": users["userId"].to_numpy(np.int64),
+            "name": [
+                f"User {u} ({a}, {g}, {o})"
+                for u, a, g, o in zip(users["userId"], users["age"], users["gender"], users["occupation"])
+            ],
+            "age": users["age"].to_numpy(np.int64),
+            "age_band": users["age"].map(age_band).to_numpy(object),
+            "gender": users["gender"].astype(str).to_numpy(object),
+            "occupation": users["occupation"].astype(str).to_numpy(object),
+            "zip": users["zip"].astype(str).to_numpy(object),
+        }
+    )
 
 
 # ---------------------------------------------------------------- MovieLens 1M
@@ -141,10 +165,27 @@ def _user_table(users: pd.DataFrame) -> pd.DataFrame:
 # The codes of users.dat, as the ml-1m README defines them.
 ML1M_AGES = {1: "Under 18", 18: "18-24", 25: "25-34", 35: "35-44", 45: "45-49", 50: "50-55", 56: "56+"}
 ML1M_OCCUPATIONS = [
-    "other or not specified", "academic/educator", "artist", "clerical/admin", "college/grad student",
-    "customer service", "doctor/health care", "executive/managerial", "farmer", "homemaker", "K-12 student",
-    "lawyer", "programmer", "retired", "sales/marketing", "scientist", "self-employed", "technician/engineer",
-    "tradesman/craftsman", "unemployed", "writer",
+    "other or not specified",
+    "academic/educator",
+    "artist",
+    "clerical/admin",
+    "college/grad student",
+    "customer service",
+    "doctor/health care",
+    "executive/managerial",
+    "farmer",
+    "homemaker",
+    "K-12 student",
+    "lawyer",
+    "programmer",
+    "retired",
+    "sales/marketing",
+    "scientist",
+    "self-employed",
+    "technician/engineer",
+    "tradesman/craftsman",
+    "unemployed",
+    "writer",
 ]
 ML1M_USER_COLUMNS = ["id", "name", "age_band", "gender", "occupation", "zip"]
 
@@ -162,16 +203,30 @@ class MovieLens1m:
         ratings_path, movies_path, users_path = require(root, self.FILES, "movielens-1m")
         user_place = Place(users_path, first_line=1)
         ratings, movies, user_table = gather(
-            lambda: read_delimited(ratings_path, b"::", {"UserID": "int", "MovieID": "int", "Rating": "float", "Timestamp": "int"}),
+            lambda: read_delimited(
+                ratings_path, b"::", {"UserID": "int", "MovieID": "int", "Rating": "float", "Timestamp": "int"}
+            ),
             lambda: read_delimited(movies_path, b"::", {"MovieID": "int", "Title": "str", "Genres": "str"}),
-            lambda: _ml1m_user_table(read_delimited(
-                users_path, b"::", {"UserID": "int", "Gender": "str", "Age": "int", "Occupation": "int", "Zip-code": "str"}), user_place),
+            lambda: _ml1m_user_table(
+                read_delimited(
+                    users_path,
+                    b"::",
+                    {"UserID": "int", "Gender": "str", "Age": "int", "Occupation": "int", "Zip-code": "str"},
+                ),
+                user_place,
+            ),
         )
         items = _movie_table(movies.rename(columns={"MovieID": "movieId", "Title": "title", "Genres": "genres"}))
-        interactions = Interactions.from_frame(ratings, Place(ratings_path, first_line=1),
-                                               "UserID", "MovieID", "Rating", "Timestamp")
-        return assemble(name, interactions, Table(items, Place(movies_path, first_line=1)), Table(user_table, user_place),
-                        [ratings_path, movies_path, users_path])
+        interactions = Interactions.from_frame(
+            ratings, Place(ratings_path, first_line=1), "UserID", "MovieID", "Rating", "Timestamp"
+        )
+        return assemble(
+            name,
+            interactions,
+            Table(items, Place(movies_path, first_line=1)),
+            Table(user_table, user_place),
+            [ratings_path, movies_path, users_path],
+        )
 
 
 def _ml1m_user_table(users: pd.DataFrame, place: Place) -> pd.DataFrame:
@@ -181,32 +236,62 @@ def _ml1m_user_table(users: pd.DataFrame, place: Place) -> pd.DataFrame:
     occupation = users["Occupation"].map(dict(enumerate(ML1M_OCCUPATIONS)))
     ages = users["Age"].to_numpy()
     codes = users["Occupation"].to_numpy()
-    report_rows(problems, place, np.flatnonzero(band.isna().to_numpy()),
-            lambda row: f"age code {ages[row]} is not one of {', '.join(map(str, ML1M_AGES))}", "unknown age codes")
-    report_rows(problems, place, np.flatnonzero(occupation.isna().to_numpy()),
-            lambda row: f"occupation code {codes[row]} is not one of 0-{len(ML1M_OCCUPATIONS) - 1}", "unknown occupation codes")
+    report_rows(
+        problems,
+        place,
+        np.flatnonzero(band.isna().to_numpy()),
+        lambda row: f"age code {ages[row]} is not one of {', '.join(map(str, ML1M_AGES))}",
+        "unknown age codes",
+    )
+    report_rows(
+        problems,
+        place,
+        np.flatnonzero(occupation.isna().to_numpy()),
+        lambda row: f"occupation code {codes[row]} is not one of 0-{len(ML1M_OCCUPATIONS) - 1}",
+        "unknown occupation codes",
+    )
     if problems:
         raise BuildError(problems)
     band, occupation = band.astype(str), occupation.astype(str)
     gender = users["Gender"].astype(str)
     name = "User " + users["UserID"].astype(str) + " (" + band + ", " + gender + ", " + occupation + ")"
-    return pd.DataFrame({
-        "id": users["UserID"].to_numpy(np.int64),
-        "name": name.to_numpy(object),
-        "age_band": band.to_numpy(object),
-        "gender": gender.to_numpy(object),
-        "occupation": occupation.to_numpy(object),
-        "zip": users["Zip-code"].astype(str).to_numpy(object),
-    })
+    return pd.DataFrame(
+        {
+            "id": users["UserID"].to_numpy(np.int64),
+            "name": name.to_numpy(object),
+            "age_band": band.to_numpy(object),
+            "gender": gender.to_numpy(object),
+            "occupation": occupation.to_numpy(object),
+            "zip": users["Zip-code"].astype(str).to_numpy(object),
+        }
+    )
 
 
 # ---------------------------------------------------------------- MovieLens 100K
 
 
 # The order of the genre flags in u.item, as listed in u.genre.
-ML100K_GENRES = ["unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary",
-                 "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller",
-                 "War", "Western"]
+ML100K_GENRES = [
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
+]
 
 
 class MovieLens100k:
@@ -222,17 +307,41 @@ class MovieLens100k:
         data_path, item_path, user_path = require(root, self.FILES, "movielens-100k")
         item_place = Place(item_path, first_line=1)
         ratings, items, users = gather(
-            lambda: read_delimited(data_path, b"\t", {"user id": "int", "item id": "int", "rating": "float", "timestamp": "int"}),
-            lambda: _ml100k_item_table(read_delimited(item_path, b"|", {
-                "movie id": "int", "movie title": "str", "release date": "str", "video release date": "str", "IMDb URL": "str",
-                **{f"genre {genre}": "int" for genre in ML100K_GENRES}}), item_place),
-            lambda: read_delimited(user_path, b"|", {"user id": "int", "age": "int", "gender": "str", "occupation": "str", "zip code": "str"}),
+            lambda: read_delimited(
+                data_path, b"\t", {"user id": "int", "item id": "int", "rating": "float", "timestamp": "int"}
+            ),
+            lambda: _ml100k_item_table(
+                read_delimited(
+                    item_path,
+                    b"|",
+                    {
+                        "movie id": "int",
+                        "movie title": "str",
+                        "release date": "str",
+                        "video release date": "str",
+                        "IMDb URL": "str",
+                        **{f"genre {genre}": "int" for genre in ML100K_GENRES},
+                    },
+                ),
+                item_place,
+            ),
+            lambda: read_delimited(
+                user_path,
+                b"|",
+                {"user id": "int", "age": "int", "gender": "str", "occupation": "str", "zip code": "str"},
+            ),
         )
         users = _user_table(users.rename(columns={"user id": "userId", "zip code": "zip"}))
-        interactions = Interactions.from_frame(ratings, Place(data_path, first_line=1),
-                                               "user id", "item id", "rating", "timestamp")
-        return assemble(name, interactions, Table(items, item_place), Table(users, Place(user_path, first_line=1)),
-                        [data_path, item_path, user_path])
+        interactions = Interactions.from_frame(
+            ratings, Place(data_path, first_line=1), "user id", "item id", "rating", "timestamp"
+        )
+        return assemble(
+            name,
+            interactions,
+            Table(items, item_place),
+            Table(users, Place(user_path, first_line=1)),
+            [data_path, item_path, user_path],
+        )
 
 
 def _ml100k_item_table(movies: pd.DataFrame, place: Place) -> pd.DataFrame:
@@ -240,7 +349,13 @@ def _ml100k_item_table(movies: pd.DataFrame, place: Place) -> pd.DataFrame:
     flags = movies[[f"genre {genre}" for genre in ML100K_GENRES]].to_numpy()
     problems: list[Problem] = []
     bad = np.flatnonzero(~np.isin(flags, (0, 1)).all(axis=1))
-    report_rows(problems, place, bad, lambda row: "genre flags (the last 19 fields) must each be 0 or 1", "rows with bad genre flags")
+    report_rows(
+        problems,
+        place,
+        bad,
+        lambda row: "genre flags (the last 19 fields) must each be 0 or 1",
+        "rows with bad genre flags",
+    )
     if problems:
         raise BuildError(problems)
     names = np.array(ML100K_GENRES)

@@ -13,16 +13,18 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from site_builder.config import DatasetConfig
-from site_builder.errors import BuildError, Problem, clip, did_you_mean, may_quote, quoted
 from site_builder.data.dataset import Dataset, fingerprint
+from site_builder.errors import BuildError, Problem, clip, did_you_mean, may_quote, quoted
+
 
 class Reader(Protocol):
     """What a dataset format provides (one instance per format in readers.READERS)."""
@@ -64,7 +66,9 @@ def _shown(value, source: Path) -> str:
     return quoted(value, source)
 
 
-def report_rows(problems: list[Problem], place: Place, rows: np.ndarray, describe: Callable[[int], str], what: str) -> None:
+def report_rows(
+    problems: list[Problem], place: Place, rows: np.ndarray, describe: Callable[[int], str], what: str
+) -> None:
     """One problem per bad row, up to MAX_REPORTED, then a count of the rest."""
     for row in rows[:MAX_REPORTED]:
         problems.append(Problem(place.path, place.at(row), describe(int(row))))
@@ -89,8 +93,11 @@ def gather(*reads: Callable):
 def require(folder: Path, names: tuple[str, ...], format_name: str) -> list[Path]:
     """The format's files in the folder; every missing one is a problem."""
     paths = [folder / name for name in names]
-    missing = [Problem(p, "", f"file not found (the {format_name} format needs {', '.join(names)})")
-               for p in paths if not p.is_file()]
+    missing = [
+        Problem(p, "", f"file not found (the {format_name} format needs {', '.join(names)})")
+        for p in paths
+        if not p.is_file()
+    ]
     if missing:
         raise BuildError(missing)
     return paths
@@ -112,12 +119,20 @@ class Interactions:
     item_column: str
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, place: Place, user: str, item: str, rating: str,
-                   timestamp: str | None) -> "Interactions":
+    def from_frame(
+        cls, frame: pd.DataFrame, place: Place, user: str, item: str, rating: str, timestamp: str | None
+    ) -> Interactions:
         """The named columns of a parsed ratings file with numeric ids; no timestamp column means file order."""
         times = frame[timestamp].to_numpy(np.int64) if timestamp else np.arange(len(frame), dtype=np.int64)
-        return cls(place=place, user=frame[user].to_numpy(np.int64), item=frame[item].to_numpy(np.int64),
-                   rating=frame[rating].to_numpy(np.float32), timestamp=times, user_column=user, item_column=item)
+        return cls(
+            place=place,
+            user=frame[user].to_numpy(np.int64),
+            item=frame[item].to_numpy(np.int64),
+            rating=frame[rating].to_numpy(np.float32),
+            timestamp=times,
+            user_column=user,
+            item_column=item,
+        )
 
 
 @dataclass
@@ -128,8 +143,9 @@ class Table:
     place: Place
 
 
-def assemble(name: str, interactions: Interactions, items: Table | None, users: Table | None,
-             files: list[Path]) -> Dataset:
+def assemble(
+    name: str, interactions: Interactions, items: Table | None, users: Table | None, files: list[Path]
+) -> Dataset:
     """Check ids, index the interactions against the side tables and build the Dataset.
 
     A side without a table gets one row per distinct id, sorted by id, so the
@@ -143,8 +159,12 @@ def assemble(name: str, interactions: Interactions, items: Table | None, users: 
             problems += _duplicate_ids(table.place, table.frame["id"])
     if problems:
         raise BuildError(problems)
-    item_table, item_index = _index_side(interactions.place, interactions.item_column, interactions.item, items, problems)
-    user_table, user_index = _index_side(interactions.place, interactions.user_column, interactions.user, users, problems)
+    item_table, item_index = _index_side(
+        interactions.place, interactions.item_column, interactions.item, items, problems
+    )
+    user_table, user_index = _index_side(
+        interactions.place, interactions.user_column, interactions.user, users, problems
+    )
     if problems:
         raise BuildError(problems)
     files = list(dict.fromkeys(files))
@@ -161,8 +181,9 @@ def assemble(name: str, interactions: Interactions, items: Table | None, users: 
     )
 
 
-def _index_side(place: Place, column: str, values: np.ndarray, table: Table | None,
-                problems: list[Problem]) -> tuple[pd.DataFrame, np.ndarray]:
+def _index_side(
+    place: Place, column: str, values: np.ndarray, table: Table | None, problems: list[Problem]
+) -> tuple[pd.DataFrame, np.ndarray]:
     if table is None:
         codes, uniques = pd.factorize(values, sort=True)
         return pd.DataFrame({"id": np.asarray(uniques)}), codes.astype(np.int32)
@@ -174,13 +195,19 @@ def _duplicate_ids(place: Place, ids: pd.Series) -> list[Problem]:
     duplicated = ids[ids.duplicated(keep=False)]
     problems = []
     for value, group in list(duplicated.groupby(duplicated, sort=False))[:MAX_REPORTED]:
-        problems.append(Problem(place.path, place.at(group.index[:5]),
-                                f"id {_shown(value, place.path)} appears {len(group)} times; ids must be unique"))
+        problems.append(
+            Problem(
+                place.path,
+                place.at(group.index[:5]),
+                f"id {_shown(value, place.path)} appears {len(group)} times; ids must be unique",
+            )
+        )
     return problems
 
 
-def _index_of(place: Place, column: str, values: np.ndarray, known_ids: pd.Series,
-              table_path: Path, problems: list[Problem]) -> np.ndarray:
+def _index_of(
+    place: Place, column: str, values: np.ndarray, known_ids: pd.Series, table_path: Path, problems: list[Problem]
+) -> np.ndarray:
     """Row index in the table for each value; unknown ids are problems with their lines.
 
     A hash lookup (pandas Index) works the same for integer and text ids; the
@@ -189,8 +216,13 @@ def _index_of(place: Place, column: str, values: np.ndarray, known_ids: pd.Serie
     values = np.asarray(values)
     position = pd.Index(known_ids.to_numpy()).get_indexer(values)
     missing = np.flatnonzero(position < 0)
-    report_rows(problems, place, missing, lambda row: f"{column} {_shown(values[row], place.path)} is not in {table_path.name}",
-            f"rows whose {column} is not in {table_path.name}")
+    report_rows(
+        problems,
+        place,
+        missing,
+        lambda row: f"{column} {_shown(values[row], place.path)} is not in {table_path.name}",
+        f"rows whose {column} is not in {table_path.name}",
+    )
     return position.astype(np.int32)
 
 
@@ -212,14 +244,23 @@ def read_csv_checked(path: Path, columns: dict[str, str]) -> pd.DataFrame:
     missing = [c for c in columns if c not in header]
     if missing:
         problems = [
-            Problem(path, "line 1", f'missing column "{c}"{did_you_mean(c, header, path)}; the header has: {quoted(", ".join(header), path)}')
+            Problem(
+                path,
+                "line 1",
+                f'missing column "{c}"{did_you_mean(c, header, path)}; '
+                f"the header has: {quoted(', '.join(header), path)}",
+            )
             for c in missing
         ]
         raise BuildError(problems)
     try:
         frame = pd.read_csv(
-            path, usecols=list(columns), dtype={c: PANDAS_TYPES[t] for c, t in columns.items()},
-            encoding="utf-8", keep_default_na=False, na_values={c: [""] for c, t in columns.items() if t != "str"},
+            path,
+            usecols=list(columns),
+            dtype={c: PANDAS_TYPES[t] for c, t in columns.items()},
+            encoding="utf-8",
+            keep_default_na=False,
+            na_values={c: [""] for c, t in columns.items() if t != "str"},
             engine="c",
         )
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as error:
@@ -248,14 +289,22 @@ def _read_header(path: Path) -> list[str]:
     try:
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise BuildError(Problem(path, "line 1", f"not UTF-8 (byte 0x{first[error.start]:02x} at column {error.start + 1})"))
+        raise BuildError(
+            Problem(path, "line 1", f"not UTF-8 (byte 0x{first[error.start]:02x} at column {error.start + 1})")
+        )
     if not text.strip():
         raise BuildError(Problem(path, "line 1", "the file is empty; expected a header row"))
     try:
         return next(csv.reader([text]))
     except csv.Error:
-        raise BuildError(Problem(path, "line 1", f"a field of {len(text):,} characters (more than "
-                                                 f"{csv.field_size_limit():,}); expected a header row of column names"))
+        raise BuildError(
+            Problem(
+                path,
+                "line 1",
+                f"a field of {len(text):,} characters (more than "
+                f"{csv.field_size_limit():,}); expected a header row of column names",
+            )
+        )
 
 
 def _diagnose(path: Path, header: list[str], columns: dict[str, str]) -> list[Problem]:
@@ -268,7 +317,13 @@ def _diagnose(path: Path, header: list[str], columns: dict[str, str]) -> list[Pr
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as error:
-            problems.append(Problem(path, f"line {number}", f"not UTF-8 (byte 0x{raw[error.start]:02x} at column {error.start + 1}); save the file as UTF-8"))
+            problems.append(
+                Problem(
+                    path,
+                    f"line {number}",
+                    f"not UTF-8 (byte 0x{raw[error.start]:02x} at column {error.start + 1}); save the file as UTF-8",
+                )
+            )
         if len(problems) >= MAX_REPORTED:
             return problems
     if problems:
@@ -282,16 +337,26 @@ def _diagnose(path: Path, header: list[str], columns: dict[str, str]) -> list[Pr
                 if not row:
                     continue
                 if len(row) != len(header):
-                    problems.append(Problem(path, f"line {number}", f"expected {len(header)} fields "
-                                                                    f"({quoted(', '.join(header), path)}), found {len(row)}"))
+                    problems.append(
+                        Problem(
+                            path,
+                            f"line {number}",
+                            f"expected {len(header)} fields ({quoted(', '.join(header), path)}), found {len(row)}",
+                        )
+                    )
                 else:
                     problems += _field_problems(path, number, {name: row[positions[name]] for name in columns}, columns)
                 if len(problems) >= MAX_REPORTED:
                     break
         except csv.Error:
-            problems.append(Problem(path, f"line {reader.line_num}",
-                                    f"a field of more than {csv.field_size_limit():,} characters "
-                                    "(a quote that is never closed, or not a CSV file?)"))
+            problems.append(
+                Problem(
+                    path,
+                    f"line {reader.line_num}",
+                    f"a field of more than {csv.field_size_limit():,} characters "
+                    "(a quote that is never closed, or not a CSV file?)",
+                )
+            )
     return problems
 
 
@@ -305,7 +370,9 @@ def _field_problems(path: Path, number: int, values: dict[str, str], columns: di
         try:
             int(value) if kind == "int" else float(value)
         except ValueError:
-            problems.append(Problem(path, f"line {number}", f'{name} is "{quoted(value, path)}", expected {EXPECTED[kind]}'))
+            problems.append(
+                Problem(path, f"line {number}", f'{name} is "{quoted(value, path)}", expected {EXPECTED[kind]}')
+            )
     return problems
 
 
@@ -348,11 +415,10 @@ def _has_ragged_rows(blocks, separator: bytes, fields: int, quotes: bool) -> boo
             if len(suspects):  # blank lines (CRs aside) have no fields to count
                 starts = np.concatenate(([0], ends + 1))[suspects]
                 carried = np.where(suspects == 0, line_length, 0)
-                if any(carried[i] or np.any(data[starts[i]:ends[line]] != 13)
-                       for i, line in enumerate(suspects)):
+                if any(carried[i] or np.any(data[starts[i] : ends[line]] != 13) for i, line in enumerate(suspects)):
                     return True
             line_separators = int(separators[-1] - separators[ends[-1]])
-            line_length = int(np.count_nonzero(data[ends[-1] + 1:] != 13))
+            line_length = int(np.count_nonzero(data[ends[-1] + 1 :] != 13))
         elif len(data):
             line_separators += int(separators[-1])
             line_length += int(np.count_nonzero(data != 13))
@@ -379,13 +445,23 @@ def read_delimited(path: Path, separator: bytes, columns: dict[str, str], encodi
     if len(separator) > 1:
         spare = next((b for b in SPARE_SEPARATORS if b not in data), None)
         if spare is None:
-            raise BuildError(Problem(path, "", f"contains tabs and control characters; expected fields separated by {shown!r}"))
+            raise BuildError(
+                Problem(path, "", f"contains tabs and control characters; expected fields separated by {shown!r}")
+            )
         data, separator = data.replace(separator, spare), spare
     try:
         frame = pd.read_csv(
-            io.BytesIO(data), sep=separator.decode("latin-1"), header=None, names=list(columns), index_col=False,
-            dtype={c: PANDAS_TYPES[t] for c, t in columns.items()}, encoding=encoding, quoting=csv.QUOTE_NONE,
-            keep_default_na=False, na_values={c: [""] for c, t in columns.items() if t != "str"}, engine="c",
+            io.BytesIO(data),
+            sep=separator.decode("latin-1"),
+            header=None,
+            names=list(columns),
+            index_col=False,
+            dtype={c: PANDAS_TYPES[t] for c, t in columns.items()},
+            encoding=encoding,
+            quoting=csv.QUOTE_NONE,
+            keep_default_na=False,
+            na_values={c: [""] for c, t in columns.items() if t != "str"},
+            engine="c",
         )
     except (ValueError, pd.errors.ParserError) as error:
         problems = _diagnose_delimited(path, data, separator, shown, columns, encoding)
@@ -400,8 +476,9 @@ def read_delimited(path: Path, separator: bytes, columns: dict[str, str], encodi
     return frame
 
 
-def _diagnose_delimited(path: Path, data: bytes, separator: bytes, shown: str, columns: dict[str, str],
-                        encoding: str) -> list[Problem]:
+def _diagnose_delimited(
+    path: Path, data: bytes, separator: bytes, shown: str, columns: dict[str, str], encoding: str
+) -> list[Problem]:
     """Scan a headerless file line by line and describe what is wrong where."""
     problems: list[Problem] = []
     for number, raw in enumerate(data.split(b"\n"), start=1):
@@ -411,11 +488,23 @@ def _diagnose_delimited(path: Path, data: bytes, separator: bytes, shown: str, c
         try:
             fields = raw.decode(encoding).split(separator.decode("latin-1"))
         except UnicodeDecodeError as error:
-            problems.append(Problem(path, f"line {number}", f"not {encoding} (byte 0x{raw[error.start]:02x} at column {error.start + 1})"))
+            problems.append(
+                Problem(
+                    path,
+                    f"line {number}",
+                    f"not {encoding} (byte 0x{raw[error.start]:02x} at column {error.start + 1})",
+                )
+            )
             continue
         if len(fields) != len(columns):
-            problems.append(Problem(path, f"line {number}", f"expected {len(columns)} fields separated by {shown!r} "
-                                                            f"({', '.join(columns)}), found {len(fields)}"))
+            problems.append(
+                Problem(
+                    path,
+                    f"line {number}",
+                    f"expected {len(columns)} fields separated by {shown!r} "
+                    f"({', '.join(columns)}), found {len(fields)}",
+                )
+            )
         else:
             problems += _field_problems(path, number, dict(zip(columns, fields)), columns)
         if len(problems) >= MAX_REPORTED:
@@ -430,13 +519,20 @@ INTEGER_TEXT = r"-?(?:0|[1-9][0-9]{0,17})"  # written as an integer, and fits in
 SAMPLE_ROWS = 1000
 
 
-def read_columns(path: Path, wanted: dict[str, str], roles: dict[str, str], parquet: bool) -> tuple[pd.DataFrame, Place]:
+def read_columns(
+    path: Path, wanted: dict[str, str], roles: dict[str, str], parquet: bool
+) -> tuple[pd.DataFrame, Place]:
     """The named columns of a CSV or Parquet file; a name not in the file is a problem naming its config key."""
     header = _parquet_header(path) if parquet else _read_header(path)
     problems = [
-        Problem(path, key, f'no column "{clip(column)}" in {path.name}{did_you_mean(column, header, path)}; '
-                           f'{"its columns are" if parquet else "the header has"}: {quoted(", ".join(header), path)}')
-        for key, column in wanted.items() if column not in header
+        Problem(
+            path,
+            key,
+            f'no column "{clip(column)}" in {path.name}{did_you_mean(column, header, path)}; '
+            f"{'its columns are' if parquet else 'the header has'}: {quoted(', '.join(header), path)}",
+        )
+        for key, column in wanted.items()
+        if column not in header
     ]
     if problems:
         raise BuildError(problems)
@@ -449,7 +545,9 @@ def _read_parquet(path: Path, columns: list[str]) -> pd.DataFrame:
     try:
         return pd.read_parquet(path, columns=columns).reset_index(drop=True)
     except ImportError as error:
-        raise BuildError(Problem(path, "", f"reading Parquet needs pyarrow or fastparquet (pip install pyarrow): {error}"))
+        raise BuildError(
+            Problem(path, "", f"reading Parquet needs pyarrow or fastparquet (pip install pyarrow): {error}")
+        )
     except Exception as error:  # the engines raise their own error types
         raise BuildError(Problem(path, "", f"not a readable Parquet file: {quoted(error, path)}"))
 
@@ -464,6 +562,7 @@ def _parquet_header(path: Path) -> list[str]:
         if pq is not None:
             return list(pq.read_schema(path).names)
         import fastparquet
+
         return list(fastparquet.ParquetFile(str(path)).columns)
     except ImportError:
         raise BuildError(Problem(path, "", "reading Parquet needs pyarrow or fastparquet (pip install pyarrow)"))
@@ -513,9 +612,14 @@ def _guess_types(path: Path, roles: dict[str, str]) -> dict[str, str | None]:
 def _read_csv(path: Path, types: dict[str, str | None], nrows: int | None = None) -> pd.DataFrame:
     """Text stays exactly as written ("NA" is a title, not a gap); only empty non-text cells are missing."""
     return pd.read_csv(
-        path, usecols=list(types), dtype={c: t for c, t in types.items() if t is not None},
-        encoding="utf-8", keep_default_na=False, na_values={c: [""] for c, t in types.items() if t != "str"},
-        engine="c", nrows=nrows,
+        path,
+        usecols=list(types),
+        dtype={c: t for c, t in types.items() if t is not None},
+        encoding="utf-8",
+        keep_default_na=False,
+        na_values={c: [""] for c, t in types.items() if t != "str"},
+        engine="c",
+        nrows=nrows,
     )
 
 
