@@ -32,7 +32,7 @@ WEB_CHARACTERS = [
 ]
 
 
-WEB_FONT_CACHE = Kind("sprites", "web-font-v2", ("fonttools", "font-roboto"))
+WEB_FONT_CACHE = Kind("sprites", "web-font-v3", ("fonttools", "font-roboto"))
 
 
 def web_font_files(cache: Cache) -> dict[str, bytes]:
@@ -51,7 +51,7 @@ def _subset(source: bytes) -> bytes:
     options = subset.Options()
     options.flavor = "woff2"
     options.layout_features = ["*"]
-    font = TTFont(io.BytesIO(source))
+    font = TTFont(io.BytesIO(source), recalcTimestamp=False)  # the same bytes on every build
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=WEB_CHARACTERS)
     subsetter.subset(font)

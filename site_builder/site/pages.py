@@ -17,7 +17,15 @@ from site_builder.site import paths
 
 TEMPLATES = files("site_builder.site").joinpath("templates")
 STATIC = files("site_builder.site").joinpath("static")
-STATIC_FILES = ["site.css", "recommend.js", "projector.js", "map-ui.js", "favicon.svg"]
+STATIC_FILES = [
+    "site.css",
+    "recommend.js",
+    "recommend-core.js",
+    "projector.js",
+    "map-ui.js",
+    "map-core.js",
+    "favicon.svg",
+]
 
 
 @dataclass

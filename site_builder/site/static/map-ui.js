@@ -13,12 +13,18 @@
  * - Touch: the projector picks the point under the mouse on mouse moves, which a touch
  *   screen never sends, and its camera controls swallow the taps. A short tap is turned
  *   into that mouse move, then into a selection (or none, off the points).
+ *
+ * An ES module, deferred like projector.js and run after it (modules run in page order), so
+ * window.portalProjector is there from the start. Its pure helpers are in map-core.js, and the
+ * pictures and similarities are placed and written by the recommendation page's own functions.
  */
-(function () {
-  "use strict";
+import { cardText } from "./map-core.js";
+import { similarityText, spriteOffset } from "./recommend-core.js";
 
-  var projector = document.querySelector("vz-projector");
-  if (!projector) return;
+var projectorElement = document.querySelector("vz-projector");
+if (projectorElement) aroundProjector(projectorElement);
+
+function aroundProjector(projector) {
   var page = document.body;
   var card = document.getElementById("point-card");
   var columns = JSON.parse(projector.getAttribute("data-card-columns") || "[]");
@@ -94,11 +100,10 @@
     if (!sheet) return false;
     var row = projector.dataSet.points[index].index;
     var grid = sheet.columns;
-    var x = grid > 1 ? ((row % grid) / (grid - 1)) * 100 : 0;
-    var y = grid > 1 ? (Math.floor(row / grid) / (grid - 1)) * 100 : 0;
+    var at = spriteOffset(row, grid);
     element.style.backgroundImage = "url(" + JSON.stringify(sheet.url) + ")";
     element.style.backgroundSize = grid * 100 + "% " + grid * 100 + "%";
-    element.style.backgroundPosition = x + "% " + y + "%";
+    element.style.backgroundPosition = at[0] + "% " + at[1] + "%";
     element.style.backgroundColor = colourOf(index);
     return true;
   }
@@ -122,7 +127,7 @@
         // the similarity as the recommendation page shows it, for the cosine metric
         var value = rows[i].querySelector(".value");
         if (value && cosine && panel.distFunc === cosine) {
-          value.textContent = ((1 - neighbours[i].dist) * 100).toFixed(1) + "%";
+          value.textContent = similarityText(1 - neighbours[i].dist);
         }
       }
       return result;
@@ -134,20 +139,16 @@
 
   var shown = null; // the point (position in the data set) on the card
 
-  function textOf(value) {
-    return value == null || value === "" ? "" : String(value).replace(/\|/g, ", ");
-  }
-
   function fillCard(index) {
     var point = projector.dataSet.points[index];
     var label = point.metadata[projector.selectedLabelOption];
-    card.querySelector(".point-card-title").textContent = textOf(label) || "#" + point.index;
+    card.querySelector(".point-card-title").textContent = cardText(label) || "#" + point.index;
     var picture = card.querySelector(".point-card-picture");
     picture.hidden = !paintPicture(picture, index);
     var list = card.querySelector(".point-card-facts");
     list.textContent = "";
     columns.forEach(function (column) {
-      var text = textOf(point.metadata[column]);
+      var text = cardText(point.metadata[column]);
       if (!text || column === projector.selectedLabelOption) return;
       var term = document.createElement("dt");
       term.textContent = column.replace(/_/g, " ");
@@ -352,4 +353,4 @@
   }
 
   start();
-})();
+}

@@ -21,14 +21,19 @@
  *   wall of overlapping cards. Each layout is framed to show every point with
  *   a margin (also after "reset zoom" and when the visitor picks a layout), and
  *   2-D pictures are sized by how many points share the canvas.
+ *
+ * An ES module, so deferred: it runs once the page is parsed, after the projector's own
+ * (classic) script has defined the element, and long before the element's data has arrived
+ * (its config, then the tensors), when the projector sets normalizeData and reads it.
+ * Its pure helpers are in map-core.js (tested in tests/js/).
  */
-(function () {
-  "use strict";
+import { itemFromHash, orderLegendItems } from "./map-core.js";
 
-  var POLL_MS = 50;
-  var projector = document.querySelector("vz-projector");
-  if (!projector) return;
+var POLL_MS = 50;
+var projectorElement = document.querySelector("vz-projector");
+if (projectorElement) openProjector(projectorElement);
 
+function openProjector(projector) {
   // The projector "sphereizes" vectors of 50 or more dimensions as it loads them (centres, then
   // normalises), so its neighbour lists would differ from the build's, which are plain cosine
   // on the vectors as trained. Keep them as they are, unless the visitor ticks "Spherize data".
@@ -54,11 +59,6 @@
   var status = (window.portalProjector = {
     state: "loading", layout: null, dataMs: null, appliedMs: null, item: null, cameraFocused: false,
   });
-
-  function itemFromHash() {
-    var match = /(?:^#|&)item=(\d+)/.exec(window.location.hash || "");
-    return match ? Number(match[1]) : null;
-  }
 
   // The projector numbers points within its current data set, which is a subset once the
   // visitor isolates points; links and hashes use the row in metadata.tsv.
@@ -149,10 +149,7 @@
     if (legendOrder.length) callAfter(panel, "updateMetadataUI", orderLegend);
     var option = panel && panel.colorOptions && panel.colorOptions.filter(function (o) { return o.name === colourColumn; })[0];
     if (!legendOrder.length || !option || !option.map || !option.items || option.portalsOrdered) return;
-    var byLabel = {};
-    option.items.forEach(function (item) { byLabel[item.label] = item; });
-    var items = legendOrder.filter(function (label) { return byLabel[label]; }).map(function (label) { return byLabel[label]; });
-    option.items.forEach(function (item) { if (items.indexOf(item) < 0) items.push(item); });
+    var items = orderLegendItems(option.items, legendOrder);
     option.items = items;
     option.map.domain(items.map(function (item) { return item.label; }));
     option.portalsOrdered = true;
@@ -300,10 +297,10 @@
     keepFraming();
     projector.registerSelectionChangedListener(onSelectionChanged);
     window.addEventListener("hashchange", function () {
-      var row = itemFromHash();
+      var row = itemFromHash(window.location.hash);
       if (row !== status.item) selectItem(row, true);
     });
-    if (!selectItem(itemFromHash(), true)) onSelectionChanged(projector.selectedPointIndices || []);
+    if (!selectItem(itemFromHash(window.location.hash), true)) onSelectionChanged(projector.selectedPointIndices || []);
   }
 
   // Apply the first layout once the PCA is done and the bookmarks are in; true when settled.
@@ -367,4 +364,4 @@
   }
 
   poll();
-})();
+}

@@ -11,12 +11,20 @@
  *   #like=1,5,9&dislike=3     all points ranked by the taste
  *   #item=12&like=1,5         point 12, with a taste kept for later
  * Point numbers are rows of the portal's metadata, as in the projector.
+ *
+ * An ES module (deferred: it runs once the page is parsed). What needs no page (folding the
+ * query, the hash, decoding the vectors, ranking a taste) lives in recommend-core.js, where
+ * tests/js/ checks it against the cases of its Python twins.
  */
-(function () {
-  "use strict";
+import {
+  closestLiked, decodeVectors, fold, formatNumber, hashOf, plural, rankSuggestions, rankTaste, similarityText,
+  splitValues, spriteOffset, stateFromHash, tasteNote,
+} from "./recommend-core.js";
 
-  var root = document.querySelector("[data-recommend]");
-  if (!root) return;
+var page = document.querySelector("[data-recommend]");
+if (page) recommendationPage(page);
+
+function recommendationPage(root) {
   var input = document.getElementById("rec-input");
   var listbox = document.getElementById("rec-options");
   var statusLine = document.getElementById("rec-status");
@@ -32,7 +40,6 @@
   statusLine.textContent = statusLine.getAttribute("data-loading") || ""; // empty without JavaScript
 
   var MAX_SUGGESTIONS = 8;
-  var SPECIAL = { "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ł": "l", "đ": "d", "þ": "th", "ð": "d", "ı": "i" };
 
   var data = null;          // recommend.json
   var unit = null;          // Float32Array N x D of unit vectors, once loaded
@@ -66,61 +73,15 @@
     return element;
   }
 
-  function fold(text) {
-    return String(text).normalize("NFKD").replace(/\p{Mn}/gu, "").toLowerCase()
-      .replace(/[øæœßłđþðı]/g, function (c) { return SPECIAL[c]; })
-      .replace(/[^\p{L}\p{N}]+/gu, " ").trim();
-  }
-
-  function formatNumber(n) { return Number(n).toLocaleString("en"); }
-
-  function plural(n, one, many) { return formatNumber(n) + " " + (n === 1 ? one : many); }
-
   function say(text) { statusLine.textContent = text; }
 
   function columnValue(column, i) {
     return column.data ? column.data[i] : column.values[column.codes[i]];
   }
 
-  function splitValues(value) {
-    var seen = [];
-    value.split("|").forEach(function (part) {
-      part = part.trim();
-      if (part && seen.indexOf(part) < 0) seen.push(part);
-    });
-    return seen;
-  }
-
   // ------------------------------------------------------------ state in the hash
 
-  function parseHash() {
-    var params = new URLSearchParams(location.hash.replace(/^#/, ""));
-    function list(name) {
-      var out = [];
-      (params.get(name) || "").split(",").forEach(function (part) {
-        part = part.trim();
-        if (/^\d+$/.test(part)) {
-          var n = Number(part);
-          if (n < data.count && out.indexOf(n) < 0) out.push(n);
-        }
-      });
-      return out;
-    }
-    var item = list("item");
-    var like = list("like");
-    var dislike = list("dislike").filter(function (n) { return like.indexOf(n) < 0; });
-    var wanted = params.get("item");
-    return { item: item.length ? item[0] : null, like: like, dislike: dislike,
-             badItem: wanted !== null && !item.length ? wanted : null };
-  }
-
-  function hashOf(state) {
-    var parts = [];
-    if (state.item !== null && state.item !== undefined) parts.push("item=" + state.item);
-    if (state.like.length) parts.push("like=" + state.like.join(","));
-    if (state.dislike.length) parts.push("dislike=" + state.dislike.join(","));
-    return "#" + parts.join("&");
-  }
+  function parseHash() { return stateFromHash(location.hash, data.count); }
 
   function go(state) {
     var hash = hashOf(state);
@@ -135,11 +96,9 @@
   }
 
   function picture(i, className) {
-    var grid = data.grid;
-    var x = grid > 1 ? (i % grid) / (grid - 1) * 100 : 0;
-    var y = grid > 1 ? Math.floor(i / grid) / (grid - 1) * 100 : 0;
+    var at = spriteOffset(i, data.grid);
     var element = h("span", { className: "rec-sprite" + (className ? " " + className : ""), "aria-hidden": "true" });
-    element.style.backgroundPosition = x.toFixed(4) + "% " + y.toFixed(4) + "%";
+    element.style.backgroundPosition = at[0].toFixed(4) + "% " + at[1].toFixed(4) + "%";
     // the map multiplies each picture by its point's colour: so does the page (site.css)
     if (data.tints) element.style.backgroundColor = data.tints.palette[data.tints.of[i]];
     return element;
@@ -147,31 +106,9 @@
 
   // ------------------------------------------------------------ type-ahead
 
-  function search(query) {
-    var q = fold(query);
-    if (!q) return [];
-    var tokens = q.split(" ");
-    var keys = data.keys, counts = data.counts, found = [];
-    for (var i = 0; i < keys.length; i++) {
-      var key = keys[i], rank;
-      if (key === q) rank = 0;
-      else if (key.lastIndexOf(q, 0) === 0) rank = 1;
-      else {
-        var at = key.indexOf(q);
-        if (at > 0 && key.charAt(at - 1) === " ") rank = 2;
-        else if (tokens.every(function (t) { return key.lastIndexOf(t, 0) === 0 || key.indexOf(" " + t) >= 0; })) rank = 3;
-        else if (at >= 0 || tokens.every(function (t) { return key.indexOf(t) >= 0; })) rank = 4;
-        else continue;
-      }
-      found.push([rank, counts[i], i]);
-    }
-    found.sort(function (a, b) { return a[0] - b[0] || b[1] - a[1] || a[2] - b[2]; });
-    return found.slice(0, MAX_SUGGESTIONS).map(function (f) { return f[2]; });
-  }
-
   function openSuggestions() {
     if (!data) return;
-    suggestions = search(input.value);
+    suggestions = rankSuggestions(input.value, data.keys, data.counts, MAX_SUGGESTIONS);
     active = -1;
     listbox.textContent = "";
     suggestions.forEach(function (point, n) {
@@ -290,11 +227,6 @@
       "On the map");
   }
 
-  // The cosine similarity as a percentage, as the map's neighbour list shows it (map-ui.js).
-  function similarityText(cosine) {
-    return (cosine * 100).toFixed(1) + "%";
-  }
-
   function card(point, rank, scoreText, scoreLabel, evidenceText, state) {
     var itemState = { item: point, like: state.like, dislike: state.dislike };
     var links = h("p", { className: "rec-card-links" }, mapLink(point));
@@ -381,89 +313,6 @@
     return vectorsPromise;
   }
 
-  var halfTable = null;
-  function halfToFloat() {
-    if (halfTable) return halfTable;
-    halfTable = new Float32Array(65536);
-    for (var bits = 0; bits < 65536; bits++) {
-      var sign = bits & 0x8000 ? -1 : 1, exponent = (bits >> 10) & 0x1f, fraction = bits & 0x3ff;
-      halfTable[bits] = exponent === 0 ? sign * Math.pow(2, -14) * (fraction / 1024)
-        : exponent === 31 ? (fraction ? NaN : sign * Infinity)
-        : sign * Math.pow(2, exponent - 15) * (1 + fraction / 1024);
-    }
-    return halfTable;
-  }
-
-  function decodeVectors(buffer, dtype, count, dims) {
-    var size = count * dims, out = new Float32Array(size), i;
-    if (dtype === "int8") {
-      if (buffer.byteLength !== size) throw new Error("the vectors file has the wrong size");
-      var bytes = new Int8Array(buffer);
-      for (i = 0; i < size; i++) out[i] = bytes[i];
-    } else {
-      if (buffer.byteLength !== size * 2) throw new Error("the vectors file has the wrong size");
-      var halves = new Uint16Array(buffer), table = halfToFloat();
-      for (i = 0; i < size; i++) out[i] = table[halves[i]];
-    }
-    for (var row = 0; row < size; row += dims) {
-      var sum = 0, d;
-      for (d = 0; d < dims; d++) sum += out[row + d] * out[row + d];
-      if (sum > 0) {
-        var scale = 1 / Math.sqrt(sum);
-        for (d = 0; d < dims; d++) out[row + d] *= scale;
-      }
-    }
-    return out;
-  }
-
-  function dot(a, b, dims) {
-    var s = 0, pa = a * dims, pb = b * dims;
-    for (var d = 0; d < dims; d++) s += unit[pa + d] * unit[pb + d];
-    return s;
-  }
-
-  // Rank every point by (sum of liked unit vectors - sum of disliked) . its unit vector.
-  function rankTaste(like, dislike, top) {
-    var n = data.count, dims = data.dims, query = new Float32Array(dims), d, p;
-    like.forEach(function (i) { for (d = 0; d < dims; d++) query[d] += unit[i * dims + d]; });
-    dislike.forEach(function (i) { for (d = 0; d < dims; d++) query[d] -= unit[i * dims + d]; });
-    var norm = 0;
-    for (d = 0; d < dims; d++) norm += query[d] * query[d];
-    norm = Math.sqrt(norm);
-    if (!(norm > 0)) return [];
-    var chosen = new Uint8Array(n);
-    like.concat(dislike).forEach(function (i) { chosen[i] = 1; });
-    top = Math.min(top, n - like.length - dislike.length);
-    var bestIndex = new Int32Array(top).fill(-1), bestScore = new Float64Array(top).fill(-Infinity);
-    for (p = 0; p < n; p++) {
-      var s = 0, offset = p * dims;
-      for (d = 0; d < dims; d++) s += query[d] * unit[offset + d];
-      if (s > bestScore[top - 1] && !chosen[p]) {
-        var at = top - 1;
-        while (at > 0 && bestScore[at - 1] < s) {
-          bestScore[at] = bestScore[at - 1]; bestIndex[at] = bestIndex[at - 1]; at--;
-        }
-        bestScore[at] = s; bestIndex[at] = p;
-      }
-    }
-    var out = [];
-    for (p = 0; p < top; p++) if (bestIndex[p] >= 0) out.push([bestIndex[p], bestScore[p] / norm]);
-    return out;
-  }
-
-  // How a taste ranking is made, in words that fit how many were liked and disliked.
-  function tasteNote(state, chosen) {
-    var likes = state.like.length, dislikes = state.dislike.length;
-    var what = likes ? "how close each is to the " + (likes === 1 ? "one" : formatNumber(likes)) + " you like" : "";
-    if (dislikes) {
-      what += (likes ? ", less how close it is to " : "how far each is from ") + "the " +
-        (dislikes === 1 ? "one" : formatNumber(dislikes)) + " you dislike";
-    }
-    return "All " + formatNumber(data.count) + " ranked in your browser by " + what +
-      " (the sum of the cosine similarities, 1 = same direction). The " +
-      (chosen === 1 ? "one you chose is" : formatNumber(chosen) + " you chose are") + " left out.";
-  }
-
   function renderTaste(state) {
     input.value = ""; // the search box is for the next point, not the last one searched
     var token = renderToken;
@@ -476,15 +325,12 @@
       if (token !== renderToken) return;
       var started = performance.now();
       var top = Math.max(data.k, 1);
-      var ranked = rankTaste(state.like, state.dislike, top);
+      var ranked = rankTaste(unit, data.dims, state.like, state.dislike, top);
       timing.rank = performance.now() - started;
       var cards = h("ol", { className: "rec-cards" });
       ranked.forEach(function (pair, n) {
-        var point = pair[0], closest = null, closestScore = -Infinity;
-        state.like.forEach(function (liked) {
-          var s = dot(point, liked, data.dims);
-          if (s > closestScore) { closestScore = s; closest = liked; }
-        });
+        var point = pair[0], nearest = closestLiked(unit, data.dims, point, state.like);
+        var closest = nearest[0], closestScore = nearest[1];
         var why = closest === null ? "Far from what you dislike"
           : "Closest to " + data.labels[closest] + " (" + closestScore.toFixed(3) + ")";
         cards.appendChild(card(point, n + 1, pair[1].toFixed(3), "match", why, state));
@@ -492,7 +338,7 @@
       var heading = state.like.length ? "Picked for your taste" : "Farthest from what you dislike";
       show(h("section", { className: "rec-taste-result", "aria-labelledby": "rec-taste-result-heading" },
         h("h2", { id: "rec-taste-result-heading", tabindex: "-1", text: heading }),
-        h("p", { className: "rec-note", text: tasteNote(state, count) }),
+        h("p", { className: "rec-note", text: tasteNote(state.like.length, state.dislike.length, count, data.count) }),
         ranked.length ? cards : h("p", { text: "Nothing to rank: like something first." })), true);
       document.title = "Your taste · " + baseTitle;
       say(plural(ranked.length, "pick", "picks") + " for your taste.");
@@ -613,4 +459,4 @@
   }).catch(function (error) {
     say("Could not load this page's data: " + error.message);
   });
-})();
+}

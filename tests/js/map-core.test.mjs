@@ -1,0 +1,56 @@
+// The map page's pure functions (site/static/map-core.js), used by projector.js and map-ui.js.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+
+import { cardText, itemFromHash, orderLegendItems } from "../../site_builder/site/static/map-core.js";
+
+describe("itemFromHash", function () {
+  it("reads the row of #item=", function () {
+    assert.equal(itemFromHash("#item=12"), 12);
+    assert.equal(itemFromHash("#item=0"), 0);
+    assert.equal(itemFromHash("#like=1&item=7"), 7);
+    assert.equal(itemFromHash("#item=5&item=6"), 5);
+  });
+
+  it("finds no row where there is none", function () {
+    for (const hash of ["", "#", "#item=", "#item=-1", "#item=toy", "#myitem=4", "#x&myitem=4", undefined, null]) {
+      assert.equal(itemFromHash(hash), null, String(hash));
+    }
+  });
+});
+
+describe("orderLegendItems", function () {
+  function items(labels) { return labels.map(function (label) { return { label: label, count: 1 }; }); }
+
+  it("puts the build's order first and keeps the rest as they were", function () {
+    var given = items(["25-34", "Under 18", "56+", "18-24", "(none)"]);
+    var ordered = orderLegendItems(given, ["Under 18", "18-24", "25-34", "35-44", "56+"]);
+    assert.deepEqual(ordered.map(function (item) { return item.label; }), ["Under 18", "18-24", "25-34", "56+", "(none)"]);
+    assert.ok(ordered.every(function (item) { return given.indexOf(item) >= 0; }), "the same objects");
+    assert.notEqual(ordered, given);
+    assert.deepEqual(given.map(function (item) { return item.label; })[0], "25-34", "the given list is left as it was");
+  });
+
+  it("leaves the legend as it is without an order", function () {
+    var given = items(["1990s", "1950s"]);
+    assert.deepEqual(orderLegendItems(given, []), given);
+  });
+
+  it("takes no label for an inherited property", function () {
+    var given = items(["1990s", "1950s"]);
+    var ordered = orderLegendItems(given, ["constructor", "1950s", "__proto__", "toString", "1990s"]);
+    assert.deepEqual(ordered.map(function (item) { return item.label; }), ["1950s", "1990s"]);
+  });
+});
+
+describe("cardText", function () {
+  it("writes multi-valued cells as a list, and nothing for no value", function () {
+    assert.equal(cardText("Crime|Thriller"), "Crime, Thriller");
+    assert.equal(cardText("Heat"), "Heat");
+    assert.equal(cardText(1995), "1995");
+    assert.equal(cardText(0), "0");
+    assert.equal(cardText(""), "");
+    assert.equal(cardText(null), "");
+    assert.equal(cardText(undefined), "");
+  });
+});

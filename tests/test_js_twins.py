@@ -1,0 +1,108 @@
+"""The pages' pure JavaScript functions and their Python twins, held to the same cases.
+
+tests/cases/*.json are written by tests/cases/make_cases.py from the Python functions; here
+the Python functions are checked against them (a case file that disagrees with Python fails),
+and node's built-in test runner checks the JavaScript modules of site/static/ against the
+same files (tests/js/*.test.mjs). It fails, not skips, when node is missing: the page folds
+queries and ranks tastes in JavaScript, and only these tests hold it to the build's Python.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from conftest import REPO
+
+from site_builder.site.recommend import dequantise, fold, quantise, taste_ranking
+
+CASES = REPO / "tests" / "cases"
+JS_TESTS = REPO / "tests" / "js"
+
+
+def load(name: str) -> dict:
+    return json.loads((CASES / name).read_text(encoding="utf-8"))
+
+
+def number(value) -> float:
+    """The case files write infinities and NaN as strings (JSON has neither)."""
+    return float(value)
+
+
+FOLD = load("fold.json")
+VECTORS = load("vectors.json")
+TASTE = load("taste.json")
+
+
+@pytest.mark.parametrize("case", FOLD["cases"], ids=lambda case: case["why"])
+def test_fold_matches_the_cases(case):
+    assert fold(case["text"]) == case["fold"]
+
+
+def test_fold_cases_cover_the_letters_nfkd_keeps_whole():
+    from site_builder.site.recommend import SPECIAL_LETTERS
+
+    texts = "".join(case["text"] for case in FOLD["cases"])
+    assert set(SPECIAL_LETTERS) <= set(texts.lower())
+    assert any(case["text"] == "" for case in FOLD["cases"])
+
+
+@pytest.mark.parametrize("case", VECTORS["cases"], ids=lambda case: case["name"])
+def test_vector_files_match_the_cases(case):
+    vectors = np.array(case["vectors"], dtype=np.float32).reshape(case["count"], case["dims"])
+    assert len(case["files"]) == 3
+    for file in case["files"]:
+        data = base64.b64decode(file["base64"])
+        scale = file["scale"] or "row"
+        assert quantise(vectors, file["dtype"], scale) == data, (file["dtype"], file["scale"])
+        decoded = dequantise(data, file["dtype"], case["dims"])
+        expected = np.array(file["unit"], dtype=np.float64).reshape(case["count"], case["dims"])
+        np.testing.assert_allclose(decoded, expected, rtol=0, atol=VECTORS["tolerance"])
+        # unit rows, or zero rows where the input row was zero
+        lengths = np.linalg.norm(expected, axis=1)
+        zero = ~vectors.any(axis=1)
+        np.testing.assert_allclose(lengths[~zero], 1, atol=1e-6)
+        assert (lengths[zero] == 0).all()
+
+
+def test_float16_values_match_the_cases():
+    bits = np.array([b for b, _ in VECTORS["float16"]], dtype="<u2")
+    values = bits.view("<f2").astype(np.float64)
+    expected = np.array([number(v) for _, v in VECTORS["float16"]])
+    np.testing.assert_array_equal(values, expected)  # NaN equals NaN here
+    assert np.array_equal(np.signbit(values), np.signbit(expected))  # -0.0 is its own value
+
+
+@pytest.mark.parametrize("case", TASTE["cases"], ids=lambda case: case["name"])
+def test_taste_ranking_matches_the_cases(case):
+    unit = np.array(case["unit"], dtype=np.float32).reshape(-1, case["dims"])
+    picks = taste_ranking(unit, case["like"], case["dislike"], case["top"])
+    assert picks.tolist() == case["picks"]
+    exact = unit.astype(np.float64)
+    query = exact[case["like"]].sum(axis=0) - exact[case["dislike"]].sum(axis=0)
+    scores = exact[case["picks"]] @ query / np.linalg.norm(query)
+    np.testing.assert_allclose(scores, case["scores"], rtol=0, atol=TASTE["tolerance"])
+
+
+def test_the_javascript_twins_pass_under_node():
+    """`node --test tests/js/`: the ES modules of site/static/ against the same case files."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail(
+            "node is not installed: the JavaScript twins in tests/js/ need it "
+            "(Node.js 20 or later, e.g. apt-get install nodejs)"
+        )
+    tests = sorted(JS_TESTS.glob("*.test.mjs"))
+    assert tests, f"no *.test.mjs in {JS_TESTS}"
+    # the files by name (node 20 also takes the folder, later versions want globs); TAP for the summary
+    result = subprocess.run(
+        [node, "--test", "--test-reporter=tap", *map(str, tests)], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    report = result.stdout + result.stderr
+    assert result.returncode == 0, f"node --test failed:\n{report}"
+    summary = dict(line[2:].split(" ", 1) for line in report.splitlines() if line.startswith("# ") and " " in line[2:])
+    assert int(summary.get("fail", "1")) == 0 and int(summary.get("pass", "0")) > 0, report
