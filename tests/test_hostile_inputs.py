@@ -517,6 +517,20 @@ CASES = [
         hidden=[SECRET],
     ),
     Case(
+        "generic-linked-file-outside-with-a-bad-weight",
+        both(
+            generic_csv("u,i\n1,2\n", "{user: u, item: i, weight: w}"),
+            lambda project, server: (
+                (project.parent / "outside.csv").write_text(f"u,i,w\n1,2,{SECRET}\n", encoding="utf-8"),
+                (project / "content/data/plays.csv").unlink(),
+                (project / "content/data/plays.csv").symlink_to(project.parent / "outside.csv"),
+            ),
+        ),
+        ["plays.csv", "line 2", "expected a number", "not shown: the file is outside the content folder"],
+        BUILD,
+        hidden=[SECRET],
+    ),
+    Case(
         "generic-column-missing", generic_csv("u,i\n1,2\n", "{user: user, item: i}"), ["columns.user", '"user"'], BUILD
     ),
     Case(

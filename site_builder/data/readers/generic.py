@@ -246,7 +246,7 @@ def _weights(series: pd.Series, place: Place, column: str, problems: list[Proble
         problems,
         place,
         bad,
-        lambda row: f'{column} is "{text[row]}", expected a number (the weight)',
+        lambda row: f"{column} is {place.show(text[row])}, expected a number (the weight)",
         f"rows whose {column} is not a number",
     )
     return values.astype(np.float32)
@@ -284,7 +284,7 @@ def _times(series: pd.Series, place: Place, column: str, problems: list[Problem]
         problems,
         place,
         np.flatnonzero(bad),
-        lambda row: f'{column} is "{shown[row]}", expected {TIME_EXAMPLE}',
+        lambda row: f"{column} is {place.show(shown[row])}, expected {TIME_EXAMPLE}",
         f"rows whose {column} is not a time",
     )
     return seconds

@@ -240,14 +240,14 @@ def _ml1m_user_table(users: pd.DataFrame, place: Place) -> pd.DataFrame:
         problems,
         place,
         np.flatnonzero(band.isna().to_numpy()),
-        lambda row: f"age code {ages[row]} is not one of {', '.join(map(str, ML1M_AGES))}",
+        lambda row: f"age code {place.show(ages[row])} is not one of {', '.join(map(str, ML1M_AGES))}",
         "unknown age codes",
     )
     report_rows(
         problems,
         place,
         np.flatnonzero(occupation.isna().to_numpy()),
-        lambda row: f"occupation code {codes[row]} is not one of 0-{len(ML1M_OCCUPATIONS) - 1}",
+        lambda row: f"occupation code {place.show(codes[row])} is not one of 0-{len(ML1M_OCCUPATIONS) - 1}",
         "unknown occupation codes",
     )
     if problems:

@@ -58,12 +58,13 @@ class Place:
         numbers = ", ".join(str(int(row) + self.first_line) for row in rows)
         return f"{self.unit}{'s' if len(rows) > 1 else ''} {numbers}"
 
-
-def _shown(value, source: Path) -> str:
-    """An id read from `source` as a person would recognise it: integers bare, text quoted (so spaces show)."""
-    if isinstance(value, (str, np.str_)) and may_quote(source):
-        return f'"{quoted(value, source)}"'
-    return quoted(value, source)
+    def show(self, value: object) -> str:
+        """A value read from this file as a person would recognise it: numbers bare, text quoted
+        (so spaces show), clipped, and withheld when the file is outside the content folder and
+        the cache (errors.quoted). Every value of a file that a problem names goes through here."""
+        if isinstance(value, (str, np.str_)) and may_quote(self.path):
+            return f'"{quoted(value, self.path)}"'
+        return quoted(value, self.path)
 
 
 def report_rows(
@@ -199,7 +200,7 @@ def _duplicate_ids(place: Place, ids: pd.Series) -> list[Problem]:
             Problem(
                 place.path,
                 place.at(group.index[:5]),
-                f"id {_shown(value, place.path)} appears {len(group)} times; ids must be unique",
+                f"id {place.show(value)} appears {len(group)} times; ids must be unique",
             )
         )
     return problems
@@ -220,7 +221,7 @@ def _index_of(
         problems,
         place,
         missing,
-        lambda row: f"{column} {_shown(values[row], place.path)} is not in {table_path.name}",
+        lambda row: f"{column} {place.show(values[row])} is not in {table_path.name}",
         f"rows whose {column} is not in {table_path.name}",
     )
     return position.astype(np.int32)
