@@ -557,6 +557,12 @@ CASES = [
         BUILD,
     ),
     # ---- datasets by URL, served on loopback
+    Case(
+        "url-dataset-with-a-column-it-lacks",
+        both(url_dataset("/good.zip"), site("label: title", "label: titel")),
+        ["portals[0].label", '"titel"', 'did you mean "title"'],
+        BUILD,
+    ),
     Case("url-not-found", url_dataset("/missing.zip", digest="0" * 64), ["datasets.tiny.url", "404"], BUILD),
     Case(
         "url-checksum-mismatch", url_dataset("/good.zip", digest="0" * 64), ["datasets.tiny.sha256", "good.zip"], BUILD

@@ -56,8 +56,9 @@ def column_problems(config: SiteConfig, roots: dict[str, Path] | None = None) ->
         dataset = config.datasets.get(portal.dataset)
         if dataset is None:
             continue
+        root = (roots or {}).get(portal.dataset) or dataset.path  # a partial config holds local datasets only
         try:
-            available = available_columns(dataset, portal.points, (roots or {}).get(portal.dataset))
+            available = available_columns(dataset, portal.points, root)
         except BuildError as error:  # the dataset's files themselves: said once per dataset
             problems += [problem for problem in error.problems if problem not in problems]
             continue
@@ -78,8 +79,8 @@ def column_problems(config: SiteConfig, roots: dict[str, Path] | None = None) ->
                         config.config_file,
                         f"portals[{index}].{key}",
                         f'no column "{clip(column)}" in the {portal.points} of dataset "{portal.dataset}"'
-                        f"{did_you_mean(column, available, dataset.path)}; "
-                        f"available: {quoted(', '.join(available), dataset.path)}",
+                        f"{did_you_mean(column, available, root)}; "
+                        f"available: {quoted(', '.join(available), root)}",
                     )
                 )
     return problems
