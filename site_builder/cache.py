@@ -12,9 +12,9 @@ the entry used (its modification time), which is what `prune` goes by.
 `portals cache-keys` derives the deploy workflow's keys from the same kinds
 (commands/cache_keys.py), and `portals cache-prune` keeps the folder under a
 size. Downloaded pictures have a store of their own (pictures.download: URLs
-to content-addressed blobs, with remembered failures that expire) and datasets
-named by URL theirs (data.remote); both write through atomic_writer and are
-pruned the same way.
+to content-addressed blobs, with remembered failures that expire), and so do
+datasets named by URL (data.remote: an unpacked folder per checksum); both
+mark what a build uses the same way, so prune treats every folder alike.
 """
 
 from __future__ import annotations
@@ -100,7 +100,8 @@ class ArrayCodec:
         return buffer.getvalue()
 
     def decode(self, data: bytes) -> np.ndarray:
-        return np.load(io.BytesIO(data), allow_pickle=False)
+        # .npy only: np.load would also open a ZIP (.npz) and answer something that is not an array
+        return np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
 
 
 class BytesCodec:
@@ -133,18 +134,27 @@ class Cache:
         `accept` rejects a stored value that does not fit (a wrong shape): it is computed again."""
         path = self.path(kind, key, codec.suffix)
         try:
-            value = codec.decode(path.read_bytes())
+            data = path.read_bytes()
         except FileNotFoundError:
             pass
-        except (OSError, ValueError, EOFError, KeyError) as error:
+        except OSError as error:
             log.warning("cache entry %s is unreadable (%s); computing it again", path, error)
         else:
-            if accept is None or accept(value):
-                touch(path)
-                return value, True
+            try:
+                value = codec.decode(data)
+                fits = accept is None or accept(value)
+            except Exception as error:  # whatever damage did to the bytes, the entry is a miss
+                log.warning("cache entry %s is damaged (%s); computing it again", path, error)
+            else:
+                if fits:
+                    touch(path)
+                    return value, True
         value = compute()
-        with atomic_writer(path) as handle:
-            handle.write(codec.encode(value))
+        try:
+            with atomic_writer(path) as handle:
+                handle.write(codec.encode(value))
+        except OSError as error:  # a read-only or full cache costs the time, not the build
+            log.warning("could not store cache entry %s (%s)", path, error)
         return value, False
 
     def prune(self, max_bytes: int) -> tuple[int, int]:
@@ -175,22 +185,19 @@ class Cache:
 
 
 def _entries(folder: Path) -> list[tuple[Path, int, float]]:
-    """(path, bytes, last used) of each entry under a cache folder: the files, but a folder of
-    the datasets cache (an unpacked archive) as a whole."""
+    """(path, bytes, last used) of each entry under a cache folder: the files, but an unpacked
+    dataset (a folder in datasets/, marked used by data.remote.dataset_root) as a whole."""
+    if folder.name != "datasets":
+        return [
+            (path, status.st_size, status.st_mtime)
+            for path in folder.rglob("*")
+            if path.is_file()
+            for status in [path.stat()]
+        ]
     found = []
-    for path in folder.rglob("*"):
-        if folder.name == "datasets" and path.parent == folder and path.is_dir():
-            files = [p for p in path.rglob("*") if p.is_file()]
-            found.append(
-                (
-                    path,
-                    sum(p.stat().st_size for p in files),
-                    max((p.stat().st_mtime for p in files), default=path.stat().st_mtime),
-                )
-            )
-        elif path.is_file() and not (folder.name == "datasets" and path.parent != folder):
-            status = path.stat()
-            found.append((path, status.st_size, status.st_mtime))
+    for path in folder.iterdir():
+        size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else path.stat().st_size
+        found.append((path, size, path.stat().st_mtime))
     return found
 
 

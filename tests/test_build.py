@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 
 import numpy as np
 import pytest
@@ -178,24 +177,3 @@ def test_the_docs_read_in_order_and_lead_back_to_the_maps(demo_site):
     order = ["getting-started/", "how-it-works/", "hosting-your-own-dataset/", "configuration/"]
     positions = [next(i for i, href in enumerate(pages) if href.endswith(name)) for name in order]
     assert positions == sorted(positions), pages
-
-
-def test_cache_prune_drops_the_least_recently_used_entries_and_keeps_the_wheelhouse(tmp_path):
-    from site_builder.cache import ARRAY, Cache, Kind
-
-    cache = Cache(tmp_path)
-    kind = Kind("vectors", "test-v1")
-    for number in range(4):  # four entries of 80 KB each, the first the least recently used
-        cache.memo(kind, f"k{number}", lambda: np.zeros(10_000, dtype=np.float64), ARRAY)
-        os.utime(cache.path(kind, f"k{number}", ".npy"), (1_000 + number, 1_000 + number))
-    wheel = tmp_path / "wheelhouse" / "fse-1.0.0.whl"
-    wheel.parent.mkdir()
-    wheel.write_bytes(b"w" * 500_000)
-    _, hit = cache.memo(kind, "k0", lambda: np.ones(1), ARRAY)  # used now: the most recent
-    assert hit
-
-    removed, freed = cache.prune(200_000)
-    assert removed == 2 and freed > 150_000
-    assert sorted(p.stem for p in (tmp_path / "vectors").glob("*.npy")) == ["k0", "k3"]
-    assert wheel.is_file()  # not a build result
-    assert cache.prune(0)[0] == 2 and not list((tmp_path / "vectors").glob("*.npy"))

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import requests
 from tqdm import tqdm
 
+from site_builder.cache import touch
 from site_builder.config import DatasetConfig, SiteConfig
 from site_builder.errors import BuildError, Problem, clip
 
@@ -54,7 +55,9 @@ def dataset_root(
     """The local folder (or file) holding the dataset's files, downloading it first if needed."""
     algorithm, expected = config.checksum()
     folder = Path(cache_root) / "datasets" / f"{algorithm}-{expected}"
-    if not folder.is_dir():
+    if folder.is_dir():
+        touch(folder)  # used now, for `portals cache-prune`
+    else:
         archive = _download(name, config, Path(cache_root) / "datasets", config_file, session or requests.Session())
         _unpack(archive, folder, _file_name(config.url), config_file, name)
         archive.unlink(missing_ok=True)  # a plain file was moved, not copied

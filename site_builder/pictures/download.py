@@ -239,7 +239,8 @@ class DownloadCache:
         if hashlib.sha256(data).hexdigest() != digest:
             log.warning("cached copy of %s is corrupt; fetching again", redact(url))
             return None
-        touch(path)  # used now, for `portals cache-prune`
+        touch(path)  # used now, for `portals cache-prune`, the ref with its blob
+        touch(self.ref_path(url))
         return path
 
     def put(self, url: str, kind: str, data: bytes, now: float) -> Path:
@@ -248,9 +249,8 @@ class DownloadCache:
         name (damaged on disk) is written again."""
         digest = hashlib.sha256(data).hexdigest()
         blob = self.blob_path(digest)
-        if not blob.is_file() or _sha256_of(blob) != digest:
-            with atomic_writer(blob) as handle:
-                handle.write(data)
+        with atomic_writer(blob) as handle:  # also mends a blob damaged on disk
+            handle.write(data)
         self._write_ref(url, {"url": redact(url), "kind": kind, "sha256": digest, "bytes": len(data), "fetched": now})
         return blob
 
@@ -547,8 +547,3 @@ class Downloader:
             f"{requests_made:,}",
             seconds,
         )
-
-
-def _sha256_of(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
