@@ -101,8 +101,14 @@ class Staging:
         for name, data in files.items():
             self.write(f"{folder}/{name}" if folder else name, data)
 
-    def size(self, folder: str = "") -> int:
-        return sum(f.stat().st_size for f in (self.root / folder).rglob("*") if f.is_file())
+    def sizes(self) -> dict[str, int]:
+        """Bytes under each top-level entry (a portal's folder, static, docs, index.html)."""
+        totals: dict[str, int] = {}
+        for path in self.root.rglob("*"):
+            if path.is_file():
+                top = path.relative_to(self.root).parts[0]
+                totals[top] = totals.get(top, 0) + path.stat().st_size
+        return totals
 
 
 @contextmanager
@@ -139,7 +145,10 @@ def build_site(
             build_into(staging, config, roots, Cache(cache_dir), stage, summary)
             if strict and summary.warnings:
                 raise BuildError([Problem("--strict", "", w) for w in summary.warnings])
-            summary.site_bytes = staging.size()
+            sizes = staging.sizes()  # once everything is written, pages and docs included
+            summary.site_bytes = sum(sizes.values())
+            for portal in summary.portals:
+                portal.bytes_written = sizes.get(portal.name, 0)
             with stage("publish"):
                 publish(staging.root, out)
     summary.total_seconds = time.perf_counter() - started
@@ -351,7 +360,6 @@ def build_portal(
         vectors_from_cache=cached,
         cell=art.cell,
         pictures=art.describe(),
-        bytes_written=staging.size(folder),
     )
     return page, portal_summary
 

@@ -177,3 +177,18 @@ def test_the_docs_read_in_order_and_lead_back_to_the_maps(demo_site):
     order = ["getting-started/", "how-it-works/", "hosting-your-own-dataset/", "configuration/"]
     positions = [next(i for i, href in enumerate(pages) if href.endswith(name)) for name in order]
     assert positions == sorted(positions), pages
+
+
+def test_the_summary_counts_every_file_a_portal_and_the_site_hold(tmp_path):
+    content = write_tiny_content(tmp_path / "content")
+    out = tmp_path / "_site"
+    summary = build_site(content, out, tmp_path / "cache")
+
+    def size(folder):
+        return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+    for portal in summary.portals:  # its pages too, which are written after the portal's data
+        assert portal.bytes_written == size(out / portal.name)
+        assert (out / portal.name / "index.html").is_file()
+    marker = next(p for p in out.iterdir() if p.name.startswith("."))
+    assert summary.site_bytes == size(out) - marker.stat().st_size
