@@ -132,3 +132,23 @@ def test_cache_keys_change_when_and_only_when_their_inputs_change(tmp_path):
     ratings.write_text(ratings.read_text() + "1,30,3,107\n")
     after_data = cache_keys(load_config(content))
     assert after_data["vectors"] != after_settings["vectors"] and after_data["sprites"] != after_settings["sprites"]
+
+    # the pictures of a local folder, and the evaluation's vectors, are inputs too
+    site.write_text(
+        site.read_text().replace(
+            "    color_by: first_genre\n",
+            "    color_by: first_genre\n    images: {sources: [{local: {folder: posters}}]}\n",
+            1,
+        )
+    )
+    (content / "posters").mkdir()
+    with_folder = cache_keys(load_config(content))
+    (content / "posters" / "10.png").write_bytes(b"a poster")
+    with_poster = cache_keys(load_config(content))
+    assert with_poster["sprites"] != with_folder["sprites"] and with_poster["vectors"] == with_folder["vectors"]
+    site.write_text(
+        site.read_text().replace(
+            "    points: items\n", "    points: items\n    recommendations: {show_evaluation: true}\n", 1
+        )
+    )
+    assert cache_keys(load_config(content))["vectors"] != with_poster["vectors"]

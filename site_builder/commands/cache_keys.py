@@ -40,7 +40,7 @@ def cache_keys(config: SiteConfig) -> dict[str, str]:
     for kind, inputs in [
         (embeddings.VECTORS, per_portal(embeddings.config_inputs)),
         (layouts.LAYOUTS, per_portal(layouts.config_inputs)),
-        (pictures.SPRITES, per_portal(lambda p: pictures.config_inputs(p, config.download))),
+        (pictures.SPRITES, per_portal(lambda p: pictures.config_inputs(p, config.content_dir, config.download))),
         (fonts.WEB_FONT_CACHE, []),
     ]:
         stages.setdefault(kind.folder, []).append((kind, inputs))

@@ -147,8 +147,9 @@ VECTORS = Kind("vectors", "point-vectors-v2", ("gensim", "fse", "numpy"))
 
 
 def config_inputs(portal: PortalConfig) -> list:
-    """What a portal's vectors are made of, besides its dataset: the key of the deploy cache."""
-    return [portal.points, portal.embedding.model_dump(), MAX_TOKENS]
+    """What a portal's vectors are made of, besides its dataset: the key of the deploy cache. The
+    evaluation stores the vectors of its training split in the same folder."""
+    return [portal.points, portal.embedding.model_dump(), MAX_TOKENS, portal.recommendations.show_evaluation]
 
 
 def vectors_key(prepared: Sentences, settings: EmbeddingSettings) -> str:

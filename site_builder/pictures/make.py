@@ -63,17 +63,29 @@ class Pictures:
 SPRITES = Kind("sprites", "pictures-v3", ("pillow", "font-roboto"))
 
 
-def config_inputs(portal: PortalConfig, download: DownloadSettings) -> list:
-    """What a portal's pictures are made of, besides its dataset and the picture files: the key of
-    the deploy cache. Portals with network sources may get new pictures once per missing_ttl_hours
-    period, so their key moves on then."""
+def config_inputs(portal: PortalConfig, content_dir: Path, download: DownloadSettings) -> list:
+    """What a portal's pictures are made of besides its dataset: part of the sheet's key, and the
+    key of the deploy cache. Portals with network sources may get new pictures once per
+    missing_ttl_hours period, so their key moves on then."""
+    local_files = []
+    for source in portal.images.sources:
+        if source.local is not None:
+            folder = Path(content_dir) / source.local.folder
+            if folder.is_dir():
+                local_files += sorted(p for p in folder.iterdir() if p.is_file())
+    # a sheet made without the TMDB key (cards) must not stand in once the key is set
+    keys_present = [
+        bool(os.environ.get(s.tmdb.api_key_env, "").strip()) for s in portal.images.sources if s.tmdb is not None
+    ]
     return [
         portal.points,
         portal.label,
         portal.opening_colours,
         portal.sprite.model_dump(),
         portal.images.model_dump(mode="json"),
+        fingerprint(local_files) if local_files else None,
         network_period(portal, download),
+        keys_present,
     ]
 
 
@@ -97,26 +109,11 @@ def pictures_key(
     dataset_fingerprint: str,
     download: DownloadSettings,
 ) -> str:
-    local_files = []
-    for source in portal.images.sources:
-        if source.local is not None:
-            folder = Path(content_dir) / source.local.folder
-            if folder.is_dir():
-                local_files += sorted(p for p in folder.iterdir() if p.is_file())
-    period = network_period(portal, download)
-    # a sheet made without the TMDB key (cards) must not stand in once the key is set
-    keys_present = [
-        bool(os.environ.get(s.tmdb.api_key_env, "").strip()) for s in portal.images.sources if s.tmdb is not None
-    ]
     return SPRITES.key(
         [str(label) for label in table[portal.label].tolist()],
         np.asarray(tints, dtype=np.uint8).tobytes(),
-        portal.sprite.model_dump(),
-        portal.images.model_dump(mode="json"),
         dataset_fingerprint,
-        fingerprint(local_files) if local_files else None,
-        period,
-        keys_present,
+        config_inputs(portal, content_dir, download),
     )
 
 
