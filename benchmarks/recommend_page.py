@@ -22,16 +22,13 @@ for taste queries the vectors' fetch+decode and one ranking.
 from __future__ import annotations
 
 import argparse
-import functools
 import gzip
 import http.server
 import io
 import json
-import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -41,45 +38,22 @@ import pandas as pd
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+sys.path.insert(0, str(REPO / "tests"))
+import browsing  # noqa: E402
+from browsing import CHROMIUM_ARGS, MISSING, find_chromium  # noqa: E402
+
+from site_builder import colours  # noqa: E402
+from site_builder.data.readers.movielens import ML100K_GENRES  # noqa: E402
 from site_builder.model.neighbours import top_k_neighbours  # noqa: E402
-from site_builder.pictures import images, sprites
+from site_builder.pictures import images, sprites  # noqa: E402
 from site_builder.site import pages, recommend  # noqa: E402
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-    "--ignore-gpu-blocklist",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 GZIPPED = {".html", ".css", ".js", ".json", ".svg", ".txt"}
 PROFILES = {
     "loopback": None,
     "phone 4G": {"latency": 40, "download": 10e6 / 8, "upload": 5e6 / 8, "cpu": 4},
 }
-GENRES = [
-    "Action",
-    "Adventure",
-    "Animation",
-    "Children's",
-    "Comedy",
-    "Crime",
-    "Documentary",
-    "Drama",
-    "Fantasy",
-    "Film-Noir",
-    "Horror",
-    "Musical",
-    "Mystery",
-    "Romance",
-    "Sci-Fi",
-    "Thriller",
-    "War",
-    "Western",
-]
+GENRES = ML100K_GENRES[1:]  # without "unknown"
 WORDS = [
     "Amour",
     "Night",
@@ -154,6 +128,7 @@ def synthetic_portal(site: Path, count: int, dims: int = 100, seed: int = 0) -> 
     started = time.perf_counter()
     index, score = top_k_neighbours(vectors, 12)
     figures["neighbours s"] = time.perf_counter() - started
+    tints = colours.point_tints(table["first_genre"])  # as the build colours the map and the page
     started = time.perf_counter()
     data = recommend.page_data(
         table=table,
@@ -168,6 +143,7 @@ def synthetic_portal(site: Path, count: int, dims: int = 100, seed: int = 0) -> 
         points="items",
         noun="users",
         counts=table["num_ratings"].to_numpy(),
+        tints=tints,
     )
     figures["page data s"] = time.perf_counter() - started
     figures["loss"] = data.loss.describe()
@@ -176,8 +152,7 @@ def synthetic_portal(site: Path, count: int, dims: int = 100, seed: int = 0) -> 
     figures["loss int8 global"] = recommend.measure_loss(vectors, "int8", "global").describe()
 
     started = time.perf_counter()
-    colours = sprites.colours_for(table["first_genre"])
-    sheet, cell = sprites.draw_sprite_sheet(labels, colours)
+    sheet, cell = sprites.draw_sprite_sheet(labels)
     sheet_bytes, extension = images.encode_sheet(sheet, "auto", 85)
     figures["sprite s"] = time.perf_counter() - started
 
@@ -236,10 +211,7 @@ class _GzipHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def serve(directory: Path):
-    handler = functools.partial(_GzipHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return browsing.serve(directory, _GzipHandler)
 
 
 # ------------------------------------------------------------------ measuring in chromium
@@ -369,6 +341,7 @@ def main() -> None:
             names = [
                 "recommend.html",
                 "../static/recommend.js",
+                "../static/recommend-core.js",
                 "../static/site.css",
                 "recommend.json",
                 "vectors.i8",
@@ -379,7 +352,9 @@ def main() -> None:
 
         results = {}
         with sync_playwright() as playwright:
-            executable = shutil.which("chromium") or shutil.which("chromium-browser")
+            executable = find_chromium()
+            if executable is None:
+                sys.exit(MISSING)
             browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
             for name, (root, folder, _sprite, item, like, dislike) in cases.items():
                 server = serve(root)

@@ -115,24 +115,16 @@ def open_in_browser(site: Path, points: int) -> dict:
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(REPO / "tests"))
-    from conftest import serve  # the tests' loopback server
+    from browsing import CHROMIUM_ARGS, MISSING, find_chromium, serve
 
     server = serve(site)
     url = f"http://127.0.0.1:{server.server_address[1]}/movies/"
-    args = [
-        "--headless",
-        "--no-sandbox",
-        "--use-angle=swiftshader",
-        "--enable-unsafe-swiftshader",
-        "--ignore-gpu-blocklist",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ]
+    executable = find_chromium()
+    if executable is None:
+        sys.exit(MISSING)
     try:
         with sync_playwright() as driver:
-            browser = driver.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+            browser = driver.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
             page = browser.new_page()
             started = time.perf_counter()
             page.goto(url)

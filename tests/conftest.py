@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import io
 import os
-import shutil
 import textwrap
-import threading
 import zipfile
 from pathlib import Path
 
 import pytest
+from browsing import CHROMIUM_ARGS, MISSING, find_chromium, serve  # noqa: F401 (serve: for the test modules)
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_CONTENT = REPO / "content"
@@ -155,30 +152,6 @@ def pytest_collection_modifyitems(config, items):
 
 # ---------------------------------------------------------------- real browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-    "--ignore-gpu-blocklist",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-def serve(directory) -> http.server.ThreadingHTTPServer:
-    """A static file server for `directory` on 127.0.0.1 (any free port), in a thread."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
 
 @pytest.fixture(scope="module")
 def served_site(demo_site):
@@ -194,9 +167,9 @@ def browser():
     when the browser is missing: visitors rely on what the browser tests check."""
     from playwright.sync_api import sync_playwright
 
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    executable = find_chromium()
     if executable is None:
-        pytest.fail("chromium is not installed: ./portals.sh test installs it (apt-get install chromium)")
+        pytest.fail(MISSING)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         yield launched

@@ -17,11 +17,7 @@ The README and the docs show these files; run this after a visible change.
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
-import shutil
 import sys
-import threading
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,18 +30,8 @@ SIZES = {
         "has_touch": True,
     },
 }
-CHROMIUM_ARGS = ["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"]
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-def _serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
+sys.path.insert(0, str(REPO / "tests"))
+from browsing import CHROMIUM_ARGS, MISSING, find_chromium, serve  # noqa: E402
 
 
 def _wait_for_map(page) -> None:
@@ -56,11 +42,12 @@ def _wait_for_map(page) -> None:
 def take(site: Path, out: Path, portal: str, item: int) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    executable = find_chromium()
     if executable is None:
-        sys.exit("chromium is not installed (./portals.sh test installs it)")
+        sys.exit(MISSING)
     out.mkdir(parents=True, exist_ok=True)
-    server, address = _serve(site)
+    server = serve(site)
+    address = f"http://127.0.0.1:{server.server_address[1]}"
     written = []
     try:
         with sync_playwright() as playwright:
