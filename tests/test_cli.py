@@ -57,3 +57,18 @@ def test_bad_base_url_is_a_user_error(tiny_content, tmp_path):
         ["build", "--content", str(tiny_content), "--out", str(tmp_path / "o"), "--base-url", "example.github.io/repo"],
     )
     assert result.exit_code == 1 and "--base-url" in result.output and "absolute URL" in result.output
+
+
+def test_cache_prune_takes_the_cache_folder_the_build_uses(tmp_path):
+    from click.testing import CliRunner
+
+    from site_builder.commands.cli import main
+
+    entry = tmp_path / "cache" / "vectors" / "k.npy"
+    entry.parent.mkdir(parents=True)
+    entry.write_bytes(b"x" * 2_000_000)
+    result = CliRunner().invoke(
+        main, ["cache-prune", "--max-mb", "1"], env={"PORTALS_CACHE_DIR": str(tmp_path / "cache")}
+    )
+    assert result.exit_code == 0 and "removed 1 entries" in result.output
+    assert not entry.exists()

@@ -1,9 +1,8 @@
-"""The command line: `portals build`, `portals serve`. Thin: the work is in build.py."""
+"""The `portals` command line: build, serve, new, evaluate, cache-keys, cache-prune, generate. Thin: the
+work is in build.py and the stages."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import logging
 import sys
 from contextlib import contextmanager
@@ -67,6 +66,16 @@ def main() -> None:
     """Projector Portals: build a static site of embedding projector portals."""
 
 
+cache_dir_option = click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    default=Path(".cache"),
+    show_default=True,
+    envvar="PORTALS_CACHE_DIR",
+    help="Folder for downloads, trained vectors and other cached results [env: PORTALS_CACHE_DIR].",
+)
+
+
 @main.command()
 @click.option(
     "--content",
@@ -82,14 +91,7 @@ def main() -> None:
     show_default=True,
     help="Folder the site is written to (replaced only when the build succeeds).",
 )
-@click.option(
-    "--cache-dir",
-    type=click.Path(path_type=Path),
-    default=Path(".cache"),
-    show_default=True,
-    envvar="PORTALS_CACHE_DIR",
-    help="Folder for downloads, trained vectors and other cached results [env: PORTALS_CACHE_DIR].",
-)
+@cache_dir_option
 @click.option(
     "--base-url",
     default=None,
@@ -165,14 +167,7 @@ def new(csv_file: Path, name: str, title: str | None, items_file: Path | None, c
     help="test: hold out each user's last interaction. validation: the one before it "
     "(for choosing settings without seeing the test items).",
 )
-@click.option(
-    "--cache-dir",
-    type=click.Path(path_type=Path),
-    default=Path(".cache"),
-    show_default=True,
-    envvar="PORTALS_CACHE_DIR",
-    help="Where a dataset given by `url` is downloaded [env: PORTALS_CACHE_DIR].",
-)
+@cache_dir_option
 @click.option("-v", "--verbose", is_flag=True, help="Debug logs, and tracebacks on errors.")
 def evaluate(content: Path, portal_name: str | None, split_name: str, cache_dir: Path, verbose: bool) -> None:
     """HitRate@10, NDCG@10 and Coverage@10 of a portal of items, next to popularity and ItemKNN."""
@@ -200,7 +195,7 @@ def cache_keys_command(content: Path) -> None:
 
 
 @main.command("cache-prune")
-@click.option("--cache-dir", type=click.Path(path_type=Path), default=Path(".cache"), show_default=True)
+@cache_dir_option
 @click.option(
     "--max-mb",
     type=click.IntRange(min=0),
@@ -315,15 +310,17 @@ def serve(directory: Path, port: int, host: str) -> None:
                     "build one with `portals build`, or pass its --out folder",
                 )
             )
-    handler = functools.partial(_QuietHandler, directory=str(directory))
+    import functools
+    import http.server
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+            log.debug("%s - %s", self.address_string(), format % args)
+
+    handler = functools.partial(QuietHandler, directory=str(directory))
     with http.server.ThreadingHTTPServer((host, port), handler) as server:
         click.echo(f"Serving {directory} on http://{host}:{server.server_address[1]}/ (Ctrl+C to stop)")
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             pass
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
-        log.debug("%s - %s", self.address_string(), format % args)
