@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from site_builder.cache import Cache  # noqa: E402
 from site_builder.config import load_config  # noqa: E402
-from site_builder.data import datasets as sources
 from site_builder.data import remote  # noqa: E402
+from site_builder.data.datasets import load_dataset
 from site_builder.model import embeddings, evaluate
 from site_builder.model.neighbours import top_k_neighbours  # noqa: E402
 
@@ -51,7 +51,7 @@ def main() -> None:
     print(f"{'portal':<10} {'vectors':<8} {'1st':>6} {'10th':>6} {'gap 1-10':>9} {'shared of 12':>13}")
     for portal in config.portals:
         if portal.dataset not in datasets:
-            datasets[portal.dataset] = sources.load_dataset(
+            datasets[portal.dataset] = load_dataset(
                 portal.dataset, config.datasets[portal.dataset], roots[portal.dataset]
             )
         sentences = embeddings.build_sentences(datasets[portal.dataset], portal.points)

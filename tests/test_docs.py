@@ -1,6 +1,6 @@
 """The user documentation (content/docs/): complete, and buildable with mkdocs --strict.
 
-- Every key of the configuration schema (site_builder/config.py) is documented
+- Every key of the configuration schema (site_builder/config/schema.py) is documented
   in configuration.md, in the section of its own key path, so that adding a
   setting without documenting it fails here.
 - The pages build with `mkdocs build --strict`, with broken links and broken

@@ -100,7 +100,7 @@ def test_links_add_tmdb_and_imdb_ids(tmp_path):
 
 
 def test_users_summaries_name_their_favourites_and_leaning(tmp_path, monkeypatch):
-    from site_builder.data import datasets as sources
+    from site_builder.data import datasets
     from site_builder.data.datasets import add_summaries
 
     ratings = TINY_RATINGS + "    2,30,5,107\n    2,30,5,108\n    2,30,4,109\n"  # user 2 keeps to Fargo (Crime)
@@ -115,7 +115,7 @@ def test_users_summaries_name_their_favourites_and_leaning(tmp_path, monkeypatch
     assert users.loc[1, "leaning"] == ""  # fewer than 3 interactions in any category
 
     # a category of more values than the map colours gives no leaning (nor a users x values table)
-    monkeypatch.setattr(sources, "LEANING_CATEGORIES", 2)
+    monkeypatch.setattr(datasets, "LEANING_CATEGORIES", 2)
     data = _load(write_movielens(tmp_path / "wide", ratings, TINY_MOVIES, TINY_USERS))
     add_summaries(data)
     assert set(data.users["leaning"]) == {""} and data.users["favourites"].str.len().min() > 0

@@ -75,7 +75,7 @@ def load_config(content_dir: Path, base_url: str | None = None) -> SiteConfig:
 
 def _resolve_path(dataset: DatasetConfig, content_dir: Path) -> bool:
     """A local dataset's path made absolute (relative to the content folder); False for a dataset
-    by URL, which the sources stage downloads into the cache."""
+    by URL, which the datasets stage downloads into the cache (data.remote.dataset_roots)."""
     if dataset.path is None:
         return False
     dataset.path = (content_dir / dataset.path).resolve()

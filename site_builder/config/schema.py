@@ -6,7 +6,6 @@ validates it against these models and reports every problem at once.
 
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
 from typing import Literal
@@ -18,7 +17,6 @@ from site_builder.errors import clip
 from site_builder.site.paths import SITE_FOLDERS
 
 CONFIG_NAME = "site.yml"
-log = logging.getLogger(__name__)
 
 
 class _Strict(BaseModel):

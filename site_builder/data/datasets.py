@@ -1,12 +1,6 @@
-"""Load a dataset into one in-memory form.
-
-A Dataset holds the interactions as compact numpy arrays (user index, item
-index, rating, timestamp) and one table per side (items, users) whose row
-order is the index used by the interactions. Each table has an `id` column,
-the reader's own columns, and two columns computed from the interactions:
-`num_ratings` and `mean_rating`.
-
-The readers (the readers package, one module per family of formats) check the data as they load it.
+"""The datasets stage: the columns portals name checked before any work, each dataset loaded by
+the reader of its format (data.readers) into a Dataset (data.dataset) with its computed columns,
+and the per-user summaries (favourites, leaning) for the portals of users that name them.
 """
 
 from __future__ import annotations

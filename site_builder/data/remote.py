@@ -1,6 +1,6 @@
 """Datasets named by URL: downloaded once, checked against their sha256, extracted safely.
 
-The download lands in CACHE/datasets/<sha256>.part and resumes from where it
+The download lands in CACHE/datasets/<algorithm>-<digest>.part and resumes from where it
 stopped when the server supports ranges (else it restarts). Only a file whose
 sha256 matches the config is extracted, into a temporary folder that is
 renamed into place when complete, so an interrupted build never leaves a

@@ -376,8 +376,7 @@ def evaluate_portal(
     cached there, shared with builds whose `show_evaluation` trained the same ones.
     """
     from site_builder.cache import Cache
-    from site_builder.data import datasets as sources
-    from site_builder.data import remote
+    from site_builder.data import datasets, remote
 
     if not isinstance(portal, PortalConfig):
         portal = find_portal(config, portal)
@@ -387,7 +386,7 @@ def evaluate_portal(
         roots = remote.dataset_roots(config, Path(cache_dir), [portal.dataset])
     else:
         roots = {}
-    dataset = sources.load_dataset(portal.dataset, config.datasets[portal.dataset], roots.get(portal.dataset))
+    dataset = datasets.load_dataset(portal.dataset, config.datasets[portal.dataset], roots.get(portal.dataset))
     return evaluate_dataset(
         dataset, portal.embedding, split, portal=portal.name, cache=Cache(cache_dir) if cache_dir is not None else None
     )

@@ -10,7 +10,7 @@ white. The projector multiplies every picture by the point's colour (its
 legend colour, see colours.point_tints), so a white card shows in exactly
 that colour, with its text still dark; the recommendation page and the
 landing page's preview multiply the same way. Real images (posters, from
-pictures.py) take the cells of the points that have one, through ``images``.
+pictures.images) take the cells of the points that have one, through ``images``.
 
 Speed matters (87,000 cards in one build): cards are drawn straight into the
 one sheet canvas, fonts are cached per size, and each distinct word is

@@ -9,6 +9,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from site_builder.errors import BuildError, Problem
+from site_builder.site import paths
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def build_docs(docs_dir: Path, site_dir: Path, site_name: str, site_url: str | N
         config_file=io.StringIO("{}"),
         # mkdocs' theme writes the site name into the pages unescaped
         site_name=html.escape(site_name),
-        site_url=f"{site_url}/docs/" if site_url else None,
+        site_url=f"{site_url}/{paths.DOCS}/" if site_url else None,
         docs_dir=str(docs_dir),
         site_dir=str(site_dir),
         strict=True,

@@ -50,9 +50,6 @@ def metadata_tsv(table: pd.DataFrame, columns: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-# ---------------------------------------------------------------- the projector's colours
-
-
 @dataclass(frozen=True)
 class ProjectorFiles:
     """Names of a portal's files, relative to the portal's page."""

@@ -50,12 +50,12 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from site_builder.colours import Tints
+from site_builder.colours import Tints, cell_text
 from site_builder.data.dataset import COMPUTED_COLUMNS, interaction_matrix
 from site_builder.model.neighbours import unit_rows
 from site_builder.pictures.sprites import sprite_grid
 from site_builder.site.paths import RECOMMEND_DATA, VECTOR_FILES
-from site_builder.site.projector import cell_text, metadata_columns
+from site_builder.site.projector import metadata_columns
 
 log = logging.getLogger(__name__)
 
@@ -433,7 +433,7 @@ def portal_page_data(
     tints: Tints,
     evaluation: dict | None = None,
 ) -> PageData:
-    """page_data for a configured portal (config.PortalConfig) over a loaded sources.Dataset."""
+    """page_data for a configured portal (config.PortalConfig) over a loaded data.dataset.Dataset."""
     table = dataset.side(portal.points)
     point_index, other_index = dataset.indices(portal.points)
     return page_data(

@@ -3,8 +3,8 @@
 Every reader checks its data as it loads it; each problem names the file and
 the line (as a text editor counts it, header included; Parquet files, which
 have no lines, count rows from 1), and all problems are reported together.
-The sources stage adds the computed columns (num_ratings, mean_rating)
-afterwards.
+data.datasets.load_dataset adds the computed columns (num_ratings,
+mean_rating) afterwards.
 
 A reader only parses its files into an `Interactions` (the raw user and item
 ids per row, ratings, times) and optional side `Table`s; `assemble` does the
