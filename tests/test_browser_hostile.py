@@ -81,7 +81,11 @@ def test_no_page_runs_or_shows_markup_from_the_config_or_the_data(browser, hosti
         page.wait_for_load_state("load")
         if path == "movies/index.html":
             page.locator("#point-card").wait_for(state="visible", timeout=90_000)  # the card shows the title
-        page.wait_for_timeout(1500 if "movies/" in path else 200)  # the map and the page's data load after
+            assert page.inner_text("#point-card .point-card-title").strip() in PAYLOADS, path
+        if path == "movies/recommend.html":  # rendered for the chosen point, its title shown as text
+            page.locator("#rec-result[data-state]").wait_for(state="attached", timeout=30_000)
+            assert page.inner_text("#rec-item-title").strip() in PAYLOADS, path
+        page.wait_for_timeout(200)  # anything that would run late
         assert dialogs == [], path
         injected = page.evaluate("""() => {
             const found = [];

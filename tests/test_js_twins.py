@@ -69,6 +69,21 @@ def test_vector_files_match_the_cases(case):
         assert (lengths[zero] == 0).all()
 
 
+def test_the_case_files_are_what_the_python_twins_make_now():
+    """make_cases.py run again gives the committed files, inputs and answers alike: a change to a
+    Python twin (or a hand edit of a case) that is not regenerated fails here, not in node."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_cases", CASES / "make_cases.py")
+    make_cases = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_cases)
+    assert set(make_cases.DOCUMENTS) == {"fold.json", "vectors.json", "taste.json"}
+    for name, make in make_cases.DOCUMENTS.items():
+        assert make_cases.dumps(make()) == (CASES / name).read_text(encoding="utf-8"), (
+            f"{name} is stale: run .venv/bin/python tests/cases/make_cases.py"
+        )
+
+
 def test_float16_values_match_the_cases():
     bits = np.array([b for b, _ in VECTORS["float16"]], dtype="<u2")
     values = bits.view("<f2").astype(np.float64)
