@@ -1,8 +1,10 @@
 // The map page's pure functions (site/static/map-core.js), used by projector.js and map-ui.js.
-import { describe, it } from "node:test";
+import { describe, it, test } from "node:test";
 import assert from "node:assert/strict";
 
-import { cardText, itemFromHash, orderLegendItems } from "../../site_builder/site/static/map-core.js";
+import {
+  MAP_READY, callAfter, cardText, itemFromHash, orderLegendItems, scatterPlotOf,
+} from "../../site_builder/site/static/map-core.js";
 
 describe("itemFromHash", function () {
   it("reads the row of #item=", function () {
@@ -53,4 +55,29 @@ describe("cardText", function () {
     assert.equal(cardText(null), "");
     assert.equal(cardText(undefined), "");
   });
+});
+
+test("callAfter wraps a method once and runs every caller's function after it, with its arguments", () => {
+  const calls = [];
+  const panel = { loaded: [], loadSavedState(number) { this.loaded.push(number); calls.push("load " + number); return "done"; } };
+  const frame = () => calls.push("frame");
+  const pressed = (number) => calls.push("pressed " + number);
+  assert.equal(callAfter(panel, "loadSavedState", frame), true);
+  const wrapped = panel.loadSavedState;
+  assert.equal(callAfter(panel, "loadSavedState", pressed), true);
+  assert.equal(callAfter(panel, "loadSavedState", frame), true); // the same function: once
+  assert.equal(panel.loadSavedState, wrapped); // wrapped once, however many callers
+  assert.equal(panel.loadSavedState(1), "done");
+  assert.deepEqual(panel.loaded, [1]); // `this` is the panel
+  assert.deepEqual(calls, ["load 1", "frame", "pressed 1"]);
+});
+
+test("callAfter leaves what has no such method, and scatterPlotOf waits for the projector's plot", () => {
+  assert.equal(callAfter(null, "render", () => {}), false);
+  assert.equal(callAfter({ render: 3 }, "render", () => {}), false);
+  assert.equal(scatterPlotOf(undefined), null);
+  assert.equal(scatterPlotOf({}), null);
+  const plot = { render() {} };
+  assert.equal(scatterPlotOf({ projectorScatterPlotAdapter: { scatterPlot: plot } }), plot);
+  assert.equal(typeof MAP_READY, "string");
 });

@@ -25,3 +25,32 @@ export function orderLegendItems(items, order) {
 export function cardText(value) {
   return value == null || value === "" ? "" : String(value).replace(/\|/g, ", ");
 }
+
+// From now on, run `then` after every call of object[name], with the call's arguments. The method
+// is wrapped once, however many callers ask: each caller's `then` runs after it, in the order they
+// were added, and the same `then` only once. False when there is no such method (yet).
+export function callAfter(object, name, then) {
+  if (!object || typeof object[name] !== "function") return false;
+  var key = "portalsAfter_" + name;
+  if (!object[key]) {
+    var original = object[name];
+    var after = (object[key] = []);
+    object[name] = function () {
+      var result = original.apply(this, arguments);
+      for (var i = 0; i < after.length; i++) after[i].apply(this, arguments);
+      return result;
+    };
+  }
+  if (object[key].indexOf(then) < 0) object[key].push(then);
+  return true;
+}
+
+// The projector's scatter plot (which draws the map), once the projector has made it.
+export function scatterPlotOf(projector) {
+  var adapter = projector && projector.projectorScatterPlotAdapter;
+  return (adapter && adapter.scatterPlot) || null;
+}
+
+// The event projector.js sends on the document when the map has opened (on its layout, or as the
+// visitor chose), before it selects the point a link names; map-ui.js starts on it.
+export var MAP_READY = "portals:map-ready";

@@ -18,7 +18,7 @@
  * window.portalProjector is there from the start. Its pure helpers are in map-core.js, and the
  * pictures and similarities are placed and written by the recommendation page's own functions.
  */
-import { cardText } from "./map-core.js";
+import { MAP_READY, callAfter, cardText, scatterPlotOf } from "./map-core.js";
 import { similarityText, spriteOffset } from "./recommend-core.js";
 
 var projectorElement = document.querySelector("vz-projector");
@@ -59,18 +59,22 @@ function aroundProjector(projector) {
     ].join("\n"),
   };
 
+  // True when `root` has the style (added now or before), false while it does not exist yet.
   function addStyle(root, text) {
-    if (!root || root.querySelector("style[data-portals]")) return;
+    if (!root) return false;
+    if (root.querySelector("style[data-portals]")) return true;
     var style = document.createElement("style");
     style.setAttribute("data-portals", "");
     style.textContent = text;
     root.appendChild(style);
+    return true;
   }
 
+  // True once the projector and both its panels are styled.
   function styleShadows() {
-    addStyle(projector.shadowRoot, SHADOW_STYLES.projector);
-    addStyle(projector.dataPanel && projector.dataPanel.shadowRoot, SHADOW_STYLES.data);
-    addStyle(projector.inspectorPanel && projector.inspectorPanel.shadowRoot, SHADOW_STYLES.inspector);
+    var styled = addStyle(projector.shadowRoot, SHADOW_STYLES.projector);
+    styled = addStyle(projector.dataPanel && projector.dataPanel.shadowRoot, SHADOW_STYLES.data) && styled;
+    return addStyle(projector.inspectorPanel && projector.inspectorPanel.shadowRoot, SHADOW_STYLES.inspector) && styled;
   }
 
   // ------------------------------------------------------------ colours and pictures
@@ -162,8 +166,7 @@ function aroundProjector(projector) {
   }
 
   function scatterPlot() {
-    var adapter = projector.projectorScatterPlotAdapter;
-    return adapter && adapter.scatterPlot;
+    return scatterPlotOf(projector);
   }
 
   function screenPosition(index) {
@@ -218,13 +221,7 @@ function aroundProjector(projector) {
   // The card follows its point each time the projector draws the map: when the camera moves, the
   // points take another layout or the window changes size, and never while nothing changes.
   function followPoints() {
-    var plot = scatterPlot();
-    var render = plot.render;
-    plot.render = function () {
-      var result = render.apply(plot, arguments);
-      placeCard();
-      return result;
-    };
+    callAfter(scatterPlot(), "render", placeCard);
   }
 
   var selected = null;
@@ -297,15 +294,11 @@ function aroundProjector(projector) {
 
   // The switch shows the layout on screen, however it was chosen (here or in the bookmarks panel).
   function followLayouts() {
-    var panel = projector.bookmarkPanel;
-    var load = panel.loadSavedState;
-    panel.loadSavedState = function (number) {
-      var result = load.apply(panel, arguments);
+    callAfter(projector.bookmarkPanel, "loadSavedState", function (number) {
       layoutButtons.forEach(function (button) {
         button.setAttribute("aria-pressed", Number(button.getAttribute("data-layout")) === number ? "true" : "false");
       });
-      return result;
-    };
+    });
   }
   layoutButtons.forEach(function (button) {
     button.addEventListener("click", function () { showLayout(Number(button.getAttribute("data-layout"))); });
@@ -326,15 +319,25 @@ function aroundProjector(projector) {
 
   function ready() {
     var status = window.portalProjector;
-    return status && status.state !== "loading" && projector.projectorScatterPlotAdapter && projector.dataSet;
+    return status && status.state !== "loading" && scatterPlot() && projector.dataSet;
   }
 
+  // The projector's panels styled, and the neighbour list set, as soon as they exist: before the
+  // data arrives, so that the canvas is sized for the styled page and no panel shows unstyled, and
+  // before a point is chosen (a link may choose one on arrival). Tried each frame until done.
+  function prepare() {
+    var styled = styleShadows();
+    tintNeighbours();
+    var panel = projector.inspectorPanel;
+    if (!started && !(styled && panel && panel.portalsTinted)) window.requestAnimationFrame(prepare);
+  }
+
+  var started = false;
   function start() {
-    // the neighbour list's settings before any point is chosen (a link may choose one on arrival)
+    if (started) return;
+    started = true;
     styleShadows();
     tintNeighbours();
-    if (!ready()) { window.setTimeout(start, 50); return; }
-    styleShadows();
     listenForTaps();
     followPoints();
     followLayouts();
@@ -352,5 +355,8 @@ function aroundProjector(projector) {
     page.classList.add("map-ready");
   }
 
-  start();
+  // projector.js sends MAP_READY when the map has opened; it may have opened already
+  document.addEventListener(MAP_READY, start);
+  prepare();
+  if (ready()) start();
 }

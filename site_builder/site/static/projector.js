@@ -27,7 +27,7 @@
  * (its config, then the tensors), when the projector sets normalizeData and reads it.
  * Its pure helpers are in map-core.js (tested in tests/js/).
  */
-import { itemFromHash, orderLegendItems } from "./map-core.js";
+import { MAP_READY, callAfter, itemFromHash, orderLegendItems, scatterPlotOf } from "./map-core.js";
 
 var POLL_MS = 50;
 var projectorElement = document.querySelector("vz-projector");
@@ -190,8 +190,7 @@ function openProjector(projector) {
   var waitingForBookmarksSince = null;
 
   function scatterPlot() {
-    var adapter = projector.projectorScatterPlotAdapter;
-    return adapter && adapter.scatterPlot;
+    return scatterPlotOf(projector);
   }
 
   // Patched once, on the class every sprite view shares: no fog on the pictures, and 2-D
@@ -279,21 +278,10 @@ function openProjector(projector) {
     callAfter(projector.bookmarkPanel, "loadSavedState", frameLayout);
   }
 
-  // From now on, run `then` after every call of object[name] (wrapped once).
-  function callAfter(object, name, then) {
-    var mark = "portalsAfter_" + name;
-    if (!object || object[mark] || typeof object[name] !== "function") return;
-    var original = object[name];
-    object[name] = function () {
-      var result = original.apply(object, arguments);
-      then();
-      return result;
-    };
-    object[mark] = true;
-  }
-
   function finish() {
     patchPictures();
+    // map-ui.js starts now, before a point a link names is selected below
+    document.dispatchEvent(new CustomEvent(MAP_READY));
     keepFraming();
     projector.registerSelectionChangedListener(onSelectionChanged);
     window.addEventListener("hashchange", function () {
