@@ -121,3 +121,11 @@ def test_the_javascript_twins_pass_under_node():
     assert result.returncode == 0, f"node --test failed:\n{report}"
     summary = dict(line[2:].split(" ", 1) for line in report.splitlines() if line.startswith("# ") and " " in line[2:])
     assert int(summary.get("fail", "1")) == 0 and int(summary.get("pass", "0")) > 0, report
+
+
+def test_the_map_script_and_the_stylesheet_share_the_phone_breakpoint():
+    import re
+
+    static = REPO / "site_builder" / "site" / "static"
+    query = re.search(r'var PHONE = "([^"]+)";', (static / "map-ui.js").read_text(encoding="utf-8")).group(1)
+    assert f"@media {query} {{" in (static / "site.css").read_text(encoding="utf-8")

@@ -34,12 +34,16 @@ function aroundProjector(projector) {
 
   // ------------------------------------------------------------ the projector's own panels
 
+  // A phone's layout, as site.css's breakpoint: the map across the screen, panels behind toggles
+  var PHONE = "(max-width: 760px)";
+  var phone = window.matchMedia(PHONE);
+
   var SHADOW_STYLES = {
     // the map fills the page on a phone; the panels open over it (see the panel toggles)
     projector: [
       // the page's own card stands in for the metadata card; tagging a selection is for the map's authors
       "#metadata-card, #editMode, #editMode + paper-tooltip { display: none !important; }",
-      "@media (max-width: 760px) {",
+      "@media " + PHONE + " {",
       "  #left-pane, #right-pane { position: absolute; top: 0; bottom: 0; z-index: 6; min-width: 0;",
       "    width: min(330px, 88vw); display: none; box-shadow: 0 0 24px rgba(0, 0, 0, .3); }",
       "  #left-pane { left: 0; } #right-pane { right: 0; }",
@@ -191,7 +195,7 @@ function aroundProjector(projector) {
     if (shown == null) return;
     var where = screenPosition(shown);
     var host = card.offsetParent ? card.offsetParent.getBoundingClientRect() : { left: 0, top: 0 };
-    if (window.matchMedia("(max-width: 760px)").matches || !where) {
+    if (phone.matches || !where) {
       card.classList.add("point-card-docked");
       card.style.left = card.style.top = "";
       return;
