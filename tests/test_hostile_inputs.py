@@ -262,6 +262,12 @@ CASES = [
         ['"tiny" exists already'],
         ["new", "plays.csv", "--name", "tiny"],
     ),
+    Case(
+        "new-name-of-a-site-folder",
+        write("plays.csv", "user,item\n1,2\n"),
+        ['"static" is a folder of the site itself'],
+        ["new", "plays.csv", "--name", "static"],
+    ),
     Case("new-file-missing", nothing, ["missing.csv"], ["new", "missing.csv", "--name", "plays"], code=2),
     # ---- site.yml
     Case("yaml-syntax", site("portals:", "portals: [\n"), ["site.yml", "not valid YAML"], BUILD),
@@ -604,6 +610,7 @@ def test_bad_input_is_refused_with_its_culprit_named_and_nothing_touched(case, p
     shutil.copy(pristine.parent / "secret.txt", tmp_path / "secret.txt")
     case.change(project, server)
     before = tree_digest(project)
+    folders_before = _folders(project)
     monkeypatch.chdir(project)
 
     result = CliRunner().invoke(main, case.args)
@@ -623,6 +630,15 @@ def test_bad_input_is_refused_with_its_culprit_named_and_nothing_touched(case, p
         path: digest for path, digest in before.items() if not path.startswith(".cache/")
     }
     assert all(after.get(path) == digest for path, digest in before.items())
+    assert _folders(project) == folders_before  # not even an empty folder left behind
+
+
+def _folders(project: Path) -> set[str]:
+    return {
+        str(p.relative_to(project))
+        for p in project.rglob("*")
+        if p.is_dir() and not p.is_symlink() and p.relative_to(project).parts[0] != ".cache"
+    }
 
 
 def test_the_corpus_is_large_and_covers_every_kind_of_input():

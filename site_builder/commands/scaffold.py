@@ -18,7 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 from site_builder.config import CONFIG_NAME, load_config
+from site_builder.config.schema import SLUG
 from site_builder.errors import BuildError, Problem
+from site_builder.site.paths import SITE_FOLDERS
 
 SAMPLE_ROWS = 5000
 USER_WORDS = ("user", "customer", "member", "visitor", "client", "reader", "listener", "reviewer", "person", "uid")
@@ -203,8 +205,10 @@ def scaffold(
                 "no site configuration here; run `portals new` from the repository root or pass --content",
             )
         )
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):
+    if not SLUG.fullmatch(name):
         raise BuildError(Problem("--name", "", f'"{name}" is not a lower-case slug (letters, digits, "-")'))
+    if name in SITE_FOLDERS:
+        raise BuildError(Problem("--name", "", f'"{name}" is a folder of the site itself; pass another --name'))
     existing = load_config(content)
     if name in existing.datasets or name in {p.name for p in existing.portals}:
         raise BuildError(
@@ -239,9 +243,10 @@ def scaffold(
         ),
     )
     updated = insert_into_section(updated, "portals", portal_block(name, title, proposal))
-    folder.mkdir(parents=True, exist_ok=True)
+    made_folder = not folder.exists()
     copied = []
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         for source, target in to_copy:
             shutil.copyfile(source, target)
             copied.append(target)
@@ -252,9 +257,13 @@ def scaffold(
         site_file.write_text(original, encoding="utf-8")
         for target in copied:
             target.unlink(missing_ok=True)
+        if made_folder and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
         raise
     docs_page = existing.docs / f"{name}.md" if existing.docs is not None else None
-    if docs_page is not None and not docs_page.exists():
+    if docs_page is not None and docs_page.exists():
+        docs_page = None  # the user's page stays as it is
+    if docs_page is not None:
         docs_page.write_text(docs_stub(name, title, Path(csv_file).name), encoding="utf-8")
 
     mapping = (
