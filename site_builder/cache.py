@@ -19,6 +19,7 @@ mark what a build uses the same way, so prune treats every folder alike.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -56,6 +57,7 @@ def stable_hash(*parts: object) -> str:
     return digest.hexdigest()
 
 
+@functools.cache
 def _version(name: str) -> str:
     try:
         return version(name)

@@ -16,11 +16,11 @@ import typing
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 from pydantic import BaseModel
 
 from site_builder.config import SiteConfig
 
-REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "content" / "docs"
 CONFIGURATION = DOCS / "configuration.md"
 

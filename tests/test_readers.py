@@ -160,6 +160,13 @@ GENRE_ORDER = [
 ]
 
 
+def test_the_reader_knows_the_genres_in_the_order_u_genre_lists_them():
+    """The fixtures below use a few genres; the reader maps all 19 flags by this order."""
+    from site_builder.data.readers.movielens import ML100K_GENRES
+
+    assert ML100K_GENRES == GENRE_ORDER
+
+
 def _csv_rows(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(textwrap.dedent(text).lstrip())))[1:]
 
@@ -558,3 +565,10 @@ def test_movielens_titles_in_natural_order_with_the_published_form_kept():
     assert natural_title("Avventura, L' (1960)") == "L'Avventura (1960)"
     assert natural_title("Paris, Texas (1984)") == "Paris, Texas (1984)"
     assert natural_title("Toy Story (1995)") == "Toy Story (1995)"
+
+
+def test_every_format_the_schema_accepts_has_a_reader():
+    from site_builder.config import DATASET_FORMATS
+    from site_builder.data.readers import READERS
+
+    assert set(DATASET_FORMATS) == set(READERS)
