@@ -27,10 +27,28 @@ def test_defaults_are_the_measured_good_ones():
     from site_builder.model.embeddings import resolve_word2vec
 
     settings = EmbeddingSettings()
-    # gensim's defaults (CBOW, 5 epochs) recommend worse than popularity on MovieLens 100K;
-    # `auto` gives the tuned 60 epochs, one worker and gensim's sample at that size
-    at_100k = resolve_word2vec(settings, 100_000)
-    assert at_100k["sg"] == 1 and at_100k["epochs"] == 60 and at_100k["workers"] == 1 and at_100k["sample"] == 0.001
+    assert settings.order == "auto"
+    # gensim's defaults (CBOW, 5 epochs) recommend worse than popularity on MovieLens 100K, whose time
+    # order tells something; there `auto` gives skip-gram, window 3, the tuned 60 epochs, one worker and
+    # gensim's sample
+    at_100k = resolve_word2vec(settings, 100_000, "time")
+    assert {k: at_100k[k] for k in ("sg", "window", "epochs", "workers", "sample", "alpha")} == {
+        "sg": 1,
+        "window": 3,
+        "epochs": 60,
+        "workers": 1,
+        "sample": 0.001,
+        "alpha": 0.025,
+    }
+    # where the order tells nothing: CBOW over the whole sentence, a higher rate, stronger down-sampling
+    shuffled = resolve_word2vec(settings, 1_000_000, "shuffled")
+    assert {k: shuffled[k] for k in ("sg", "window", "epochs", "sample", "alpha")} == {
+        "sg": 0,
+        "window": 200,
+        "epochs": 20,
+        "sample": 5e-05,
+        "alpha": 0.05,
+    }
     assert settings.sentence.model == "usif"
 
 
@@ -39,19 +57,38 @@ def test_auto_training_settings_scale_with_the_corpus():
     from site_builder.model.embeddings import cores, resolve_word2vec
 
     auto = EmbeddingSettings()
-    at_32m = resolve_word2vec(auto, 32_000_000)
+    at_32m = resolve_word2vec(auto, 32_000_000, "time")
     assert (
         at_32m["epochs"] == 3 and at_32m["workers"] == cores() and at_32m["sample"] == 3.13e-5
     )  # 1,000 / 32M, 3 digits
-    assert resolve_word2vec(auto, 1_000_000)["epochs"] == 6
-    assert resolve_word2vec(auto, 10)["epochs"] == 60
-    # explicit values are kept whatever the size
-    fixed = EmbeddingSettings.model_validate({"word2vec": {"epochs": 7, "sample": 0.0, "workers": 1}})
-    assert {k: resolve_word2vec(fixed, 32_000_000)[k] for k in ("epochs", "sample", "workers")} == {
-        "epochs": 7,
-        "sample": 0.0,
-        "workers": 1,
-    }
+    assert resolve_word2vec(auto, 1_000_000, "time")["epochs"] == 6
+    assert resolve_word2vec(auto, 10, "time")["epochs"] == 60
+    assert resolve_word2vec(auto, 10_000_000, "shuffled")["epochs"] == 2
+    assert resolve_word2vec(auto, 32_000_000, "shuffled")["epochs"] == 2
+    assert resolve_word2vec(auto, 32_000_000, "shuffled")["sample"] == 1.56e-6  # 50 / 32M
+    # explicit values are kept whatever the size and order
+    fixed = EmbeddingSettings.model_validate(
+        {"word2vec": {"epochs": 7, "sample": 0.0, "workers": 1, "sg": 1, "window": 5, "alpha": 0.01}}
+    )
+    for order in ("time", "shuffled"):
+        keys = ("epochs", "sample", "workers", "sg", "window", "alpha")
+        assert {k: resolve_word2vec(fixed, 32_000_000, order)[k] for k in keys} == {
+            "epochs": 7,
+            "sample": 0.0,
+            "workers": 1,
+            "sg": 1,
+            "window": 5,
+            "alpha": 0.01,
+        }
+
+
+def test_auto_may_be_written_out():
+    from site_builder.config import EmbeddingSettings
+
+    written = EmbeddingSettings.model_validate(
+        {"order": "auto", "word2vec": {k: "auto" for k in ("window", "epochs", "sg", "sample", "alpha", "workers")}}
+    )
+    assert written == EmbeddingSettings()
 
 
 def _errors(tmp_path, site_text: str) -> list[str]:

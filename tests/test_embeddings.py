@@ -158,3 +158,61 @@ def test_parallel_training_learns_the_same_structure():
         same = np.add.outer(np.arange(40) // 20, np.arange(40) // 20) % 2 == 0
         np.fill_diagonal(similarity, np.nan)
         assert np.nanmean(similarity[same]) > np.nanmean(similarity[~same]) + 0.3, workers
+
+
+# ---------------------------------------------------------------- order: auto
+
+
+def test_the_order_check_tells_a_telling_time_order_from_one_that_says_nothing(tmp_path):
+    from conftest import DEMO_CONTENT
+
+    from site_builder.data.synthetic import Shape, generate
+    from site_builder.model.embeddings import check_order, shuffled
+
+    # MovieLens 100K: users who rated a movie one after the other are more alike than any two of its raters
+    demo = load_dataset(
+        "m", DatasetConfig(format="movielens-csv", path=str(DEMO_CONTENT / "datasets" / "movielens-100k"))
+    )
+    movies = build_sentences(demo, "items")
+    assert check_order(movies).order == "time"
+    # the same sentences with their order drawn at random tell nothing
+    assert check_order(shuffled(movies, np.random.default_rng(0))).order == "shuffled"
+    # generated data: tastes with eras make the items' time order tell; without them it says nothing
+    for eras, expected in ((True, "time"), (False, "shuffled")):
+        folder = tmp_path / str(eras)
+        generate(folder, 200_000, seed=1, shape=Shape(time_taste=eras))
+        data = load_dataset("g", DatasetConfig(format="movielens-csv", path=str(folder)))
+        check = check_order(build_sentences(data, "items"))
+        assert check.order == expected, check.describe()
+    assert check_order(build_sentences(data, "users")).order == "shuffled"  # a user's items come in no order
+
+
+def test_order_auto_says_what_it_chose_and_why(tmp_path, caplog):
+    data = load_dataset(
+        "t",
+        DatasetConfig(format="movielens-csv", path=write_movielens(tmp_path, TINY_RATINGS, TINY_MOVIES, TINY_USERS)),
+    )
+    with caplog.at_level("INFO", logger="site_builder"):
+        train_token_vectors(build_sentences(data, "items"), _settings())
+    chosen = [r.getMessage() for r in caplog.records if r.getMessage().strip().startswith("order: ")]
+    assert len(chosen) == 1 and "the time order tells" in chosen[0] and "x as alike" in chosen[0]
+    caplog.clear()
+    with caplog.at_level("INFO", logger="site_builder"):
+        train_token_vectors(build_sentences(data, "items"), EmbeddingSettings(order="time"))
+    assert not [r for r in caplog.records if r.getMessage().strip().startswith("order: ")]  # nothing to choose
+    assert any("in time order" in r.getMessage() for r in caplog.records)
+
+
+def test_shuffled_training_is_reproducible_and_differs_from_the_time_order():
+    from site_builder.model.embeddings import train_point_vectors
+
+    rng = np.random.default_rng(3)
+    sentences = Sentences(
+        tokens=rng.integers(0, 40, 50 * 30).astype(np.int32), offsets=np.arange(0, 50 * 30 + 1, 30), num_tokens=40
+    )
+    word2vec = {"vector_size": 8, "sg": 1, "window": 2, "epochs": 3}
+    shuffled = EmbeddingSettings.model_validate({"order": "shuffled", "word2vec": word2vec})
+    first = train_point_vectors(sentences, shuffled)
+    assert np.array_equal(first, train_point_vectors(sentences, shuffled))  # seeded: one worker, the same bits
+    in_time = EmbeddingSettings.model_validate({"order": "time", "word2vec": word2vec})
+    assert not np.allclose(first, train_point_vectors(sentences, in_time), atol=1e-3)

@@ -13,6 +13,7 @@ import yaml
 from conftest import DEMO_CONTENT
 
 from site_builder.config import EmbeddingSettings, load_config
+from site_builder.data.datasets import load_dataset
 from site_builder.data.dataset import Dataset
 from site_builder.errors import BuildError
 from site_builder.model.evaluate import (
@@ -158,24 +159,21 @@ def test_prepare_sentences_min_rating_drops_low_rated_tokens():
     assert kept.ratings.tolist() == [5.0, 4.0]
 
 
-def test_prepare_sentences_shuffles_within_each_sentence_by_seed():
-    from site_builder.model.embeddings import build_sentences, prepare_sentences
+def test_shuffled_draws_a_new_order_within_each_sentence():
+    from site_builder.model.embeddings import build_sentences, shuffled
 
     rows = [(user, item, 10 * item + user) for item in range(3) for user in range(20)]
     sentences = build_sentences(_dataset(rows), "items")
-    settings = EmbeddingSettings.model_validate({"order": "shuffled", "word2vec": {"seed": 7}})
-    shuffled = prepare_sentences(sentences, settings)
-    again = prepare_sentences(sentences, settings)
-    other = prepare_sentences(
-        sentences, EmbeddingSettings.model_validate({"order": "shuffled", "word2vec": {"seed": 8}})
-    )
-    assert shuffled.offsets.tolist() == sentences.offsets.tolist()
+    rng = np.random.default_rng(7)
+    first, second = shuffled(sentences, rng), shuffled(sentences, rng)  # two epochs
+    again = shuffled(sentences, np.random.default_rng(7))
+    assert first.offsets.tolist() == second.offsets.tolist() == sentences.offsets.tolist()
     for point in range(3):
         piece = slice(int(sentences.offsets[point]), int(sentences.offsets[point + 1]))
-        assert sorted(shuffled.tokens[piece].tolist()) == sentences.tokens[piece].tolist() == list(range(20))
-        assert shuffled.tokens[piece].tolist() != sentences.tokens[piece].tolist()
-    assert shuffled.tokens.tolist() == again.tokens.tolist()
-    assert shuffled.tokens.tolist() != other.tokens.tolist()
+        assert sorted(first.tokens[piece].tolist()) == sentences.tokens[piece].tolist() == list(range(20))
+        assert first.tokens[piece].tolist() != sentences.tokens[piece].tolist()
+    assert first.tokens.tolist() != second.tokens.tolist()  # every epoch its own order
+    assert first.tokens.tolist() == again.tokens.tolist()  # the same seed, the same orders
 
 
 # ---------------------------------------------------------------- config and CLI
@@ -228,22 +226,34 @@ PINNED_ITEMKNN = 0.1559  # 147 of 943: no training involved, so exact
 PINNED_POPULARITY = 0.0859  # 81 of 943
 
 
-def _resolved(settings: EmbeddingSettings, tokens: int) -> dict:
-    """The settings with the `auto` training values worked out for a corpus of `tokens` tokens."""
-    from site_builder.model.embeddings import resolve_word2vec
+def _resolved(settings: EmbeddingSettings, sentences) -> dict:
+    """The settings with the `auto` values worked out for these sentences, as training does."""
+    from site_builder.model.embeddings import resolve_order, resolve_word2vec
 
-    return {**settings.model_dump(), "word2vec": resolve_word2vec(settings, tokens)}
+    order, _ = resolve_order(settings, sentences)
+    return {
+        **settings.model_dump(),
+        "order": order,
+        "word2vec": resolve_word2vec(settings, len(sentences.tokens), order),
+    }
 
 
 def test_shipped_defaults_are_the_chosen_settings():
+    from site_builder.model.embeddings import build_sentences
+
     chosen = EmbeddingSettings.model_validate(CHOSEN).model_dump()
-    # the defaults' `auto` values, at MovieLens 100K's size, are the chosen ones
-    assert _resolved(EmbeddingSettings(), 100_000) == chosen
-    site = yaml.safe_load((DEMO_CONTENT / "site.yml").read_text(encoding="utf-8"))
-    movies = next(p for p in site["portals"] if p["name"] == "movies")
-    # the demo's movies portal trains the chosen settings on the whole data and on the test split's
-    for tokens in (100_000, 100_000 - 943):
-        assert _resolved(EmbeddingSettings.model_validate(movies.get("embedding", {})), tokens) == chosen
+    config = load_config(DEMO_CONTENT)
+    movies = next(portal for portal in config.portals if portal.name == "movies")
+    dataset = load_dataset(
+        "movielens-100k", config.datasets["movielens-100k"], DEMO_CONTENT / "datasets" / "movielens-100k"
+    )
+    # on MovieLens 100K the time order tells something (order: auto keeps it), and there the defaults'
+    # `auto` values and the demo's movies portal both train the chosen settings, on the whole data
+    # and on the test split's training part
+    for data in (dataset, split(dataset, validation=False)[0]):
+        sentences = build_sentences(data, "items")
+        assert _resolved(EmbeddingSettings(), sentences) == chosen
+        assert _resolved(movies.embedding, sentences) == chosen
 
 
 @pytest.fixture(scope="module")

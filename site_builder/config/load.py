@@ -212,8 +212,12 @@ def _line_of(node, loc: tuple) -> int | None:
 
 
 def _is_union_branch(part) -> bool:
-    """pydantic names the branch of a union (e.g. `int | Literal["auto"]`) as a last loc part."""
-    return isinstance(part, str) and (part in ("int", "float", "str", "bool") or part.startswith("literal["))
+    """pydantic names the branch of a union (e.g. `int | Literal["auto"]`) as a last loc part; a branch
+    with limits (`Annotated[int, Field(ge=1)]`) is a `constrained-int`."""
+    types = ("int", "float", "str", "bool")
+    return isinstance(part, str) and (
+        part in types or part.removeprefix("constrained-") in types or part.startswith("literal[")
+    )
 
 
 def _union_groups(errors: list[dict]) -> list[list[dict]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -24,21 +24,25 @@ class _Strict(BaseModel):
 
 
 class Word2VecSettings(_Strict):
-    """gensim Word2Vec settings for the tokens (the other side's ids)."""
+    """gensim Word2Vec settings for the tokens (the other side's ids).
+
+    `auto` (embeddings.resolve_word2vec) follows the order of the sentences and
+    the size of the corpus: the settings that suit 100,000 interactions in a
+    telling time order would take hours on 32 million, and lose the tastes
+    where the time order says nothing.
+    """
 
     vector_size: int = Field(100, ge=2, le=1024)
-    window: int = Field(3, ge=1, le=1000)
-    # `auto` scales these with the corpus (embeddings.resolve_word2vec): the settings that suit
-    # 100,000 interactions would take hours on 32 million.
-    epochs: int | Literal["auto"] = Field("auto", ge=1, le=1000)
-    sg: Literal[0, 1] = 1
+    window: Annotated[int, Field(ge=1, le=10_000)] | Literal["auto"] = "auto"
+    epochs: Annotated[int, Field(ge=1, le=1000)] | Literal["auto"] = "auto"
+    sg: Literal[0, 1, "auto"] = "auto"
     min_count: int = Field(1, ge=1)
     negative: int = Field(5, ge=1, le=100)
     ns_exponent: float = Field(0.75, ge=-2.0, le=2.0)
-    sample: float | Literal["auto"] = Field("auto", ge=0.0, le=1.0)
-    alpha: float = Field(0.025, gt=0.0, le=1.0)
+    sample: Annotated[float, Field(ge=0.0, le=1.0)] | Literal["auto"] = "auto"
+    alpha: Annotated[float, Field(gt=0.0, le=1.0)] | Literal["auto"] = "auto"
     seed: int = 42
-    workers: int | Literal["auto"] = Field("auto", ge=1, le=64)
+    workers: Annotated[int, Field(ge=1, le=64)] | Literal["auto"] = "auto"
 
 
 class SentenceSettings(_Strict):
@@ -56,9 +60,10 @@ class SentenceSettings(_Strict):
 class EmbeddingSettings(_Strict):
     word2vec: Word2VecSettings = Word2VecSettings()
     sentence: SentenceSettings = SentenceSettings()
-    # Order of each point's tokens for Word2Vec: `time` (as they happened), or
-    # `shuffled` (a seeded shuffle within each sentence, from word2vec.seed).
-    order: Literal["time", "shuffled"] = "time"
+    # Order of each point's tokens for Word2Vec: `time` (as they happened), `shuffled` (drawn
+    # afresh for every epoch, from word2vec.seed), or `auto`: time where the data's time order
+    # tells something of taste, shuffled where it does not (embeddings.choose_order).
+    order: Literal["auto", "time", "shuffled"] = "auto"
     # Leave out interactions whose rating is below this; null keeps them all.
     min_rating: float | None = None
 

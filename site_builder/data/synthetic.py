@@ -88,12 +88,11 @@ DEFAULT_TASTES = 20
 
 # ---------------------------------------------------------------- the model's constants
 
-POPULARITY_EXPONENT = 1.0
 POPULARITY_OFFSET = 20.0  # flattens the very head, in ranks
 POPULARITY_CUTOFF = 0.2  # exponential fall-off of the tail, in units of the catalogue's length
 ID_SPREAD = 3  # item ids are drawn from 1..ID_SPREAD x items
-ACTIVITY_SIGMA = 1.3
-NOISE_SHARE = (2.0, 8.0)  # Beta parameters of each user's share of popularity picks (mean 0.2)
+NOISE_CONCENTRATION = 10.0  # each user's share of popularity picks is Beta(c (1 - taste_share), c taste_share)
+ERA_SPREAD = 3 * 365 * 86_400  # with time_taste: a user starts within about this of their main taste's era
 LIKED_TASTES = ([1, 2, 3], [0.45, 0.35, 0.20])
 TASTE_FILL = 0.5  # a user's liked tastes hold at least twice the items they take from them
 
@@ -136,7 +135,7 @@ DRAW_BUDGET = 8_000_000  # draws per round at most
 UNIFORM_AFTER = 40  # rounds after which every user still missing items draws uniformly
 MAX_ROUNDS = 400
 
-FILES = ("ratings.csv", "movies.csv", "tastes.csv")
+FILES = ("ratings.csv", "movies.csv", "tastes.csv", "user_tastes.csv")
 RATING_LABELS = pa.array([f"{code / 2:.1f}" for code in range(11)])  # code 1..10 -> "0.5".."5.0"
 
 
@@ -147,6 +146,31 @@ class Sizes:
     users: int
     tastes: int
     most_per_user: int  # the cap on one user's ratings
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How strongly tastes, popularity and time shape the interactions (the defaults: MovieLens-like,
+    strong tastes, timestamps that say nothing of taste)."""
+
+    taste_share: float = 0.8  # mean share of a user's items drawn from their liked tastes (the rest: popularity)
+    popularity_exponent: float = 1.0  # of the Zipf-like popularity: 0 is flat, 1 MovieLens-like, more is steeper
+    activity_sigma: float = 1.3  # of the log-normal ratings per user: 0 is even, 1.3 MovieLens-like
+    time_taste: bool = False  # tastes have eras: users start near their main taste's era, so time order tells
+
+    def __post_init__(self):
+        if not 0.0 < self.taste_share < 1.0:
+            raise ValueError(f"taste_share must be between 0 and 1, exclusive (got {self.taste_share})")
+        if not 0.0 <= self.popularity_exponent <= 4.0:
+            raise ValueError(f"popularity_exponent must be between 0 and 4 (got {self.popularity_exponent})")
+        if not 0.0 <= self.activity_sigma <= 4.0:
+            raise ValueError(f"activity_sigma must be between 0 and 4 (got {self.activity_sigma})")
+
+    def describe(self) -> str:
+        return (
+            f"taste share {self.taste_share:g}, popularity exponent {self.popularity_exponent:g}, "
+            f"activity sigma {self.activity_sigma:g}, time {'carries' if self.time_taste else 'without'} taste"
+        )
 
 
 @dataclass(frozen=True)
@@ -249,7 +273,7 @@ class Catalogue:
     taste_size: np.ndarray  # items per taste
 
 
-def _catalogue(rng: np.random.Generator, sizes: Sizes) -> tuple[Catalogue, pd.DataFrame]:
+def _catalogue(rng: np.random.Generator, sizes: Sizes, shape: Shape) -> tuple[Catalogue, pd.DataFrame]:
     """The items: ids, planted tastes, popularity and quality, and the rows of movies.csv and tastes.csv."""
     count, tastes = sizes.items, sizes.tastes
     ids = np.sort(rng.choice(ID_SPREAD * count, size=count, replace=False)).astype(np.int64) + 1
@@ -257,7 +281,7 @@ def _catalogue(rng: np.random.Generator, sizes: Sizes) -> tuple[Catalogue, pd.Da
     taste = rng.permutation(np.concatenate([np.arange(tastes), rng.choice(tastes, size=count - tastes, p=share)]))
     taste = taste.astype(np.int32)
     rank = rng.permutation(count)
-    weight = (rank + 1 + POPULARITY_OFFSET) ** -POPULARITY_EXPONENT * np.exp(
+    weight = (rank + 1 + POPULARITY_OFFSET) ** -shape.popularity_exponent * np.exp(
         -(rank + 0.5) / (POPULARITY_CUTOFF * count)
     )
     log_weight = np.log(weight)
@@ -303,10 +327,10 @@ def _movie_rows(rng: np.random.Generator, ids: np.ndarray, taste: np.ndarray, ta
 # ---------------------------------------------------------------- users
 
 
-def _activity(rng: np.random.Generator, sizes: Sizes) -> np.ndarray:
+def _activity(rng: np.random.Generator, sizes: Sizes, shape: Shape) -> np.ndarray:
     """Ratings per user: MIN_RATINGS each plus a log-normal share of the rest, capped, summing exactly."""
     users, total = sizes.users, sizes.interactions
-    raw = rng.lognormal(0.0, ACTIVITY_SIGMA, users)
+    raw = rng.lognormal(0.0, shape.activity_sigma, users)
     room = sizes.most_per_user - MIN_RATINGS
     extra = (total - MIN_RATINGS * users) * raw / raw.sum()
     for _ in range(100):  # cap the heaviest users, share their excess among the others by the same weights
@@ -325,10 +349,12 @@ def _activity(rng: np.random.Generator, sizes: Sizes) -> np.ndarray:
     return MIN_RATINGS + whole
 
 
-def _mixtures(rng: np.random.Generator, wanted: np.ndarray, catalogue: Catalogue, tastes: int) -> np.ndarray:
+def _mixtures(
+    rng: np.random.Generator, wanted: np.ndarray, catalogue: Catalogue, tastes: int, shape: Shape
+) -> np.ndarray:
     """Per user, the probability of each component: one per taste, then overall popularity (users x tastes+1)."""
     users = len(wanted)
-    noise = rng.beta(*NOISE_SHARE, users)
+    noise = rng.beta(NOISE_CONCENTRATION * (1 - shape.taste_share), NOISE_CONCENTRATION * shape.taste_share, users)
     liked = rng.choice(LIKED_TASTES[0], size=users, p=LIKED_TASTES[1])
     mean_size = catalogue.taste_size.mean()
     needed = np.ceil(wanted * (1 - noise) / (TASTE_FILL * mean_size)).astype(np.int64)
@@ -424,11 +450,20 @@ def _pick_items(
 
 
 def _chunk_rows(
-    rng: np.random.Generator, wanted: np.ndarray, first_user: int, catalogue: Catalogue, tastes: int, given: np.ndarray
-) -> pa.Table:
-    """The rows of users first_user.. (local indices from 0); `given` are their guaranteed keys."""
+    rng: np.random.Generator,
+    wanted: np.ndarray,
+    first_user: int,
+    catalogue: Catalogue,
+    tastes: int,
+    given: np.ndarray,
+    shape: Shape,
+    eras: np.ndarray | None,
+) -> tuple[pa.Table, np.ndarray]:
+    """The rows of users first_user.. (local indices from 0), and each user's main taste (the one it
+    draws most from); `given` are their guaranteed keys. `eras`: a start time per taste, or None."""
     users = len(wanted)
-    mixtures = _mixtures(rng, wanted, catalogue, tastes)
+    mixtures = _mixtures(rng, wanted, catalogue, tastes, shape)
+    main_taste = np.argmax(mixtures[:, :tastes], axis=1)
     count = len(catalogue.ids)
     keys = _pick_items(rng, wanted, mixtures, catalogue, given)
     user, item = keys // count, keys % count
@@ -436,6 +471,8 @@ def _chunk_rows(
 
     # timestamps: a first day and an active span per user, ratings spread over it
     start = rng.integers(START_FROM, START_UNTIL, users)
+    if eras is not None:
+        start = np.clip(eras[main_taste] + rng.normal(0.0, ERA_SPREAD, users), START_FROM, START_UNTIL).astype(np.int64)
     log_days = rng.normal(-1.0, 1.5, users) + 0.5 * np.log10(wanted / MIN_RATINGS)
     span = np.minimum(10.0**log_days * DAY, LAST_DAY - FIRST_DAY).astype(np.int64)
     start = np.maximum(np.minimum(start, LAST_DAY - span), FIRST_DAY)
@@ -451,7 +488,7 @@ def _chunk_rows(
 
     # by user, then time; ties keep the item order (stamps fit in 31 bits)
     order = np.argsort((user << 31) | (stamp - FIRST_DAY), kind="stable")
-    return pa.table(
+    table = pa.table(
         {
             "userId": pa.array(first_user + 1 + user[order]),
             "movieId": pa.array(catalogue.ids[item[order]]),
@@ -459,6 +496,7 @@ def _chunk_rows(
             "timestamp": pa.array(stamp[order]),
         }
     )
+    return table, main_taste
 
 
 # ---------------------------------------------------------------- writing
@@ -475,8 +513,10 @@ def generate(
     items: int | None = None,
     users: int | None = None,
     tastes: int | None = None,
+    shape: Shape = Shape(),
 ) -> GeneratedInfo:
-    """Write ratings.csv, movies.csv and tastes.csv into out_dir (created; files of these names replaced).
+    """Write ratings.csv, movies.csv, tastes.csv and user_tastes.csv into out_dir (created; files of these
+    names replaced).
 
     ValueError when the sizes cannot work (see `plan_sizes`). Each file is
     written under a temporary name and renamed when complete.
@@ -486,8 +526,8 @@ def generate(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    catalogue, movies = _catalogue(rng, sizes)
-    wanted = _activity(rng, sizes)
+    catalogue, movies = _catalogue(rng, sizes, shape)
+    wanted = _activity(rng, sizes, shape)
     chunk_of_user = (np.cumsum(wanted) - wanted) // CHUNK_INTERACTIONS
     bounds = np.concatenate([[0], np.flatnonzero(np.diff(chunk_of_user)) + 1, [sizes.users]])
     chunk_rngs = rng.spawn(len(bounds) - 1)
@@ -496,6 +536,8 @@ def generate(
     rater = np.searchsorted(np.cumsum(wanted), slot, side="right")
     by_rater = np.argsort(rater, kind="stable")
     rater, rated = rater[by_rater], np.arange(sizes.items, dtype=np.int64)[by_rater]
+    eras = rng.integers(START_FROM, START_UNTIL, sizes.tastes) if shape.time_taste else None
+    main_taste = []
 
     paths = [out_dir / name for name in FILES]
     partial = [path.with_name(path.name + ".partial") for path in paths]
@@ -505,13 +547,21 @@ def generate(
             for chunk_rng, low, high in zip(chunk_rngs, bounds[:-1], bounds[1:]):
                 inside = slice(*np.searchsorted(rater, [low, high]))
                 given = (rater[inside] - low) * sizes.items + rated[inside]
-                _write_csv(_chunk_rows(chunk_rng, wanted[low:high], int(low), catalogue, sizes.tastes, given), handle)
+                table, chunk_tastes = _chunk_rows(
+                    chunk_rng, wanted[low:high], int(low), catalogue, sizes.tastes, given, shape, eras
+                )
+                _write_csv(table, handle)
+                main_taste.append(chunk_tastes)
         with open(partial[1], "wb") as handle:
             handle.write(b"movieId,title,genres\n")
             _write_csv(pa.Table.from_pandas(movies[["movieId", "title", "genres"]], preserve_index=False), handle)
         with open(partial[2], "wb") as handle:
             handle.write(b"movieId,taste\n")
             _write_csv(pa.Table.from_pandas(movies[["movieId", "taste"]], preserve_index=False), handle)
+        with open(partial[3], "wb") as handle:
+            handle.write(b"userId,taste\n")
+            user_taste = np.concatenate(main_taste).astype(np.int64)
+            _write_csv(pa.table({"userId": np.arange(1, sizes.users + 1), "taste": user_taste}), handle)
     except BaseException:
         for path in partial:
             path.unlink(missing_ok=True)
@@ -526,14 +576,16 @@ def generate(
 # ---------------------------------------------------------------- quality checks
 
 
-def load_tastes(folder: Path | str, item_ids) -> np.ndarray:
-    """The planted taste of each item, in the order of `item_ids` (an item table's `id` column)."""
-    path = Path(folder) / "tastes.csv"
-    frame = pd.read_csv(path, dtype={"movieId": np.int64, "taste": np.int64})
-    position = pd.Index(frame["movieId"].to_numpy()).get_indexer(np.asarray(item_ids, dtype=np.int64))
+def load_tastes(folder: Path | str, ids, points: str = "items") -> np.ndarray:
+    """The planted taste of each item, or each user's main taste (`points="users"`), in the order of
+    `ids` (an item or user table's `id` column)."""
+    name, column = ("tastes.csv", "movieId") if points == "items" else ("user_tastes.csv", "userId")
+    path = Path(folder) / name
+    frame = pd.read_csv(path, dtype={column: np.int64, "taste": np.int64})
+    position = pd.Index(frame[column].to_numpy()).get_indexer(np.asarray(ids, dtype=np.int64))
     if (position < 0).any():
-        unknown = np.asarray(item_ids)[position < 0][:5].tolist()
-        raise ValueError(f"{path}: no taste for {int((position < 0).sum())} items, e.g. ids {unknown}")
+        unknown = np.asarray(ids)[position < 0][:5].tolist()
+        raise ValueError(f"{path}: no taste for {int((position < 0).sum())} {points}, e.g. ids {unknown}")
     return frame["taste"].to_numpy()[position]
 
 

@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 from tqdm import tqdm
 
 from site_builder.cache import ARRAY, Cache, Kind
@@ -59,12 +60,38 @@ log = logging.getLogger(__name__)
 
 MAX_TOKENS = 10_000  # gensim's and fse's per-sentence limit
 
+
 # The `auto` rules of resolve_word2vec (see the module docstring).
-AUTO_TOKEN_PASSES = 6_000_000
-AUTO_MIN_EPOCHS, AUTO_MAX_EPOCHS = 3, 60
-AUTO_SAMPLE_COUNT = 1_000
+@dataclass(frozen=True)
+class Profile:
+    """The `auto` Word2Vec settings for one order of the sentences (see the module docstring)."""
+
+    sg: int
+    window: int
+    alpha: float
+    token_passes: int  # epochs: about this many token updates in all...
+    min_epochs: int  # ...but at least this many epochs
+    max_epochs: int  # ...and at most this many
+    sample_count: int  # sample: a token is down-sampled once it occurs more than about this many times
+
+
+PROFILES = {
+    # the article's skip-gram over a short window, where neighbours in time are alike
+    "time": Profile(
+        sg=1, window=3, alpha=0.025, token_passes=6_000_000, min_epochs=3, max_epochs=60, sample_count=1_000
+    ),
+    # where the order says nothing: CBOW over the whole sentence (a window longer than most
+    # sentences), each epoch on a fresh shuffle
+    "shuffled": Profile(
+        sg=0, window=200, alpha=0.05, token_passes=20_000_000, min_epochs=2, max_epochs=60, sample_count=50
+    ),
+}
 AUTO_MAX_SAMPLE = 0.001
 AUTO_PARALLEL_TOKENS = 1_000_000
+# `order: auto` keeps the time order when neighbours in time are this much more alike, surely
+TIME_ORDER_LIFT, TIME_ORDER_Z = 1.01, 4.0
+ORDER_CHECK_PAIRS = 100_000
+ORDER_CHECK_DIMENSIONS = 64
 DEFAULT_COMPONENTS = {"sif": 1, "usif": 5, "average": 0}
 
 
@@ -106,26 +133,99 @@ def build_sentences(dataset: Dataset, points: str) -> Sentences:
 
 
 def prepare_sentences(sentences: Sentences, settings: EmbeddingSettings) -> Sentences:
-    """Apply `min_rating` (drop low-rated tokens) and `order` (seeded shuffle within each sentence)."""
+    """Apply `min_rating`: leave out the tokens rated below it."""
     tokens, offsets, ratings = sentences.tokens, sentences.offsets, sentences.ratings
-    filtering = settings.min_rating is not None and ratings is not None
-    if not filtering and settings.order == "time":
+    if settings.min_rating is None or ratings is None:
         return sentences
     point = np.repeat(np.arange(sentences.num_points), np.diff(offsets))
-    if filtering:
-        keep = ratings >= settings.min_rating
-        tokens, ratings, point = tokens[keep], ratings[keep], point[keep]
-        offsets = np.zeros_like(offsets)
-        np.cumsum(np.bincount(point, minlength=sentences.num_points), out=offsets[1:])
-    if settings.order == "shuffled":
-        keys = np.random.default_rng(settings.word2vec.seed).random(len(tokens))
-        # by point, then by the random key: one float sort (keys are in [0, 1)) instead of a two-key lexsort
-        order = np.argsort(point + keys, kind="stable")
-        tokens = tokens[order]
-        ratings = ratings[order] if ratings is not None else None
-    if tokens is sentences.tokens:
-        return sentences
-    return Sentences(tokens=tokens, offsets=offsets, num_tokens=sentences.num_tokens, ratings=ratings)
+    keep = ratings >= settings.min_rating
+    offsets = np.zeros_like(offsets)
+    np.cumsum(np.bincount(point[keep], minlength=sentences.num_points), out=offsets[1:])
+    return Sentences(tokens=tokens[keep], offsets=offsets, num_tokens=sentences.num_tokens, ratings=ratings[keep])
+
+
+def shuffled(sentences: Sentences, rng: np.random.Generator) -> Sentences:
+    """The same sentences with the tokens of each in a random order (one of `rng`'s draws)."""
+    point = np.repeat(np.arange(sentences.num_points, dtype=np.float64), np.diff(sentences.offsets))
+    # by point, then by a random key in [0, 1): one float sort instead of a two-key lexsort
+    order = np.argsort(point + rng.random(len(point)), kind="stable")
+    return Sentences(tokens=sentences.tokens[order], offsets=sentences.offsets, num_tokens=sentences.num_tokens)
+
+
+@dataclass(frozen=True)
+class OrderCheck:
+    """Whether the time order of the sentences tells something: how much more alike (cosine of
+    their interactions elsewhere) tokens next to each other in time are than two tokens of the
+    same sentence, and how sure that is (the difference over its standard error)."""
+
+    neighbours: float  # mean similarity of a token and the next one in time
+    anywhere: float  # mean similarity of the same token and one of its sentence drawn at random
+    z: float  # the difference of the two, in standard errors of the paired differences
+    pairs: int
+
+    @property
+    def lift(self) -> float:
+        return self.neighbours / self.anywhere if self.anywhere > 0 else 1.0
+
+    @property
+    def order(self) -> str:
+        return "time" if self.lift >= TIME_ORDER_LIFT and self.z >= TIME_ORDER_Z else "shuffled"
+
+    def describe(self) -> str:
+        verdict = "tells something" if self.order == "time" else "tells nothing"
+        return (
+            f"{verdict}: tokens next to each other in time are {self.lift:.3f} x as alike as two of the same "
+            f"sentence ({self.z:.1f} standard errors, {self.pairs:,} pairs; kept from {TIME_ORDER_LIFT:g} x "
+            f"and {TIME_ORDER_Z:g})"
+        )
+
+
+def check_order(sentences: Sentences, pairs: int = ORDER_CHECK_PAIRS, seed: int = 0) -> OrderCheck:
+    """Measure whether neighbours in time are more alike than any two tokens of a sentence.
+
+    For `pairs` token positions drawn at random (each with a next token in its sentence), the
+    similarity of the token and its next is compared with that of the token and another token of
+    the same sentence drawn at random. A token's similarity with another is the cosine between
+    the points they both occur in, leaving out the sentence they were drawn from, estimated with
+    a seeded random projection of ORDER_CHECK_DIMENSIONS dimensions (exact on average).
+    """
+    rng = np.random.default_rng(seed)
+    lengths = np.diff(sentences.offsets)
+    point_of = np.repeat(np.arange(sentences.num_points), lengths)
+    has_next = np.ones(len(sentences.tokens), dtype=bool)
+    has_next[sentences.offsets[1:][lengths > 0] - 1] = False  # the last token of each sentence
+    candidates = np.flatnonzero(has_next)
+    if len(candidates) == 0:
+        return OrderCheck(0.0, 0.0, 0.0, 0)
+    where = np.sort(rng.choice(candidates, size=min(pairs, len(candidates)), replace=False))
+    point = point_of[where]
+    start, length = sentences.offsets[point], lengths[point]
+    other = start + (where - start + 1 + rng.integers(0, length - 1)) % length  # any but the token itself
+    # tokens x points, each row scaled to length 1, projected on random directions
+    counts = np.bincount(sentences.tokens, minlength=sentences.num_tokens).astype(np.float64)
+    scale = np.divide(1.0, np.sqrt(counts), out=np.zeros_like(counts), where=counts > 0)
+    directions = rng.standard_normal((sentences.num_points, ORDER_CHECK_DIMENSIONS)) / np.sqrt(ORDER_CHECK_DIMENSIONS)
+    occurrences = sp.csr_matrix(
+        (np.ones(len(sentences.tokens), dtype=np.float32), (sentences.tokens, point_of)),
+        shape=(sentences.num_tokens, sentences.num_points),
+    )
+    sketch = (occurrences @ directions) * scale[:, None]
+
+    def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        shared = np.einsum("ij,ij->i", directions[point], directions[point]) * scale[a] * scale[b]
+        return np.einsum("ij,ij->i", sketch[a], sketch[b]) - shared  # without the sentence itself
+
+    token = sentences.tokens[where]
+    neighbours = similarity(token, sentences.tokens[where + 1])
+    anywhere = similarity(token, sentences.tokens[other])
+    difference = neighbours - anywhere
+    spread = difference.std() / np.sqrt(len(difference)) if len(difference) > 1 else 0.0
+    return OrderCheck(
+        neighbours=float(neighbours.mean()),
+        anywhere=float(anywhere.mean()),
+        z=float(difference.mean() / spread) if spread > 0 else 0.0,
+        pairs=len(where),
+    )
 
 
 class _TokenChunks:
@@ -193,14 +293,28 @@ def cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def resolve_word2vec(settings: EmbeddingSettings, num_tokens: int) -> dict:
-    """The Word2Vec settings with every `auto` replaced by its value for a corpus of num_tokens tokens."""
+def resolve_order(settings: EmbeddingSettings, sentences: Sentences) -> tuple[str, OrderCheck | None]:
+    """The order to train in, and the check that chose it when `order` is `auto`."""
+    if settings.order != "auto":
+        return settings.order, None
+    check = check_order(sentences)
+    return check.order, check
+
+
+def resolve_word2vec(settings: EmbeddingSettings, num_tokens: int, order: str) -> dict:
+    """The Word2Vec settings with every `auto` replaced by its value for a corpus of num_tokens tokens
+    in the given order (`time` or `shuffled`)."""
     w2v = settings.word2vec.model_dump()
+    profile = PROFILES[order]
     tokens = max(1, num_tokens)
+    for key in ("sg", "window", "alpha"):
+        if w2v[key] == "auto":
+            w2v[key] = getattr(profile, key)
     if w2v["epochs"] == "auto":
-        w2v["epochs"] = max(AUTO_MIN_EPOCHS, min(AUTO_MAX_EPOCHS, math.ceil(AUTO_TOKEN_PASSES / tokens)))
+        epochs = math.ceil(profile.token_passes / tokens)
+        w2v["epochs"] = max(profile.min_epochs, min(profile.max_epochs, epochs))
     if w2v["sample"] == "auto":
-        w2v["sample"] = float(f"{min(AUTO_MAX_SAMPLE, AUTO_SAMPLE_COUNT / tokens):.3g}")
+        w2v["sample"] = float(f"{min(AUTO_MAX_SAMPLE, profile.sample_count / tokens):.3g}")
     if w2v["workers"] == "auto":
         w2v["workers"] = 1 if tokens < AUTO_PARALLEL_TOKENS else cores()
     return w2v
@@ -210,43 +324,85 @@ def train_token_vectors(sentences: Sentences, settings: EmbeddingSettings):
     """gensim Word2Vec over the chunked sentences; returns the trained model."""
     from gensim.models import Word2Vec
 
-    w2v = resolve_word2vec(settings, len(sentences.tokens))
-    auto = {key for key in ("epochs", "sample", "workers") if getattr(settings.word2vec, key) == "auto"}
-    mark = {key: " (auto)" if key in auto else "" for key in ("epochs", "sample", "workers")}
+    order, check = resolve_order(settings, sentences)
+    if check is not None:
+        log.info("    order: %s; the time order %s", order, check.describe())
+    w2v = resolve_word2vec(settings, len(sentences.tokens), order)
+    keys = ("epochs", "window", "sample", "alpha", "workers")
+    mark = {key: " (auto)" if getattr(settings.word2vec, key) == "auto" else "" for key in keys}
     log.info(
-        "    Word2Vec: %s, %d epochs%s, window %d, %d dimensions, sample %g%s, %d worker(s)%s, "
-        "on %s sentences of %s tokens",
+        "    Word2Vec: %s, %d epochs%s, window %d%s, %d dimensions, sample %g%s, alpha %g%s, %d worker(s)%s, "
+        "on %s sentences of %s tokens, %s",
         "skip-gram" if w2v["sg"] else "CBOW",
         w2v["epochs"],
         mark["epochs"],
         w2v["window"],
+        mark["window"],
         w2v["vector_size"],
         w2v["sample"],
         mark["sample"],
+        w2v["alpha"],
+        mark["alpha"],
         w2v["workers"],
         mark["workers"],
         f"{sentences.num_points:,}",
         f"{len(sentences.tokens):,}",
+        "in time order" if order == "time" else "shuffled afresh each epoch",
     )
-    with tqdm(
-        total=w2v["epochs"],
-        desc="    Word2Vec epochs",
-        unit="epoch",
-        leave=False,
-        disable=None if log.isEnabledFor(logging.INFO) else True,
-    ) as bar:
-        if w2v["workers"] == 1:
-            return Word2Vec(sentences=_TokenChunks(sentences, with_index=False), callbacks=[_EpochProgress(bar)], **w2v)
+    epochs = w2v.pop("epochs")
+    with (
+        tqdm(
+            total=epochs,
+            desc="    Word2Vec epochs",
+            unit="epoch",
+            leave=False,
+            disable=None if log.isEnabledFor(logging.INFO) else True,
+        ) as bar,
+        tempfile.TemporaryDirectory(prefix="portals-corpus-") as folder,
+    ):
+        model = Word2Vec(epochs=epochs, **w2v)
         # Several workers: gensim's corpus_file mode, where each worker reads its own part of a
         # text file in compiled code; fed from Python, skip-gram trained at half the speed on
         # 2 cores (one thread was busy handing out sentences).
-        with tempfile.TemporaryDirectory(prefix="portals-corpus-") as folder:
-            path = Path(folder) / "corpus.txt"
-            with open(path, "w", encoding="ascii") as handle:
+        from_file = w2v["workers"] > 1
+        corpus = _Corpus(Path(folder) / "corpus.txt" if from_file else None)
+        model.build_vocab(**corpus.of(sentences))
+        # One epoch per call, so that a shuffled order is drawn afresh for every epoch: a shuffle
+        # kept for every epoch shows Word2Vec the same few neighbours of each token again and again.
+        # The learning rate falls linearly over all epochs, as in a single call.
+        rng = np.random.default_rng(w2v["seed"])
+        first, step = model.alpha, (model.alpha - model.min_alpha) / epochs  # train() overwrites model.alpha
+        for epoch in range(epochs):
+            epoch_sentences = shuffled(sentences, rng) if order == "shuffled" else sentences
+            model.train(
+                **corpus.of(epoch_sentences),
+                total_examples=model.corpus_count,
+                total_words=model.corpus_total_words,
+                epochs=1,
+                start_alpha=first - step * epoch,
+                end_alpha=first - step * (epoch + 1),
+                callbacks=[_EpochProgress(bar)],
+            )
+        return model
+
+
+class _Corpus:
+    """gensim's corpus arguments for some sentences: an iterable, or a text file (rewritten each time)."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.written: Sentences | None = None
+
+    def of(self, sentences: Sentences) -> dict:
+        if self.path is None:
+            return {"corpus_iterable": _TokenChunks(sentences, with_index=False)}
+        if self.written is not sentences:
+            with open(self.path, "w", encoding="ascii") as handle:
                 for words in _TokenChunks(sentences, with_index=False):
                     handle.write(" ".join(words))
                     handle.write("\n")
-            return Word2Vec(corpus_file=str(path), callbacks=[_EpochProgress(bar)], **w2v)
+            self.written = sentences
+        return {"corpus_file": str(self.path)}
 
 
 class _EpochProgress:
