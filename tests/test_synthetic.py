@@ -219,3 +219,39 @@ def test_the_method_with_auto_settings_finds_the_planted_tastes(fifty_k):
     itemknn = taste_agreement(_item_knn(dataset), tastes)
     chance = float(((np.bincount(tastes) / len(tastes)) ** 2).sum())
     assert method > 0.45 and method > 5 * chance and method > itemknn - 0.15, (method, itemknn, chance)
+
+
+def test_the_shape_sets_taste_strength_and_each_users_main_taste(tmp_path):
+    from site_builder.data.synthetic import Shape
+
+    shares = {}
+    for name, shape in (("strong", Shape()), ("weak", Shape(taste_share=0.1, popularity_exponent=0.5))):
+        info = generate(tmp_path / name, 40_000, seed=2, shape=shape)
+        assert name != "weak" or "taste share 0.1, popularity exponent 0.5" in info.summary()
+        dataset = _load(tmp_path / name)
+        item_taste = load_tastes(tmp_path / name, dataset.items["id"])
+        user_taste = load_tastes(tmp_path / name, dataset.users["id"], "users")
+        assert len(user_taste) == len(dataset.users) and user_taste.max() < info.tastes
+        # the share of each user's ratings that fall in its main taste
+        same = item_taste[dataset.item_index] == user_taste[dataset.user_index]
+        shares[name] = float(same.mean())
+        shares[name + " knn"] = taste_agreement(_item_knn(dataset), item_taste)
+    chance = 1 / 20
+    # (a user likes one to three tastes, so its main one holds well under the whole taste share)
+    assert shares["strong"] > 0.15 and chance < shares["weak"] < 0.6 * shares["strong"]
+    assert shares["strong knn"] > 3 * shares["weak knn"]
+    with pytest.raises(ValueError, match="taste_share"):
+        Shape(taste_share=1.0)
+
+
+def test_generate_command_passes_the_shape(tmp_path):
+    out = tmp_path / "weak"
+    result = CliRunner().invoke(
+        main,
+        ["generate", str(out), "--interactions", "20K", "--taste-share", "0.1", "--popularity", "0.5", "--time-taste"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "taste share 0.1, popularity exponent 0.5, activity sigma 1.3, time carries taste" in result.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    bad = CliRunner().invoke(main, ["generate", str(tmp_path / "x"), "--interactions", "20K", "--taste-share", "1"])
+    assert bad.exit_code == 2 and "--taste-share" in bad.output

@@ -254,6 +254,33 @@ def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int 
     help="Number of planted tastes (default: 20, fewer on tiny catalogues).",
 )
 @click.option(
+    "--taste-share",
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    default=0.8,
+    show_default=True,
+    help="Mean share of a user's movies drawn from the tastes they like; the rest follow popularity.",
+)
+@click.option(
+    "--popularity",
+    type=click.FloatRange(0.0, 4.0),
+    default=1.0,
+    show_default=True,
+    help="Exponent of the Zipf-like popularity: 0 is flat, 1 MovieLens-like, more is steeper.",
+)
+@click.option(
+    "--activity",
+    type=click.FloatRange(0.0, 4.0),
+    default=1.3,
+    show_default=True,
+    help="Sigma of the log-normal ratings per user: 0 is even, 1.3 MovieLens-like.",
+)
+@click.option(
+    "--time-taste/--no-time-taste",
+    default=False,
+    show_default=True,
+    help="Give tastes eras, so that users who rate a movie close in time tend to share a taste.",
+)
+@click.option(
     "--force", is_flag=True, help="Write into OUT_DIR even if it is not empty (files of the same names are replaced)."
 )
 @click.option("-v", "--verbose", is_flag=True, help="Tracebacks on errors.")
@@ -264,24 +291,33 @@ def generate(
     items: int | None,
     users: int | None,
     tastes: int | None,
+    taste_share: float,
+    popularity: float,
+    activity: float,
+    time_taste: bool,
     force: bool,
     verbose: bool,
 ) -> None:
-    """Write synthetic MovieLens-shaped data into OUT_DIR: ratings.csv, movies.csv and tastes.csv.
+    """Write synthetic MovieLens-shaped data into OUT_DIR: ratings.csv, movies.csv, tastes.csv and
+    user_tastes.csv.
 
-    Load it with `format: movielens-csv`; tastes.csv holds each movie's planted taste.
+    Load it with `format: movielens-csv`; tastes.csv holds each movie's planted taste, user_tastes.csv
+    each user's main taste (benchmarks/method_grid.py measures neighbours against them).
     """
+    from site_builder.data.synthetic import Shape, plan_sizes
     from site_builder.data.synthetic import generate as generate_data
-    from site_builder.data.synthetic import plan_sizes
 
     try:
         plan_sizes(interactions, items, users, tastes)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="'--interactions' / '--items' / '--users' / '--tastes'")
+    shape = Shape(
+        taste_share=taste_share, popularity_exponent=popularity, activity_sigma=activity, time_taste=time_taste
+    )
     with _user_errors(verbose):
         if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
             raise BuildError(Problem(out_dir, "", "is not empty; choose an empty or new folder, or pass --force"))
-        info = generate_data(out_dir, interactions, seed=seed, items=items, users=users, tastes=tastes)
+        info = generate_data(out_dir, interactions, seed=seed, items=items, users=users, tastes=tastes, shape=shape)
     click.echo(info.summary())
 
 

@@ -5,8 +5,20 @@
 - `ratings.csv` (userId,movieId,rating,timestamp) and `movies.csv`
   (movieId,title,genres), the MovieLens CSV layout that the `movielens-csv`
   reader loads unchanged;
-- `tastes.csv` (movieId,taste): the taste planted in each movie, which the
-  reader ignores and quality checks use (`load_tastes`, `taste_agreement`).
+- `tastes.csv` (movieId,taste): the taste planted in each movie, and
+  `user_tastes.csv` (userId,taste): each user's main taste (the liked taste
+  it draws most from), which the reader ignores and quality checks use
+  (`load_tastes`, `taste_agreement`, benchmarks/method_grid.py).
+
+Shape. `Shape` sets how strongly tastes, popularity and time shape the
+data; its defaults are the model below. `taste_share` is the mean share of
+a user's items drawn from their liked tastes (0.8: strong tastes; 0.1: weak
+ones, drowned in popularity), `popularity_exponent` the Zipf exponent of
+popularity (1 MovieLens-like, 0.5 mild), `activity_sigma` the spread of the
+users' activity, and `time_taste` gives each taste an era: users start
+within about three years of their main taste's era, so the raters of a movie
+who come one after the other in time tend to share a taste (without it,
+timestamps say nothing of taste).
 
 Sizes. Unless given, the numbers of items and users follow the straight line,
 on log-log axes, through MovieLens 100K (100,000 ratings, 1,682 movies, 943
@@ -38,7 +50,8 @@ The model, in the order it is drawn:
   40% of the catalogue). Each user likes one to three tastes (more for heavy
   raters, who would otherwise exhaust them), chosen in proportion to the
   tastes' sizes, and takes about 20% of their items from overall popularity
-  instead (popular-item noise). Items of one taste therefore share raters.
+  instead (popular-item noise; the share is Beta-distributed around
+  1 - taste_share). Items of one taste therefore share raters.
 - Interactions. Each user's items are drawn from that mixture, popular items
   first in expectation, without repeats: draws that repeat an item are drawn
   again, in vectorised rounds, so no (user, movie) pair occurs twice. A
@@ -185,12 +198,14 @@ class GeneratedInfo:
     seed: int
     seconds: float
     files: list[Path] = field(default_factory=list)
+    shape: Shape = Shape()
 
     def summary(self) -> str:
         sizes = ", ".join(f"{p.name} {_megabytes(p.stat().st_size)}" for p in self.files if p.exists())
         return (
             f"Wrote {self.interactions:,} ratings of {self.items:,} movies by {self.users:,} users "
-            f"({self.tastes} planted tastes, seed {self.seed}) to {self.folder} in {self.seconds:.1f} s: {sizes}"
+            f"({self.tastes} planted tastes, {self.shape.describe()}, seed {self.seed}) to {self.folder} "
+            f"in {self.seconds:.1f} s: {sizes}"
         )
 
 
@@ -569,7 +584,15 @@ def generate(
     for source, target in zip(partial, paths):
         source.replace(target)
     return GeneratedInfo(
-        out_dir, sizes.interactions, sizes.items, sizes.users, sizes.tastes, seed, time.perf_counter() - began, paths
+        out_dir,
+        sizes.interactions,
+        sizes.items,
+        sizes.users,
+        sizes.tastes,
+        seed,
+        time.perf_counter() - began,
+        paths,
+        shape,
     )
 
 
