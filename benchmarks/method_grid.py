@@ -100,7 +100,7 @@ def share(top: np.ndarray, tastes: np.ndarray, sample: np.ndarray) -> float:
 
 
 def measure(folder: Path, points: str, settings: EmbeddingSettings, seed: int) -> dict:
-    from site_builder.model.embeddings import build_sentences, train_point_vectors
+    from site_builder.model.embeddings import build_sentences, resolve_order, train_point_vectors
     from site_builder.model.neighbours import top_k_neighbours
 
     dataset = load_dataset("grid", DatasetConfig(path=str(folder), format="movielens-csv"))
@@ -108,8 +108,10 @@ def measure(folder: Path, points: str, settings: EmbeddingSettings, seed: int) -
     tastes = load_tastes(folder, table["id"].to_numpy(), points)
     sample = np.sort(np.random.default_rng(seed).choice(len(table), size=min(SAMPLE, len(table)), replace=False))
 
+    sentences = build_sentences(dataset, points)
+    order, _ = resolve_order(settings, sentences)  # what training chooses (it checks again: under a second)
     began = time.perf_counter()
-    vectors = train_point_vectors(build_sentences(dataset, points), settings)
+    vectors = train_point_vectors(sentences, settings)
     seconds = time.perf_counter() - began
     method_top = top_k_neighbours(vectors, K)[0]
 
@@ -124,6 +126,7 @@ def measure(folder: Path, points: str, settings: EmbeddingSettings, seed: int) -
         "interactions": dataset.num_interactions,
         "points": points,
         "count": len(table),
+        "order": order,
         "method": share(method_top[sample], tastes, sample),
         "method_all": float((tastes[method_top] == tastes[:, None]).mean()),
         "baseline": share(baseline_top, tastes, sample),
@@ -154,7 +157,10 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown cells {unknown}; the cells are {', '.join(grid)}")
     print(f"settings: {args.embedding}")
-    print(f"{'size':>5} {'cell':<20} {'points':<6} {'count':>7} {'method':>7} {'KNN':>6} {'chance':>6} {'train s':>8}")
+    print(
+        f"{'size':>5} {'cell':<20} {'points':<6} {'count':>7} {'order':<8} {'method':>7} {'KNN':>6} {'chance':>6} "
+        f"{'train s':>8}"
+    )
     worst = float("inf")
     for size in [parse_size(text) for text in args.sizes.split(",")]:
         for name in chosen:
@@ -164,8 +170,8 @@ def main(argv=None) -> int:
                 margin = row["method"] - row["baseline"]
                 worst = min(worst, margin)
                 print(
-                    f"{size / 1e6:>4g}M {name:<20} {points:<6} {row['count']:>7,} {row['method']:>7.3f} "
-                    f"{row['baseline']:>6.3f} {row['chance']:>6.3f} {row['seconds']:>8.1f}"
+                    f"{size / 1e6:>4g}M {name:<20} {points:<6} {row['count']:>7,} {row['order']:<8} "
+                    f"{row['method']:>7.3f} {row['baseline']:>6.3f} {row['chance']:>6.3f} {row['seconds']:>8.1f}"
                     f"{'  level' if margin >= -LEVEL else ''}",
                     flush=True,
                 )

@@ -156,7 +156,7 @@ def run(settings: dict) -> dict:
     train, held, query = _STATE["split"]
     parsed = EmbeddingSettings.model_validate(settings)
     start = time.perf_counter()
-    vectors = method_vectors(train, parsed)
+    vectors, _ = method_vectors(train, parsed)
     seconds = time.perf_counter() - start
     m = rank_metrics(vectors_scorer(vectors), train, held, query, name="method")
     return {

@@ -63,9 +63,11 @@ def test_auto_training_settings_scale_with_the_corpus():
     )  # 1,000 / 32M, 3 digits
     assert resolve_word2vec(auto, 1_000_000, "time")["epochs"] == 6
     assert resolve_word2vec(auto, 10, "time")["epochs"] == 60
-    assert resolve_word2vec(auto, 10_000_000, "shuffled")["epochs"] == 2
-    assert resolve_word2vec(auto, 32_000_000, "shuffled")["epochs"] == 2
-    assert resolve_word2vec(auto, 32_000_000, "shuffled")["sample"] == 1.56e-6  # 50 / 32M
+    # shuffled: fewer epochs on more tokens, at a rate that grows as 1 / sqrt(epochs), up to 0.1
+    at_10m = resolve_word2vec(auto, 10_000_000, "shuffled")
+    assert (at_10m["epochs"], at_10m["alpha"], at_10m["sample"]) == (3, 0.1, 5e-6)  # 50 / 10M
+    assert (resolve_word2vec(auto, 2_000_000, "shuffled")["alpha"]) == 0.0707  # 0.05 x sqrt(20 / 10)
+    assert resolve_word2vec(auto, 32_000_000, "shuffled")["epochs"] == 3
     # explicit values are kept whatever the size and order
     fixed = EmbeddingSettings.model_validate(
         {"word2vec": {"epochs": 7, "sample": 0.0, "workers": 1, "sg": 1, "window": 5, "alpha": 0.01}}

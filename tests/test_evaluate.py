@@ -9,12 +9,11 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from conftest import DEMO_CONTENT
 
 from site_builder.config import EmbeddingSettings, load_config
-from site_builder.data.datasets import load_dataset
 from site_builder.data.dataset import Dataset
+from site_builder.data.datasets import load_dataset
 from site_builder.errors import BuildError
 from site_builder.model.evaluate import (
     evaluate_portal,

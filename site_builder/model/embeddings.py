@@ -14,24 +14,34 @@ token counts, which equals the weighted average over the whole sentence.
 The common-component removal of SIF/uSIF then runs once, on the point
 vectors, with fse's own functions, exactly as fse does after training.
 
-Variants (EmbeddingSettings, applied by prepare_sentences before training):
-`min_rating` leaves out interactions rated below it, and `order: shuffled`
-shuffles the tokens within each sentence with word2vec.seed instead of
-keeping them in time order. Neither is on by default: on MovieLens 100K both
-measured no better than the plain recipe (docs/evaluation.md).
+Order (`order`, default `auto`): Word2Vec learns from tokens near each other
+in a sentence. Where the time order tells something (users who rated a movie
+one after the other are more alike than any two of its raters, as on
+MovieLens 100K), the article's skip-gram over a short window uses it. Where
+it tells nothing, a short window over a fixed order shows Word2Vec the same
+few neighbours of each token in every epoch, and more epochs only learn
+those by heart; there each epoch trains on a fresh shuffle, and CBOW over
+the whole sentence (a window longer than most sentences) learns each token
+from all its sentence. `auto` measures which case the data is (check_order)
+and says in the log what it chose and why. Measurements: docs/evaluation.md.
 
-Corpus size: `epochs`, `sample` and `workers` may be `auto` (the default), and
-resolve_word2vec then chooses them from the number of tokens, so the same
-settings suit 100,000 interactions and 32 million:
-- epochs: as many as give about AUTO_TOKEN_PASSES token updates in all, at
-  least AUTO_MIN_EPOCHS and at most AUTO_MAX_EPOCHS (60 epochs at 100,000
-  tokens, the demo's tuned value; 6 at 1 million; 3 from 2 million on);
-- sample (down-sampling of frequent tokens): AUTO_SAMPLE_COUNT / tokens, capped
-  at 0.001 (gensim's default, kept up to a million tokens), so in a large
-  corpus a token is down-sampled once it occurs more than about
-  AUTO_SAMPLE_COUNT times: the heaviest users of a large catalogue stop
-  dominating training time (a tenth of that count skipped too much: the
-  planted tastes of benchmarks/scale.py were found far less often);
+`min_rating` (applied by prepare_sentences) leaves out interactions rated
+below it; off by default, as it measured no better on MovieLens 100K.
+
+Corpus size: `window`, `sg`, `epochs`, `sample`, `alpha` and `workers` may be
+`auto` (the default), and resolve_word2vec then chooses them from the order
+and the number of tokens, by the PROFILES:
+- epochs: as many as give about `token_passes` token updates in all, within
+  the profile's bounds (in time order: 60 epochs at 100,000 tokens, the demo's
+  tuned value, 6 at 1 million, 3 from 2 million on; shuffled: 60, 20 at 1
+  million, 3 from 7 million on);
+- sample (down-sampling of frequent tokens): `sample_count` / tokens, capped
+  at 0.001 (gensim's default), so a token is down-sampled once it occurs more
+  than about `sample_count` times: the heaviest users stop dominating
+  training, and its time;
+- alpha: shuffled, 0.05 at 20 epochs and more, growing as 1 / sqrt(epochs)
+  below that, to 0.1: CBOW's tokens learn a share of each update, and with
+  few epochs they did not move far enough from where they started;
 - workers: 1 below AUTO_PARALLEL_TOKENS tokens (training takes seconds, and
   one worker gives bit-identical rebuilds), every core above.
 
@@ -68,22 +78,31 @@ class Profile:
 
     sg: int
     window: int
-    alpha: float
     token_passes: int  # epochs: about this many token updates in all...
     min_epochs: int  # ...but at least this many epochs
     max_epochs: int  # ...and at most this many
     sample_count: int  # sample: a token is down-sampled once it occurs more than about this many times
+    alpha: float  # the learning rate at `alpha_epochs` epochs...
+    alpha_epochs: int | None = None  # ...growing as 1 / sqrt(epochs) below them (None: the same for any)
+    max_alpha: float = 0.1
 
 
 PROFILES = {
     # the article's skip-gram over a short window, where neighbours in time are alike
     "time": Profile(
-        sg=1, window=3, alpha=0.025, token_passes=6_000_000, min_epochs=3, max_epochs=60, sample_count=1_000
+        sg=1, window=3, token_passes=6_000_000, min_epochs=3, max_epochs=60, sample_count=1_000, alpha=0.025
     ),
     # where the order says nothing: CBOW over the whole sentence (a window longer than most
-    # sentences), each epoch on a fresh shuffle
+    # sentences), each epoch on a fresh shuffle, at a rate that makes up for fewer epochs
     "shuffled": Profile(
-        sg=0, window=200, alpha=0.05, token_passes=20_000_000, min_epochs=2, max_epochs=60, sample_count=50
+        sg=0,
+        window=200,
+        token_passes=20_000_000,
+        min_epochs=3,
+        max_epochs=60,
+        sample_count=50,
+        alpha=0.05,
+        alpha_epochs=20,
     ),
 }
 AUTO_MAX_SAMPLE = 0.001
@@ -307,12 +326,17 @@ def resolve_word2vec(settings: EmbeddingSettings, num_tokens: int, order: str) -
     w2v = settings.word2vec.model_dump()
     profile = PROFILES[order]
     tokens = max(1, num_tokens)
-    for key in ("sg", "window", "alpha"):
+    for key in ("sg", "window"):
         if w2v[key] == "auto":
             w2v[key] = getattr(profile, key)
     if w2v["epochs"] == "auto":
         epochs = math.ceil(profile.token_passes / tokens)
         w2v["epochs"] = max(profile.min_epochs, min(profile.max_epochs, epochs))
+    if w2v["alpha"] == "auto":
+        alpha = profile.alpha
+        if profile.alpha_epochs and w2v["epochs"] < profile.alpha_epochs:
+            alpha = min(profile.max_alpha, alpha * math.sqrt(profile.alpha_epochs / w2v["epochs"]))
+        w2v["alpha"] = float(f"{alpha:.3g}")
     if w2v["sample"] == "auto":
         w2v["sample"] = float(f"{min(AUTO_MAX_SAMPLE, profile.sample_count / tokens):.3g}")
     if w2v["workers"] == "auto":

@@ -218,11 +218,18 @@ def vectors_scorer(vectors: np.ndarray) -> Scorer:
     return lambda queries: unit[queries] @ unit.T
 
 
-def method_vectors(train: Dataset, settings: EmbeddingSettings, cache=None) -> np.ndarray:
-    from site_builder.model.embeddings import build_sentences, point_vectors
+def method_vectors(train: Dataset, settings: EmbeddingSettings, cache=None) -> tuple[np.ndarray, dict]:
+    """The method's item vectors, and its settings with every `auto` worked out as training did."""
+    from site_builder.model.embeddings import build_sentences, point_vectors, resolve_order, resolve_word2vec
 
-    vectors, _ = point_vectors(build_sentences(train, "items"), settings, cache)
-    return vectors
+    sentences = build_sentences(train, "items")
+    vectors, _ = point_vectors(sentences, settings, cache)
+    order, _ = resolve_order(settings, sentences)
+    resolved = settings.model_dump() | {
+        "order": order,
+        "word2vec": resolve_word2vec(settings, len(sentences.tokens), order),
+    }
+    return vectors, resolved
 
 
 # ---------------------------------------------------------------- report
@@ -307,7 +314,7 @@ def evaluate_dataset(
     seen = user_item_matrix(train)
     rows = []
     t0 = time.perf_counter()
-    vectors = method_vectors(train, settings, cache)
+    vectors, resolved = method_vectors(train, settings, cache)
     trained = time.perf_counter() - t0
     for name, scorer in (
         ("method", vectors_scorer(vectors)),
@@ -322,7 +329,7 @@ def evaluate_dataset(
         portal=portal,
         dataset=dataset.name,
         split=split_name,
-        settings=settings.model_dump(),
+        settings=resolved,
         rows=rows,
         num_items=len(dataset.items),
         num_users=int((held >= 0).sum()),
