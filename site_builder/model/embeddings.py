@@ -210,7 +210,7 @@ def check_order(sentences: Sentences, pairs: int = ORDER_CHECK_PAIRS, seed: int 
     """
     rng = np.random.default_rng(seed)
     lengths = np.diff(sentences.offsets)
-    point_of = np.repeat(np.arange(sentences.num_points), lengths)
+    point_of = np.repeat(np.arange(sentences.num_points, dtype=np.int32), lengths)
     has_next = np.ones(len(sentences.tokens), dtype=bool)
     has_next[sentences.offsets[1:][lengths > 0] - 1] = False  # the last token of each sentence
     candidates = np.flatnonzero(has_next)
