@@ -31,7 +31,7 @@ def test_defaults_are_the_measured_good_ones():
     # gensim's defaults (CBOW, 5 epochs) recommend worse than popularity on MovieLens 100K, whose time
     # order tells something; there `auto` gives skip-gram, window 3, the tuned 60 epochs, one worker and
     # gensim's sample
-    at_100k = resolve_word2vec(settings, 100_000, "time")
+    at_100k = resolve_word2vec(settings, 100_000, "time", 943)
     assert {k: at_100k[k] for k in ("sg", "window", "epochs", "workers", "sample", "alpha")} == {
         "sg": 1,
         "window": 3,
@@ -41,14 +41,16 @@ def test_defaults_are_the_measured_good_ones():
         "alpha": 0.025,
     }
     # where the order tells nothing: CBOW over the whole sentence, a higher rate, stronger down-sampling
-    shuffled = resolve_word2vec(settings, 1_000_000, "shuffled")
+    # (a token is down-sampled once it occurs more often than the average token: 1 / 8,000 of 1M)
+    shuffled = resolve_word2vec(settings, 1_000_000, "shuffled", 8_000)
     assert {k: shuffled[k] for k in ("sg", "window", "epochs", "sample", "alpha")} == {
         "sg": 0,
         "window": 200,
         "epochs": 20,
-        "sample": 5e-05,
+        "sample": 1.25e-04,
         "alpha": 0.05,
     }
+    assert resolve_word2vec(settings, 100_000, "shuffled", 500)["sample"] == 0.001  # at most gensim's default
     assert settings.sentence.model == "usif"
 
 
@@ -57,24 +59,24 @@ def test_auto_training_settings_scale_with_the_corpus():
     from site_builder.model.embeddings import cores, resolve_word2vec
 
     auto = EmbeddingSettings()
-    at_32m = resolve_word2vec(auto, 32_000_000, "time")
+    at_32m = resolve_word2vec(auto, 32_000_000, "time", 200_000)
     assert (
         at_32m["epochs"] == 3 and at_32m["workers"] == cores() and at_32m["sample"] == 3.13e-5
     )  # 1,000 / 32M, 3 digits
-    assert resolve_word2vec(auto, 1_000_000, "time")["epochs"] == 6
-    assert resolve_word2vec(auto, 10, "time")["epochs"] == 60
+    assert resolve_word2vec(auto, 1_000_000, "time", 8_000)["epochs"] == 6
+    assert resolve_word2vec(auto, 10, "time", 5)["epochs"] == 60
     # shuffled: fewer epochs on more tokens, at a rate that grows as 1 / sqrt(epochs), up to 0.1
-    at_10m = resolve_word2vec(auto, 10_000_000, "shuffled")
-    assert (at_10m["epochs"], at_10m["alpha"], at_10m["sample"]) == (3, 0.1, 5e-6)  # 50 / 10M
-    assert (resolve_word2vec(auto, 2_000_000, "shuffled")["alpha"]) == 0.0707  # 0.05 x sqrt(20 / 10)
-    assert resolve_word2vec(auto, 32_000_000, "shuffled")["epochs"] == 3
+    at_10m = resolve_word2vec(auto, 10_000_000, "shuffled", 40_000)
+    assert (at_10m["epochs"], at_10m["alpha"], at_10m["sample"]) == (3, 0.1, 2.5e-5)  # 1 / 40,000
+    assert resolve_word2vec(auto, 2_000_000, "shuffled", 10_000)["alpha"] == 0.0707  # 0.05 x sqrt(20 / 10)
+    assert resolve_word2vec(auto, 32_000_000, "shuffled", 87_585)["epochs"] == 3
     # explicit values are kept whatever the size and order
     fixed = EmbeddingSettings.model_validate(
         {"word2vec": {"epochs": 7, "sample": 0.0, "workers": 1, "sg": 1, "window": 5, "alpha": 0.01}}
     )
     for order in ("time", "shuffled"):
         keys = ("epochs", "sample", "workers", "sg", "window", "alpha")
-        assert {k: resolve_word2vec(fixed, 32_000_000, order)[k] for k in keys} == {
+        assert {k: resolve_word2vec(fixed, 32_000_000, order, 87_585)[k] for k in keys} == {
             "epochs": 7,
             "sample": 0.0,
             "workers": 1,

@@ -233,7 +233,7 @@ def _resolved(settings: EmbeddingSettings, sentences) -> dict:
     return {
         **settings.model_dump(),
         "order": order,
-        "word2vec": resolve_word2vec(settings, len(sentences.tokens), order),
+        "word2vec": resolve_word2vec(settings, len(sentences.tokens), order, sentences.vocabulary),
     }
 
 

@@ -35,10 +35,13 @@ and the number of tokens, by the PROFILES:
   the profile's bounds (in time order: 60 epochs at 100,000 tokens, the demo's
   tuned value, 6 at 1 million, 3 from 2 million on; shuffled: 60, 20 at 1
   million, 3 from 7 million on);
-- sample (down-sampling of frequent tokens): `sample_count` / tokens, capped
-  at 0.001 (gensim's default), so a token is down-sampled once it occurs more
-  than about `sample_count` times: the heaviest users stop dominating
-  training, and its time;
+- sample (down-sampling of frequent tokens), at most 0.001 (gensim's
+  default): in time order `sample_count` / tokens, so a token is down-sampled
+  once it occurs more than about 1,000 times: the heaviest users of a large
+  catalogue stop dominating training time; shuffled `sample_share` /
+  vocabulary, so a token is down-sampled once it occurs more often than the
+  average token does: CBOW over the whole sentence then learned the tastes
+  far better (half or twice that threshold did worse);
 - alpha: shuffled, 0.05 at 20 epochs and more, growing as 1 / sqrt(epochs)
   below that, to 0.1: CBOW's tokens learn a share of each update, and with
   few epochs they did not move far enough from where they started;
@@ -81,7 +84,10 @@ class Profile:
     token_passes: int  # epochs: about this many token updates in all...
     min_epochs: int  # ...but at least this many epochs
     max_epochs: int  # ...and at most this many
-    sample_count: int  # sample: a token is down-sampled once it occurs more than about this many times
+    # sample: a token is down-sampled once it occurs more than about `sample_count` times, or than
+    # `sample_share` times the average token (one of the two)
+    sample_count: int | None
+    sample_share: float | None
     alpha: float  # the learning rate at `alpha_epochs` epochs...
     alpha_epochs: int | None = None  # ...growing as 1 / sqrt(epochs) below them (None: the same for any)
     max_alpha: float = 0.1
@@ -90,7 +96,14 @@ class Profile:
 PROFILES = {
     # the article's skip-gram over a short window, where neighbours in time are alike
     "time": Profile(
-        sg=1, window=3, token_passes=6_000_000, min_epochs=3, max_epochs=60, sample_count=1_000, alpha=0.025
+        sg=1,
+        window=3,
+        token_passes=6_000_000,
+        min_epochs=3,
+        max_epochs=60,
+        sample_count=1_000,
+        sample_share=None,
+        alpha=0.025,
     ),
     # where the order says nothing: CBOW over the whole sentence (a window longer than most
     # sentences), each epoch on a fresh shuffle, at a rate that makes up for fewer epochs
@@ -100,7 +113,8 @@ PROFILES = {
         token_passes=20_000_000,
         min_epochs=3,
         max_epochs=60,
-        sample_count=50,
+        sample_count=None,
+        sample_share=1.0,
         alpha=0.05,
         alpha_epochs=20,
     ),
@@ -126,6 +140,11 @@ class Sentences:
     @property
     def num_points(self) -> int:
         return len(self.offsets) - 1
+
+    @property
+    def vocabulary(self) -> int:
+        """How many distinct tokens occur."""
+        return int(np.count_nonzero(np.bincount(self.tokens, minlength=self.num_tokens)))
 
     def chunks(self):
         """(point, start, end) for every piece of at most MAX_TOKENS tokens."""
@@ -320,9 +339,9 @@ def resolve_order(settings: EmbeddingSettings, sentences: Sentences) -> tuple[st
     return check.order, check
 
 
-def resolve_word2vec(settings: EmbeddingSettings, num_tokens: int, order: str) -> dict:
+def resolve_word2vec(settings: EmbeddingSettings, num_tokens: int, order: str, vocabulary: int) -> dict:
     """The Word2Vec settings with every `auto` replaced by its value for a corpus of num_tokens tokens
-    in the given order (`time` or `shuffled`)."""
+    (occurrences) of `vocabulary` distinct ones, in the given order (`time` or `shuffled`)."""
     w2v = settings.word2vec.model_dump()
     profile = PROFILES[order]
     tokens = max(1, num_tokens)
@@ -338,7 +357,10 @@ def resolve_word2vec(settings: EmbeddingSettings, num_tokens: int, order: str) -
             alpha = min(profile.max_alpha, alpha * math.sqrt(profile.alpha_epochs / w2v["epochs"]))
         w2v["alpha"] = float(f"{alpha:.3g}")
     if w2v["sample"] == "auto":
-        w2v["sample"] = float(f"{min(AUTO_MAX_SAMPLE, profile.sample_count / tokens):.3g}")
+        # the threshold is sample x tokens occurrences; sample_share / vocabulary makes it sample_share x
+        # the average occurrences of a token
+        sample = profile.sample_share / max(1, vocabulary) if profile.sample_share else profile.sample_count / tokens
+        w2v["sample"] = float(f"{min(AUTO_MAX_SAMPLE, sample):.3g}")
     if w2v["workers"] == "auto":
         w2v["workers"] = 1 if tokens < AUTO_PARALLEL_TOKENS else cores()
     return w2v
@@ -351,7 +373,7 @@ def train_token_vectors(sentences: Sentences, settings: EmbeddingSettings):
     order, check = resolve_order(settings, sentences)
     if check is not None:
         log.info("    order: %s; the time order %s", order, check.describe())
-    w2v = resolve_word2vec(settings, len(sentences.tokens), order)
+    w2v = resolve_word2vec(settings, len(sentences.tokens), order, sentences.vocabulary)
     keys = ("epochs", "window", "sample", "alpha", "workers")
     mark = {key: " (auto)" if getattr(settings.word2vec, key) == "auto" else "" for key in keys}
     log.info(

@@ -227,7 +227,7 @@ def method_vectors(train: Dataset, settings: EmbeddingSettings, cache=None) -> t
     order, _ = resolve_order(settings, sentences)
     resolved = settings.model_dump() | {
         "order": order,
-        "word2vec": resolve_word2vec(settings, len(sentences.tokens), order),
+        "word2vec": resolve_word2vec(settings, len(sentences.tokens), order, sentences.vocabulary),
     }
     return vectors, resolved
 
