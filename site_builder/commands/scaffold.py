@@ -56,6 +56,7 @@ class Proposal:
     item: str
     weight: str | None = None
     timestamp: str | None = None
+    item_id: str | None = None  # the items file's column that holds the interactions' item ids
     item_label: str | None = None
     item_columns: list[str] = field(default_factory=list)
     item_image: str | None = None
@@ -91,14 +92,26 @@ def propose_mapping(interactions: pd.DataFrame, items: pd.DataFrame | None = Non
     proposal = Proposal(user=user, item=item, weight=weight, timestamp=timestamp)
     if items is not None:
         item_columns = list(items.columns)
-        proposal.item_label = next((c for c in item_columns if _matches(c, LABEL_WORDS)), None)
+        proposal.item_id = _id_column(interactions[item], items)
+        proposal.item_label = next(
+            (c for c in item_columns if c != proposal.item_id and _matches(c, LABEL_WORDS)), None
+        )
         proposal.item_image = next((c for c in item_columns if _matches(c, IMAGE_WORDS)), None)
         proposal.item_columns = [
             c
             for c in item_columns
-            if c not in (proposal.item_label, proposal.item_image, item) and 1 < items[c].nunique() <= 50
+            if c not in (proposal.item_label, proposal.item_image, proposal.item_id) and 1 < items[c].nunique() <= 50
         ]
     return proposal
+
+
+def _id_column(item_ids: pd.Series, items: pd.DataFrame) -> str:
+    """The items file's column that holds most of the interactions' item ids (compared as text), the
+    first column when none holds any."""
+    wanted = set(item_ids.dropna().astype(str).str.strip())
+    found = {c: items[c].dropna().astype(str).str.strip().isin(wanted).sum() for c in items.columns}
+    best = max(found, key=lambda c: (found[c], -list(items.columns).index(c)))
+    return best if found[best] > 0 else str(items.columns[0])
 
 
 def _read_sample(path: Path) -> pd.DataFrame:
@@ -138,7 +151,8 @@ def dataset_block(name: str, folder: str, interactions: str, proposal: Proposal,
     if proposal.timestamp:
         lines.append(f"      timestamp: {_yaml_value(proposal.timestamp)}")
     if items_file:
-        lines += ["    items:", f"      file: {_yaml_value(items_file)}", f"      id: {_yaml_value(proposal.item)}"]
+        item_id = proposal.item_id or proposal.item
+        lines += ["    items:", f"      file: {_yaml_value(items_file)}", f"      id: {_yaml_value(item_id)}"]
         if proposal.item_label:
             lines.append(f"      label: {_yaml_value(proposal.item_label)}")
         if proposal.item_columns:

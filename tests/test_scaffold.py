@@ -1,0 +1,55 @@
+"""`portals new` on a catalogue whose id column is not named like the interactions' item column."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import numpy as np
+import pandas as pd
+from conftest import DEMO_CONTENT
+
+from site_builder.commands.scaffold import propose_mapping, scaffold
+from site_builder.config import load_config
+from site_builder.data.datasets import load_dataset
+
+BOOKS = [(f"B{n:03d}", f"Book {n}", f"Author {n % 7}", ["fiction", "poetry", "history"][n % 3]) for n in range(30)]
+
+
+def write_books(folder) -> None:
+    """reads.csv (reader, book, stars, read_at) and catalogue.csv (book_code, name, author, shelf)."""
+    folder.mkdir(parents=True)
+    with open(folder / "catalogue.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["book_code", "name", "author", "shelf"])
+        writer.writerows(BOOKS)
+    rng = np.random.default_rng(5)
+    with open(folder / "reads.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["reader", "book", "stars", "read_at"])
+        for reader in range(40):
+            for book in rng.choice(len(BOOKS), size=6, replace=False):
+                writer.writerow(
+                    [f"r{reader}", BOOKS[book][0], int(rng.integers(1, 6)), f"2024-05-{1 + reader % 28:02d}"]
+                )
+
+
+def test_the_catalogues_id_column_is_the_one_holding_the_item_ids(tmp_path):
+    write_books(tmp_path / "data")
+    reads, catalogue = pd.read_csv(tmp_path / "data" / "reads.csv"), pd.read_csv(tmp_path / "data" / "catalogue.csv")
+    proposal = propose_mapping(reads, catalogue)
+    assert (proposal.item, proposal.item_id, proposal.item_label) == ("book", "book_code", "name")
+    assert "book_code" not in proposal.item_columns and "shelf" in proposal.item_columns
+
+    content = tmp_path / "content"
+    shutil.copytree(DEMO_CONTENT, content, ignore=shutil.ignore_patterns("movielens-100k"))
+    (content / "datasets" / "movielens-100k").mkdir()
+    for name in ("ratings.csv", "movies.csv", "users.csv"):
+        shutil.copy(DEMO_CONTENT / "datasets" / "movielens-100k" / name, content / "datasets" / "movielens-100k")
+    scaffold(tmp_path / "data" / "reads.csv", content, "books", items_file=tmp_path / "data" / "catalogue.csv")
+    config = load_config(content)
+    assert config.datasets["books"].items.id == "book_code"
+    # the reader finds every read book in the catalogue, by the column the scaffold chose
+    books = load_dataset("books", config.datasets["books"])
+    assert len(books.items) == len(BOOKS) and books.num_interactions == 40 * 6
+    assert sorted(books.items["label"]) == sorted(title for _, title, _, _ in BOOKS)
