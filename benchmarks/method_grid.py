@@ -106,7 +106,7 @@ def shares(top: np.ndarray, tastes: np.ndarray, sample: np.ndarray) -> np.ndarra
 
 
 def measure(folder: Path, points: str, settings: EmbeddingSettings, seed: int) -> dict:
-    from site_builder.model.embeddings import build_sentences, resolve_order, train_point_vectors
+    from site_builder.model.embeddings import build_sentences, train_point_vectors, with_order
     from site_builder.model.neighbours import top_k_neighbours
 
     dataset = load_dataset("grid", DatasetConfig(path=str(folder), format="movielens-csv"))
@@ -115,7 +115,7 @@ def measure(folder: Path, points: str, settings: EmbeddingSettings, seed: int) -
     sample = np.sort(np.random.default_rng(seed).choice(len(table), size=min(SAMPLE, len(table)), replace=False))
 
     sentences = build_sentences(dataset, points)
-    order, _ = resolve_order(settings, sentences)  # what training chooses (it checks again: under a second)
+    settings = with_order(settings, sentences)  # what `auto` chooses, checked once
     began = time.perf_counter()
     vectors = train_point_vectors(sentences, settings)
     seconds = time.perf_counter() - began
@@ -134,7 +134,7 @@ def measure(folder: Path, points: str, settings: EmbeddingSettings, seed: int) -
         "interactions": dataset.num_interactions,
         "points": points,
         "count": len(table),
-        "order": order,
+        "order": settings.order,
         "method": float(method.mean()),
         "method_all": float((tastes[method_top] == tastes[:, None]).mean()),
         "baseline": float(baseline.mean()),

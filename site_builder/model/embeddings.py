@@ -332,11 +332,21 @@ def cores() -> int:
 
 
 def resolve_order(settings: EmbeddingSettings, sentences: Sentences) -> tuple[str, OrderCheck | None]:
-    """The order to train in, and the check that chose it when `order` is `auto`."""
+    """The order to train in, and the check that chose it when `order` is `auto` (logged, with why)."""
     if settings.order != "auto":
         return settings.order, None
     check = check_order(sentences)
+    log.info("    order: %s; the time order %s", check.order, check.describe())
     return check.order, check
+
+
+def with_order(settings: EmbeddingSettings, sentences: Sentences) -> EmbeddingSettings:
+    """The settings with `order: auto` replaced by what the check chooses on these sentences as
+    prepare_sentences leaves them, for a caller that needs the order before training (once)."""
+    if settings.order != "auto":
+        return settings
+    order, _ = resolve_order(settings, prepare_sentences(sentences, settings))
+    return settings.model_copy(update={"order": order})
 
 
 def resolve_word2vec(settings: EmbeddingSettings, num_tokens: int, order: str, vocabulary: int) -> dict:
@@ -370,9 +380,7 @@ def train_token_vectors(sentences: Sentences, settings: EmbeddingSettings):
     """gensim Word2Vec over the chunked sentences; returns the trained model."""
     from gensim.models import Word2Vec
 
-    order, check = resolve_order(settings, sentences)
-    if check is not None:
-        log.info("    order: %s; the time order %s", order, check.describe())
+    order, _ = resolve_order(settings, sentences)
     w2v = resolve_word2vec(settings, len(sentences.tokens), order, sentences.vocabulary)
     keys = ("epochs", "window", "sample", "alpha", "workers")
     mark = {key: " (auto)" if getattr(settings.word2vec, key) == "auto" else "" for key in keys}

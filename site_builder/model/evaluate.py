@@ -220,16 +220,20 @@ def vectors_scorer(vectors: np.ndarray) -> Scorer:
 
 def method_vectors(train: Dataset, settings: EmbeddingSettings, cache=None) -> tuple[np.ndarray, dict]:
     """The method's item vectors, and its settings with every `auto` worked out as training did."""
-    from site_builder.model.embeddings import build_sentences, point_vectors, resolve_order, resolve_word2vec
+    from site_builder.model.embeddings import (
+        build_sentences,
+        point_vectors,
+        prepare_sentences,
+        resolve_word2vec,
+        with_order,
+    )
 
     sentences = build_sentences(train, "items")
+    settings = with_order(settings, sentences)  # the order check runs once, here, not again in training
     vectors, _ = point_vectors(sentences, settings, cache)
-    order, _ = resolve_order(settings, sentences)
-    resolved = settings.model_dump() | {
-        "order": order,
-        "word2vec": resolve_word2vec(settings, len(sentences.tokens), order, sentences.vocabulary),
-    }
-    return vectors, resolved
+    prepared = prepare_sentences(sentences, settings)
+    word2vec = resolve_word2vec(settings, len(prepared.tokens), settings.order, prepared.vocabulary)
+    return vectors, settings.model_dump() | {"word2vec": word2vec}
 
 
 # ---------------------------------------------------------------- report
