@@ -179,7 +179,12 @@ def build_into(
         sentence_models=", ".join(
             sorted({p.embedding.sentence.model.replace("usif", "uSIF").replace("sif", "SIF") for p in config.portals})
         ),
-        credits=[d.description for d in config.datasets.values() if d.description],
+        words=config.datasets[config.portals[0].dataset].named,
+        credits=[
+            pages.Credit(d.description, d.licence, d.homepage)
+            for d in config.datasets.values()
+            if d.description or d.licence
+        ],
         doc_pages=docs.page_names(config.docs),
     )
     downloader = Downloader(config.download, cache.root) if any(map(pictures.uses_network, config.portals)) else None
@@ -283,7 +288,14 @@ def build_portal(
 
     with stage(f"recommendations: {portal.name}"):
         page_data = recommend.portal_page_data(
-            portal, config.portals, dataset, vectors, neighbour_index, neighbour_score, tints, evaluation=figures
+            portal,
+            config.datasets[portal.dataset].named,
+            dataset,
+            vectors,
+            neighbour_index,
+            neighbour_score,
+            tints,
+            evaluation=figures,
         )
         staging.write_all(page_data.files, folder)
         log.info("    %s", page_data.describe())

@@ -12,7 +12,7 @@ import pytest
 from scipy import sparse
 
 from site_builder.colours import Tints, point_tints
-from site_builder.config import PortalConfig
+from site_builder.config import PortalConfig, Words
 from site_builder.data.dataset import Dataset, interaction_matrix
 from site_builder.model.neighbours import top_k_neighbours, unit_rows
 from site_builder.site import paths, recommend
@@ -98,7 +98,8 @@ def build(points: str, point_vectors: np.ndarray, **extra) -> tuple[dict, recomm
     dataset = tiny_dataset()
     table = dataset.side(points)
     tints = point_tints(table[config.color_by]) if config.color_by else Tints.untinted(len(table))
-    data = recommend.portal_page_data(config, [portal("items"), config], dataset, point_vectors, index, score, tints)
+    words = Words(item="movie", items="movies", user="user", users="users", verb="rated")
+    data = recommend.portal_page_data(config, words, dataset, point_vectors, index, score, tints)
     return json.loads(data.files[paths.RECOMMEND_DATA]), data
 
 
@@ -174,7 +175,7 @@ def test_users_page_data_counts_shared_items():
     rng = np.random.default_rng(3)
     document, _ = build("users", rng.normal(size=(5, 4)).astype(np.float32), vectors="float16")
     evidence = document["evidence"]
-    assert evidence["noun"] == "movies" and evidence["noun_one"] == "movie"  # the items portal's title
+    assert evidence["noun"] == "movies" and evidence["noun_one"] == "movie"  # the dataset's words
     for i, _, j, at in pairs(document):
         assert evidence["common"][at] == USER_COMMON.get((min(i, j), max(i, j)), 0), (i, j)
     shared = {document["columns"][s["column"]]["name"]: s for s in evidence["shared"]}

@@ -166,6 +166,39 @@ class LayoutSettings(_Strict):
     seed: int = 42
 
 
+class Words(_Strict):
+    """What the site calls the data's points and what joins them, in its sentences and column titles.
+
+    The plurals default to the singular plus "s" (or "es", "ies"); `verb` is the past tense
+    that reads in "the users who {verb} it" and "the items they {verb}".
+    """
+
+    item: str = Field("item", min_length=1, max_length=40)
+    items: str | None = Field(None, min_length=1, max_length=40)
+    user: str = Field("user", min_length=1, max_length=40)
+    users: str | None = Field(None, min_length=1, max_length=40)
+    verb: str = Field("interacted with", min_length=1, max_length=40)
+    # what the weight column holds, in "Mean {weight}" (mean_rating's title)
+    weight: str = Field("rating", min_length=1, max_length=40)
+
+
+def _plural(noun: str) -> str:
+    if re.search(r"(s|x|z|ch|sh)$", noun):
+        return noun + "es"
+    if re.search(r"[^aeiou]y$", noun):
+        return noun[:-1] + "ies"
+    return noun + "s"
+
+
+# What the fixed formats' data is, where site.yml does not say.
+FORMAT_WORDS = {
+    "movielens-csv": {"item": "movie", "verb": "rated"},
+    "movielens-1m": {"item": "movie", "verb": "rated"},
+    "movielens-100k": {"item": "movie", "verb": "rated"},
+    "goodbooks-10k": {"item": "book", "user": "reader", "verb": "rated"},
+}
+
+
 DATASET_FORMATS = ("movielens-csv", "movielens-1m", "movielens-100k", "goodbooks-10k", "csv", "parquet")
 
 
@@ -219,12 +252,34 @@ class DatasetConfig(_Strict):
 
     # For archives: the folder inside it that holds the files (default: its single top folder).
     folder: str | None = None
+    # Who published the data and what it holds, shown in the landing page's footer.
     description: str = ""
+    # The data's licence or terms of use, and a page about the data (both shown with the description).
+    licence: str = ""
+    homepage: str | None = None
+    # What the points are called on the site (default: by format, else item, user, interacted with).
+    words: Words | None = None
     # csv / parquet only:
     interactions: Path | None = None  # file inside the dataset folder
     columns: InteractionColumns | None = None
     items: SideTable | None = None
     users: SideTable | None = None
+
+    @property
+    def named(self) -> Words:
+        """The words, with the format's defaults where site.yml gives none."""
+        given = self.words.model_dump(exclude_unset=True) if self.words else {}
+        words = Words(**{**FORMAT_WORDS.get(self.format, {}), **given})
+        words.items = words.items or _plural(words.item)
+        words.users = words.users or _plural(words.user)
+        return words
+
+    @field_validator("homepage")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError(f"{clip(value)} is not a web address; write it as https://...")
+        return value
 
     def checksum(self) -> tuple[str, str]:
         """("sha256", hex) or ("md5", hex): what a download is checked against."""

@@ -13,6 +13,7 @@ from importlib.resources import files
 
 import jinja2
 
+from site_builder.config import Words
 from site_builder.site import paths
 
 TEMPLATES = files("site_builder.site").joinpath("templates")
@@ -74,12 +75,23 @@ class PortalPage:
 
 
 @dataclass
+class Credit:
+    """A dataset's line in the footer: what it is, its licence, and a link to its page."""
+
+    description: str
+    licence: str = ""
+    homepage: str | None = None
+
+
+@dataclass
 class SiteModel:
     title: str
     description: str
     sentence_models: str
+    # what the first portal's dataset calls its points, for the landing page's account of the method
+    words: Words = field(default_factory=Words)
     portals: list[PortalPage] = field(default_factory=list)
-    credits: list[str] = field(default_factory=list)
+    credits: list[Credit] = field(default_factory=list)
     # the docs pages the site has, as "how-it-works" for how-it-works.md; empty for a site without docs
     doc_pages: set[str] = field(default_factory=set)
 

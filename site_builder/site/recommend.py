@@ -19,6 +19,7 @@ recommend.json (compact UTF-8 JSON, no spaces; GitHub Pages serves it gzipped)
                or {data} (N strings). Multi-valued columns hold "|"-separated values.
   neighbours   N * k point indices, row-major (point i's list is [i*k, (i+1)*k)), best first
   scores       N * k cosine similarities in thousandths (integers; divide by score_scale)
+  words        {item, items, user, users}: what the dataset calls its two sides (config.Words)
   evidence     {noun, noun_one: what the counts count ("users" for an items portal),
                 common: N * k, how many of them the point shares with each neighbour,
                 shared: [{column (index in columns), multi, masks: N * k}]}
@@ -51,6 +52,7 @@ import pandas as pd
 from scipy import sparse
 
 from site_builder.colours import Tints, cell_text
+from site_builder.config import Words
 from site_builder.data.dataset import COMPUTED_COLUMNS, interaction_matrix
 from site_builder.model.neighbours import unit_rows
 from site_builder.pictures.sprites import sprite_grid
@@ -63,7 +65,6 @@ SCORE_SCALE = 1000
 MAX_MASK_BITS = 31  # bit masks stay in JavaScript's 32-bit integers
 # Pair rows multiplied at once when counting shared interactions (bounds memory).
 BLOCK_ENTRIES = 4_000_000
-TITLES = {"num_ratings": "Ratings", "mean_rating": "Mean rating"}
 
 # Letters that NFKD does not split into a base letter and an accent; the page folds them the same way.
 SPECIAL_LETTERS = {"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ł": "l", "đ": "d", "þ": "th", "ð": "d", "ı": "i"}
@@ -167,12 +168,17 @@ def shared_masks(values: list[str], multi: bool, neighbour_index: np.ndarray) ->
     return out
 
 
-def _title(name: str) -> str:
-    return TITLES.get(name, name.replace("_", " ").strip().capitalize())
+def column_title(name: str, points: str, words: Words) -> str:
+    """A column's title on the page: the computed columns in the data's own words."""
+    if name == "num_ratings":
+        return f"Times {words.verb}" if points == "items" else f"{words.items} {words.verb}".capitalize()
+    if name == "mean_rating":
+        return f"Mean {words.weight}"
+    return name.replace("_", " ").strip().capitalize()
 
 
-def _column_json(name: str, values: list[str], multi: bool) -> dict:
-    column = {"name": name, "title": _title(name), "multi": multi}
+def _column_json(name: str, title: str, values: list[str], multi: bool) -> dict:
+    column = {"name": name, "title": title, "multi": multi}
     uniques: dict[str, int] = {}
     codes = [uniques.setdefault(v, len(uniques)) for v in values]
     if len(uniques) <= max(16, len(values) // 4):
@@ -339,8 +345,7 @@ def page_data(
     num_other: int,
     points: str,
     vector_type: str = "int8",
-    noun: str = "users",
-    noun_one: str | None = None,
+    words: Words | None = None,
     counts: np.ndarray | None = None,
     evaluation: dict | None = None,
     tints: Tints | None = None,
@@ -349,6 +354,7 @@ def page_data(
     (`point_index` / `other_index`: one entry per interaction, rows of `table` and of the other side;
     `tints`: the projector's colour of each point, colours.Tints, which the page multiplies the
     pictures by as the map does)."""
+    words = words or Words(items="items", users="users")
     count, dims = vectors.shape
     k = int(neighbour_index.shape[1])
     labels = [cell_text(v) for v in table[label].tolist()]
@@ -357,7 +363,7 @@ def page_data(
     for name in shown:
         values = table[name].map(cell_text).tolist()
         multi = any("|" in v for v in values)
-        column_json.append(_column_json(name, values, multi))
+        column_json.append(_column_json(name, column_title(name, points, words), values, multi))
 
     matrix = interaction_matrix(point_index, other_index, count, num_other)
     common = common_counts(matrix, neighbour_index)
@@ -389,9 +395,10 @@ def page_data(
         .ravel()
         .tolist(),
         "score_scale": SCORE_SCALE,
+        "words": {"item": words.item, "items": words.items, "user": words.user, "users": words.users},
         "evidence": {
-            "noun": noun,
-            "noun_one": noun_one or _singular(noun),
+            "noun": words.users if points == "items" else words.items,
+            "noun_one": words.user if points == "items" else words.item,
             "common": common.ravel().tolist(),
             "shared": shared,
         },
@@ -411,21 +418,9 @@ def page_data(
     return PageData(files={RECOMMEND_DATA: text.encode("utf-8"), vector_file: vector_bytes}, loss=loss)
 
 
-def _singular(noun: str) -> str:
-    return noun[:-1] if noun.endswith("s") and len(noun) > 1 else noun
-
-
-def evidence_noun(portals: list, portal) -> str:
-    """What an item shares with another ("users"), or a user with another: the title of an
-    items portal over the same dataset ("movies"), else "items"."""
-    if portal.points == "items":
-        return "users"
-    return next((p.title.lower() for p in portals if p.dataset == portal.dataset and p.points == "items"), "items")
-
-
 def portal_page_data(
     portal,
-    portals: list,
+    words: Words,
     dataset,
     vectors: np.ndarray,
     neighbour_index: np.ndarray,
@@ -448,7 +443,7 @@ def portal_page_data(
         num_other=len(dataset.other_side(portal.points)),
         points=portal.points,
         vector_type=portal.recommendations.vectors,
-        noun=evidence_noun(portals, portal),
+        words=words,
         counts=table["num_ratings"].to_numpy() if "num_ratings" in table else None,
         evaluation=evaluation,
         tints=tints,

@@ -426,11 +426,13 @@ function recommendationPage(root) {
   // The figures of `portals evaluate`, when the build was asked to include them.
   function describeEvaluation(evaluation) {
     aboutText.appendChild(h("h3", { text: "How good are they?" }));
-    aboutText.appendChild(h("p", { text: "Measured when the site was built: each user's last interaction was hidden, " +
-      "the map was trained on the rest, and the " + evaluation.k + " nearest items to the user's previous item were " +
-      "checked for the hidden one (" + formatNumber(evaluation.users) + " users, all " + formatNumber(evaluation.items) +
-      " items ranked). Two simple recommenders, measured the same way, give the scale." }));
-    var names = { method: "This map", popularity: "Most popular items", ItemKNN: "Item-to-item cosine (ItemKNN)" };
+    var w = data.words;
+    aboutText.appendChild(h("p", { text: "Measured when the site was built: each " + w.user + "'s last interaction was hidden, " +
+      "the map was trained on the rest, and the " + evaluation.k + " nearest " + w.items + " to the " + w.user +
+      "'s previous " + w.item + " were checked for the hidden one (" + formatNumber(evaluation.users) + " " + w.users +
+      ", all " + formatNumber(evaluation.items) + " " + w.items + " ranked). Two simple recommenders, measured the " +
+      "same way, give the scale." }));
+    var names = { method: "This map", popularity: "Most popular " + w.items, ItemKNN: "Item-to-item cosine (ItemKNN)" };
     var body = h("tbody");
     evaluation.methods.forEach(function (row) {
       body.appendChild(h("tr", null, h("th", { scope: "row", text: names[row.name] || row.name }),
