@@ -16,12 +16,12 @@ from site_builder.config.schema import (
     RecommendationSettings,
     SentenceSettings,
     SideTable,
-    Words,
     SiteConfig,
     SpriteSettings,
     TmdbImages,
     UrlColumnImages,
     Word2VecSettings,
+    Words,
     normalise_base_url,
 )
 
