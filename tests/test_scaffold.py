@@ -38,7 +38,7 @@ def test_the_catalogues_id_column_is_the_one_holding_the_item_ids(tmp_path):
     write_books(tmp_path / "data")
     reads, catalogue = pd.read_csv(tmp_path / "data" / "reads.csv"), pd.read_csv(tmp_path / "data" / "catalogue.csv")
     proposal = propose_mapping(reads, catalogue)
-    assert (proposal.item, proposal.item_id, proposal.item_label) == ("book", "book_code", "name")
+    assert (proposal.item, proposal.item_id, proposal.items_label) == ("book", "book_code", "name")
     assert "book_code" not in proposal.item_columns and "shelf" in proposal.item_columns
 
     content = tmp_path / "content"

@@ -131,11 +131,12 @@ def build(
     "items_file",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     default=None,
-    help="Optional CSV describing the items (id, title, categories, image URL).",
+    help="Optional file describing the items (id, title, categories, image URL): CSV, Parquet or JSON Lines.",
 )
 @click.option("--content", type=click.Path(path_type=Path), default=Path("content"), show_default=True)
 def new(csv_file: Path, name: str, title: str | None, items_file: Path | None, content: Path) -> None:
-    """Add a portal for CSV_FILE, a file of user-item interactions, to the site."""
+    """Add a dataset and two portals (its items, its users) for CSV_FILE, a file of user-item
+    interactions (CSV or other delimited text, Parquet or JSON Lines), to the site."""
     from site_builder.commands.scaffold import scaffold
 
     with _user_errors():

@@ -1,10 +1,16 @@
-"""`portals new`: scaffold a portal for a new dataset from a CSV file of interactions.
+"""`portals new`: scaffold a dataset and its two portals (its items, its users) from a file of interactions.
 
-It reads the file's header and a sample of rows, proposes which columns are
-the user, the item, the weight and the time (by name first, then by type),
-copies the file into content/datasets/NAME/, adds a dataset and a portal to
-site.yml (as text, so the file's comments stay), writes a docs page stub and
-prints the next steps. site.yml is only rewritten when the result validates.
+It reads how each file is written (commands.sniff: encoding, separator,
+header; Parquet and JSON Lines as they are), then a sample of rows, and
+proposes what each column is: the user, the item, the weight (a rating, or a
+count such as plays), the time, the item's name; in a catalogue (--items),
+the column holding the interactions' item ids, a label, colours, an image.
+Files laid out as MovieLens (ratings.csv, movies.csv) or goodbooks-10k
+(ratings.csv, books.csv) get their own format. It copies the files into
+content/datasets/NAME/, adds the dataset and the portals to site.yml (as
+text, so the file's comments stay; a content folder without site.yml gets
+one), writes a docs page stub and prints the next steps. site.yml is only
+rewritten when the result validates.
 """
 
 from __future__ import annotations
@@ -17,37 +23,105 @@ from pathlib import Path
 
 import pandas as pd
 
-from site_builder.config import CONFIG_NAME, load_config
-from site_builder.config.schema import SLUG
+from site_builder.commands.sniff import FileShape, file_shape, read_sample, typed
+from site_builder.config import CONFIG_NAME, Words, load_config
+from site_builder.config.schema import FORMAT_WORDS, SLUG, plural
+from site_builder.data.readers.generic import parse_date_times
 from site_builder.errors import BuildError, Problem
 from site_builder.site.paths import SITE_FOLDERS
 
-SAMPLE_ROWS = 5000
-USER_WORDS = ("user", "customer", "member", "visitor", "client", "reader", "listener", "reviewer", "person", "uid")
+USER_WORDS = (
+    "user",
+    "customer",
+    "member",
+    "visitor",
+    "client",
+    "reader",
+    "listener",
+    "reviewer",
+    "player",
+    "person",
+    "uid",
+)
 ITEM_WORDS = (
     "item",
     "movie",
     "film",
     "book",
+    "isbn",
     "product",
+    "asin",
     "song",
     "track",
     "artist",
+    "album",
     "restaurant",
     "business",
     "place",
-    "isbn",
-    "asin",
     "article",
     "recipe",
     "game",
+    "app",
     "anime",
     "iid",
 )
-WEIGHT_WORDS = ("rating", "score", "stars", "weight", "count", "plays", "value", "grade")
+RATING_WORDS = ("rating", "score", "stars", "grade", "overall")
+COUNT_WORDS = ("count", "plays", "playcount", "listens", "hours", "minutes", "playtime", "quantity", "qty", "times")
+WEIGHT_WORDS = (*RATING_WORDS, *COUNT_WORDS, "weight", "value")
 TIME_WORDS = ("timestamp", "time", "date", "created", "when", "ts")
 LABEL_WORDS = ("title", "name", "label")
 IMAGE_WORDS = ("image", "img", "cover", "poster", "thumbnail", "picture", "photo")
+
+# What a column or file name says the points are (singular), and what its users do to them.
+NOUNS = {
+    "isbn": "book",
+    "asin": "product",
+    "app": "game",
+    "film": "movie",
+    "song": "track",
+    "business": "place",
+    "customer": "customer",
+    "member": "member",
+    "listener": "listener",
+    "reader": "reader",
+    "reviewer": "reviewer",
+    "player": "player",
+    "visitor": "visitor",
+}
+VERBS = {
+    "book": "read",
+    "article": "read",
+    "track": "played",
+    "artist": "played",
+    "album": "played",
+    "game": "played",
+    "anime": "watched",
+    "movie": "watched",
+    "product": "bought",
+    "restaurant": "visited",
+    "place": "visited",
+    "recipe": "cooked",
+}
+USER_NOUNS = {"reader", "listener", "customer", "member", "visitor", "client", "reviewer", "player"}
+
+# Known layouts: files named so with these columns get the format that reads all they hold.
+LAYOUTS = {
+    "movielens-csv": (
+        ("ratings.csv", {"userId", "movieId", "rating", "timestamp"}),
+        ("movies.csv", {"movieId", "title", "genres"}),
+        ("links.csv", "users.csv", "tags.csv"),
+    ),
+    "goodbooks-10k": (
+        ("ratings.csv", {"user_id", "book_id", "rating"}),
+        ("books.csv", {"book_id", "title", "authors", "original_publication_year", "language_code", "image_url"}),
+        ("to_read.csv", "tags.csv", "book_tags.csv"),
+    ),
+}
+# The items portal of a known layout: label, colour, metadata.
+LAYOUT_PORTALS: dict[str, tuple[str, str, list[str]]] = {
+    "movielens-csv": ("title", "first_genre", ["year", "genres", "first_genre"]),
+    "goodbooks-10k": ("title", "decade", ["authors", "year", "decade", "language"]),
+}
 
 
 @dataclass
@@ -55,29 +129,84 @@ class Proposal:
     user: str
     item: str
     weight: str | None = None
+    weight_kind: str = "rating"  # or "count" (plays, hours): "Mean plays", not a rating
+    not_rated: list[float] = field(default_factory=list)
     timestamp: str | None = None
+    item_label: str | None = None  # the interactions file's column naming the items
     item_id: str | None = None  # the items file's column that holds the interactions' item ids
-    item_label: str | None = None
+    items_label: str | None = None
     item_columns: list[str] = field(default_factory=list)
     item_image: str | None = None
+    header: list[str] | None = None  # names given to the interactions file's columns (no header row)
+    items_header: list[str] | None = None
+
+    @property
+    def label(self) -> str | None:
+        return self.items_label or self.item_label
 
 
 def _matches(column: str, words) -> bool:
-    name = re.sub(r"[^a-z0-9]+", " ", column.lower())
+    name = re.sub(r"[^a-z0-9]+", " ", re.sub(r"([a-z])([A-Z])", r"\1 \2", str(column)).lower())
     return any(word in name for word in words)
 
 
-def _looks_like_times(values: pd.Series) -> bool:
-    """Date-time text, such as 2024-03-01T12:00:00Z, in nearly every sampled row."""
+def _is_integer(values: pd.Series) -> bool:
+    filled = values.dropna()
+    return bool(pd.api.types.is_numeric_dtype(values) and len(filled) and (filled == filled.round()).all())
+
+
+def _looks_like_unix_times(values: pd.Series) -> bool:
+    """Numbers in the range of Unix seconds (1973 to 2096) or milliseconds, mostly distinct."""
+    if not _is_integer(values):
+        return False
+    filled = values.dropna()
+    seconds = filled.where(filled < 10**11, filled // 1000)
+    return bool(seconds.between(10**8, 4 * 10**9).all() and filled.nunique() > 0.2 * len(filled))
+
+
+def _looks_like_dates(values: pd.Series) -> bool:
+    """Date-time text in nearly every sampled row, read as the build's reader reads it."""
     if pd.api.types.is_numeric_dtype(values):
         return False
-    parsed = pd.to_datetime(values.astype(str), errors="coerce", utc=True, format="mixed")
-    return bool(parsed.notna().mean() > 0.9)
+    text = values.astype(str)
+    if not text.str.contains(r"\d", regex=True).mean() > 0.9:
+        return False
+    return bool(parse_date_times(text.head(500)).notna().mean() > 0.9)
+
+
+def _weight_kind(name: str, values: pd.Series) -> str:
+    if _matches(name, COUNT_WORDS):
+        return "count"
+    if _matches(name, RATING_WORDS):
+        return "rating"
+    filled = values.dropna()
+    return "rating" if _is_integer(values) and filled.max() <= 10 or filled.nunique() <= 11 else "count"
+
+
+def _not_rated(values: pd.Series) -> list[float]:
+    """A 0 among ratings of 1 and up that many rows share (Book-Crossing's implicit reads)."""
+    filled = values.dropna()
+    zeros = filled == 0
+    if zeros.mean() >= 0.05 and (filled[~zeros] >= 1).all() and _is_integer(values) and filled.max() <= 10:
+        return [0.0]
+    return []
+
+
+def _names_one_item(labels: pd.Series, items: pd.Series) -> bool:
+    """Text that names the item: nearly every item has one name, and the names are not all one."""
+    pairs = pd.DataFrame({"item": items.astype(str), "label": labels.astype(str)})
+    pairs = pairs[pairs["label"] != ""]
+    if pairs["label"].nunique() < 2:
+        return False
+    per_item = pairs.groupby("item")["label"].nunique()
+    return bool((per_item == 1).mean() >= 0.9 and pairs["label"].nunique() >= 0.5 * pairs["item"].nunique())
 
 
 def propose_mapping(interactions: pd.DataFrame, items: pd.DataFrame | None = None) -> Proposal:
-    """Guess the roles of the columns: by name, then by position and type."""
-    columns = list(interactions.columns)
+    """Guess the roles of the columns: by name, then by position, type and values."""
+    interactions = typed(interactions)
+    columns = [str(c) for c in interactions.columns]
+    interactions.columns = columns
     if len(columns) < 2:
         raise ValueError("an interactions file needs at least two columns: who and what")
     user = next((c for c in columns if _matches(c, USER_WORDS)), columns[0])
@@ -85,22 +214,44 @@ def propose_mapping(interactions: pd.DataFrame, items: pd.DataFrame | None = Non
     rest = [c for c in columns if c not in (user, item)]
     numeric = [c for c in rest if pd.api.types.is_numeric_dtype(interactions[c])]
     timestamp = next(
-        (c for c in rest if _matches(c, TIME_WORDS) or re.search(r"_(at|on)$", c.lower())),
-        next((c for c in rest if _looks_like_times(interactions[c])), None),
+        (
+            c
+            for c in rest
+            if (_matches(c, TIME_WORDS) or re.search(r"_(at|on)$", c.lower()))
+            and (_looks_like_unix_times(interactions[c]) or _looks_like_dates(interactions[c]))
+        ),
+        next((c for c in rest if _looks_like_unix_times(interactions[c]) or _looks_like_dates(interactions[c])), None),
     )
-    weight = next((c for c in numeric if c != timestamp and _matches(c, WEIGHT_WORDS)), None)
+    candidates = [c for c in numeric if c != timestamp]
+    weight = next((c for c in candidates if _matches(c, WEIGHT_WORDS)), candidates[0] if candidates else None)
     proposal = Proposal(user=user, item=item, weight=weight, timestamp=timestamp)
-    if items is not None:
-        item_columns = list(items.columns)
-        proposal.item_id = _id_column(interactions[item], items)
+    if weight:
+        proposal.weight_kind = _weight_kind(weight, interactions[weight])
+        if proposal.weight_kind == "rating":
+            proposal.not_rated = _not_rated(interactions[weight])
+    texts = [c for c in rest if c not in (timestamp, weight) and not pd.api.types.is_numeric_dtype(interactions[c])]
+    if items is None:
         proposal.item_label = next(
+            (c for c in texts if _names_one_item(interactions[c], interactions[item])),
+            None,
+        )
+    else:
+        item_columns = [str(c) for c in items.columns]
+        items.columns = item_columns
+        proposal.item_id = _id_column(interactions[item], items)
+        proposal.items_label = next(
             (c for c in item_columns if c != proposal.item_id and _matches(c, LABEL_WORDS)), None
         )
-        proposal.item_image = next((c for c in item_columns if _matches(c, IMAGE_WORDS)), None)
+        proposal.item_image = next(
+            (c for c in item_columns if _matches(c, IMAGE_WORDS) and items[c].astype(str).str.match("https?://").any()),
+            None,
+        )
         proposal.item_columns = [
             c
             for c in item_columns
-            if c not in (proposal.item_label, proposal.item_image, proposal.item_id) and 1 < items[c].nunique() <= 50
+            if c not in (proposal.items_label, proposal.item_image, proposal.item_id)
+            and not _matches(c, IMAGE_WORDS)
+            and 1 < items[c].nunique() <= 50
         ]
     return proposal
 
@@ -108,17 +259,68 @@ def propose_mapping(interactions: pd.DataFrame, items: pd.DataFrame | None = Non
 def _id_column(item_ids: pd.Series, items: pd.DataFrame) -> str:
     """The items file's column that holds most of the interactions' item ids (compared as text), the
     first column when none holds any."""
-    wanted = set(item_ids.dropna().astype(str).str.strip())
-    found = {c: items[c].dropna().astype(str).str.strip().isin(wanted).sum() for c in items.columns}
+    wanted = set(_as_text(item_ids.dropna()))
+    found = {c: _as_text(items[c].dropna()).isin(wanted).sum() for c in items.columns}
     best = max(found, key=lambda c: (found[c], -list(items.columns).index(c)))
     return best if found[best] > 0 else str(items.columns[0])
 
 
-def _read_sample(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, nrows=SAMPLE_ROWS, encoding="utf-8")
-    except (UnicodeDecodeError, ValueError, pd.errors.ParserError) as error:
-        raise BuildError(Problem(path, "", f"could not be read as a UTF-8 CSV file with a header row: {error}"))
+def _as_text(values: pd.Series) -> pd.Series:
+    """Ids as text the way both files would write them (an integer read as 12.0 is "12")."""
+    if pd.api.types.is_float_dtype(values) and (values == values.round()).all():
+        values = values.astype("int64")
+    return values.astype(str).str.strip()
+
+
+# ---------------------------------------------------------------- files without a header
+
+
+def _headerless_names(sample: pd.DataFrame) -> list[str]:
+    """Names for the columns of a file without a header row, by what their values look like."""
+    frame = typed(sample)
+    frame.columns = [f"column_{i + 1}" for i in range(frame.shape[1])]
+    proposal = propose_mapping(frame)
+    roles = {proposal.user: "user", proposal.item: "item"}
+    if proposal.timestamp:
+        roles[proposal.timestamp] = "time"
+    if proposal.weight:
+        roles[proposal.weight] = "plays" if proposal.weight_kind == "count" else "rating"
+    if proposal.item_label:
+        roles[proposal.item_label] = "item_name"
+    return [roles.get(c, c) for c in frame.columns]
+
+
+# ---------------------------------------------------------------- what the site calls things
+
+
+def _noun(text: str, known: tuple[str, ...]) -> str | None:
+    words = re.sub(r"[^a-z]+", " ", re.sub(r"([a-z])([A-Z])", r"\1 \2", text).lower()).split()
+    for word in words:
+        singular = word[:-1] if word.endswith("s") and word[:-1] in known else word
+        if singular in known and singular not in ("item", "iid", "uid", "user"):
+            return NOUNS.get(singular, singular)
+    return None
+
+
+def propose_words(proposal: Proposal, hints: list[str]) -> dict[str, str]:
+    """words: for site.yml, from the columns' and files' names: only what differs from the defaults."""
+    item = next((n for n in (_noun(h, ITEM_WORDS) for h in [proposal.item, *hints]) if n), None)
+    user = _noun(proposal.user, USER_WORDS)
+    words: dict[str, str] = {}
+    if item:
+        words["item"] = item
+    if user in USER_NOUNS:
+        words["user"] = user
+    if proposal.weight and proposal.weight_kind == "rating" and not proposal.not_rated:
+        words["verb"] = "rated"
+    elif item in VERBS:
+        words["verb"] = VERBS[item]
+    if proposal.weight and proposal.weight_kind == "count":
+        words["weight"] = re.sub(r"[^a-z0-9]+", " ", proposal.weight.lower()).strip() or "weight"
+    return words
+
+
+# ---------------------------------------------------------------- writing site.yml
 
 
 def _yaml_value(value: str) -> str:
@@ -131,51 +333,121 @@ def _yaml_value(value: str) -> str:
         "null",
         "on",
         "off",
+        "y",
+        "n",
     ):
         return value
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def dataset_block(name: str, folder: str, interactions: str, proposal: Proposal, items_file: str | None) -> str:
+def _flow(values: list[str]) -> str:
+    return "[" + ", ".join(_yaml_value(v) for v in values) + "]"
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def dataset_block(
+    name: str,
+    folder: str,
+    interactions: str,
+    proposal: Proposal,
+    items_file: str | None,
+    shape: FileShape,
+    encoding: str,
+    words: dict[str, str],
+    layout: str | None = None,
+) -> str:
     lines = [
         f"  {name}:",
-        "    format: csv",
+        f"    format: {layout or shape.kind}",
         f"    path: {folder}",
-        f"    interactions: {_yaml_value(interactions)}",
-        "    columns:",
-        f"      user: {_yaml_value(proposal.user)}",
-        f"      item: {_yaml_value(proposal.item)}",
+        "    # Shown in the site's footer: who published the data, and under which licence or terms.",
+        f"    description: {_yaml_value(f'{name}: {interactions}, added with portals new')}",
+        '    licence: ""',
     ]
+    if words:
+        lines.append("    words: {" + ", ".join(f"{k}: {_yaml_value(v)}" for k, v in words.items()) + "}")
+    if layout:
+        return "\n".join(lines) + "\n"
+    lines.append(f"    interactions: {_yaml_value(interactions)}")
+    if shape.separator != ",":
+        separator = '"\\t"' if shape.separator == "\t" else _yaml_value(shape.separator)
+        lines.append(f"    separator: {separator}")
+    if encoding != "utf-8":
+        lines.append(f"    encoding: {encoding}")
+    if proposal.header:
+        lines.append(f"    header: {_flow(proposal.header)}")
+    lines += ["    columns:", f"      user: {_yaml_value(proposal.user)}", f"      item: {_yaml_value(proposal.item)}"]
     if proposal.weight:
         lines.append(f"      weight: {_yaml_value(proposal.weight)}")
+    if proposal.not_rated:
+        lines.append(f"      not_rated: [{', '.join(_number(v) for v in proposal.not_rated)}]")
     if proposal.timestamp:
         lines.append(f"      timestamp: {_yaml_value(proposal.timestamp)}")
+    if proposal.item_label:
+        lines.append(f"      item_label: {_yaml_value(proposal.item_label)}")
     if items_file:
         item_id = proposal.item_id or proposal.item
-        lines += ["    items:", f"      file: {_yaml_value(items_file)}", f"      id: {_yaml_value(item_id)}"]
-        if proposal.item_label:
-            lines.append(f"      label: {_yaml_value(proposal.item_label)}")
+        lines += ["    items:", f"      file: {_yaml_value(items_file)}"]
+        if proposal.items_header:
+            lines.append(f"      header: {_flow(proposal.items_header)}")
+        lines.append(f"      id: {_yaml_value(item_id)}")
+        if proposal.items_label:
+            lines.append(f"      label: {_yaml_value(proposal.items_label)}")
         if proposal.item_columns:
-            lines.append("      columns: [" + ", ".join(_yaml_value(c) for c in proposal.item_columns) + "]")
+            lines.append(f"      columns: {_flow(proposal.item_columns)}")
         if proposal.item_image:
             lines.append(f"      image: {_yaml_value(proposal.item_image)}")
     return "\n".join(lines) + "\n"
 
 
-def portal_block(name: str, title: str, proposal: Proposal) -> str:
-    colour = proposal.item_columns[0] if proposal.item_columns else None
-    metadata = ["num_ratings", *proposal.item_columns]
+def portal_blocks(name: str, title: str, proposal: Proposal, words: dict[str, str], layout: str | None) -> str:
+    """Two portals: the items (NAME) and the users (NAME-users)."""
+    named = Words(**words)
+    if layout:
+        named = Words(**FORMAT_WORDS[layout])
+    items, users = plural(named.item), plural(named.user)
+    item, verb = named.item, named.verb
+    items_title, users_title = title, f"{title}: {users}"
+    items_about = (
+        f"Each {item} is the sequence of the {users} who {verb} it. Neighbours were {verb} by the same {users}."
+    )
+    users_about = f"Each {named.user} is the sequence of the {items} they {verb}. Neighbours share a taste."
+    computed = ["num_ratings"] + (["mean_rating"] if proposal.weight or layout else [])
+    colour: str | None
+    if layout:
+        label, colour, own = LAYOUT_PORTALS[layout]
+        metadata = [*own, *computed]
+    else:
+        label = "label"
+        colour = proposal.item_columns[0] if proposal.item_columns else None
+        metadata = [*computed, *proposal.item_columns]
     lines = [
         f"  - name: {name}",
-        f"    title: {_yaml_value(title)}",
-        "    description: Each point is one item, described by the users who interacted with it.",
+        f"    title: {_yaml_value(items_title)}",
+        f"    description: {_yaml_value(items_about)}",
         f"    dataset: {name}",
         "    points: items",
-        "    label: label",
+        f"    label: {label}",
     ]
     if colour:
         lines.append(f"    color_by: {_yaml_value(colour)}")
-    lines.append("    metadata: [" + ", ".join(_yaml_value(c) for c in metadata) + "]")
+    lines.append(f"    metadata: {_flow(metadata)}")
+    lines += [
+        "",
+        f"  - name: {name}-users",
+        f"    title: {_yaml_value(users_title)}",
+        f"    description: {_yaml_value(users_about)}",
+        f"    dataset: {name}",
+        "    points: users",
+        "    label: id",
+    ]
+    user_metadata = ["favourites", *(["leaning"] if colour else []), "num_ratings"]
+    if colour:
+        lines.append("    color_by: leaning")
+    lines.append(f"    metadata: {_flow(user_metadata)}")
     return "\n".join(lines) + "\n"
 
 
@@ -189,6 +461,21 @@ def insert_into_section(text: str, section: str, block: str) -> str:
     while end > start + 1 and not lines[end - 1].strip():
         end -= 1
     return "".join(lines[:end]) + ("" if lines[end - 1].endswith("\n") else "\n") + block + "".join(lines[end:])
+
+
+def new_site(title: str) -> str:
+    """site.yml for a content folder that has none: the site's title, and the sections to fill."""
+    return textwrap.dedent(f"""\
+        # Every key is described in docs/configuration.md.
+
+        title: {_yaml_value(title)}
+        description: >-
+          Say in a sentence or two what these maps show and where the data comes from.
+
+        datasets:
+
+        portals:
+        """)
 
 
 def docs_stub(name: str, title: str, source_file: str) -> str:
@@ -205,36 +492,86 @@ def docs_stub(name: str, title: str, source_file: str) -> str:
         """)
 
 
+# ---------------------------------------------------------------- reading the files
+
+
+def _layout(interactions: Path, items: Path | None) -> str | None:
+    """The known layout both files are in, if any."""
+    for layout, ((ratings_name, ratings_columns), (items_name, items_columns), _) in LAYOUTS.items():
+        if items is None or interactions.name != ratings_name or items.name != items_name:
+            continue
+        header = set(read_sample(interactions, file_shape(interactions)).columns)
+        items_header = set(read_sample(items, file_shape(items)).columns)
+        if ratings_columns <= header and items_columns <= items_header:
+            return layout
+    return None
+
+
+def _common_encoding(path: Path, shape: FileShape, items_path: Path | None, items_shape: FileShape | None) -> str:
+    """The dataset's one separator and encoding must suit both text files (ASCII suits any)."""
+    shapes = [(path, shape)] + ([(items_path, items_shape)] if items_path and items_shape else [])
+    texts = [(p, s) for p, s in shapes if s.kind == "csv"]
+    if len({s.separator for _, s in texts}) > 1:
+        raise BuildError(
+            Problem(texts[1][0], "", f"is separated by another character than {texts[0][0].name}; save both alike")
+        )
+    encodings = {s.encoding for _, s in texts} - {"ascii"}
+    if len(encodings) > 1:
+        raise BuildError(
+            Problem(texts[1][0], "", f"is written in another encoding than {texts[0][0].name}; save both as UTF-8")
+        )
+    return encodings.pop() if encodings else "utf-8"
+
+
+def _read(path: Path) -> tuple[FileShape, pd.DataFrame, list[str] | None]:
+    """How a file is written, a typed sample, and the names given to its columns when it has no header."""
+    shape = file_shape(path)
+    sample = read_sample(path, shape)
+    names = None
+    if not shape.has_header:
+        names = _headerless_names(sample)
+        sample.columns = names
+    return shape, typed(sample), names
+
+
 def scaffold(
     csv_file: Path, content: Path, name: str, title: str | None = None, items_file: Path | None = None
 ) -> list[str]:
     """Do the scaffolding; return the lines of the next steps to print."""
     content = Path(content)
     site_file = content / CONFIG_NAME
-    if not site_file.is_file():
-        raise BuildError(
-            Problem(
-                site_file,
-                "",
-                "no site configuration here; run `portals new` from the repository root or pass --content",
-            )
-        )
     if not SLUG.fullmatch(name):
         raise BuildError(Problem("--name", "", f'"{name}" is not a lower-case slug (letters, digits, "-")'))
     if name in SITE_FOLDERS:
         raise BuildError(Problem("--name", "", f'"{name}" is a folder of the site itself; pass another --name'))
-    existing = load_config(content)
-    if name in existing.datasets or name in {p.name for p in existing.portals}:
+    title = title or name.replace("-", " ").capitalize()
+    fresh = not site_file.is_file()
+    if fresh and content.exists() and not content.is_dir():
+        raise BuildError(Problem(content, "", "is a file; --content names the folder that holds site.yml"))
+    existing = None if fresh else load_config(content)
+    taken = set() if existing is None else set(existing.datasets) | {p.name for p in existing.portals}
+    if {name, f"{name}-users"} & taken:
         raise BuildError(
             Problem(site_file, "", f'a dataset or portal named "{name}" exists already; pass another --name')
         )
 
-    interactions = _read_sample(Path(csv_file))
-    items = _read_sample(Path(items_file)) if items_file else None
+    csv_file, items_path = Path(csv_file), Path(items_file) if items_file else None
+    layout = _layout(csv_file, items_path)
+    shape, interactions, header = _read(csv_file)
+    items_shape, items, items_header = _read(items_path) if items_path else (None, None, None)
     proposal = propose_mapping(interactions, items)
+    proposal.header, proposal.items_header = header, items_header
+    encoding = _common_encoding(csv_file, shape, items_path, items_shape)
+    hints = [csv_file.stem, *([items_path.stem] if items_path else []), name]
+    words = propose_words(proposal, hints)
+    if layout:
+        words = {}  # the format's own
 
     folder = content / "datasets" / name
-    sources = [Path(csv_file)] + ([Path(items_file)] if items_file else [])
+    sources = [csv_file] + ([items_path] if items_path else [])
+    if layout:
+        extras = LAYOUTS[layout][2]
+        sources += [csv_file.parent / extra for extra in extras if (csv_file.parent / extra).is_file()]
     to_copy = [
         (source, folder / source.name) for source in sources if source.resolve() != (folder / source.name).resolve()
     ]
@@ -247,17 +584,24 @@ def scaffold(
             ]
         )
 
-    title = title or name.replace("-", " ").capitalize()
-    original = site_file.read_text(encoding="utf-8")
+    original = None if fresh else site_file.read_text(encoding="utf-8")
     updated = insert_into_section(
-        original,
+        original if original is not None else new_site(title),
         "datasets",
         dataset_block(
-            name, f"datasets/{name}", Path(csv_file).name, proposal, Path(items_file).name if items_file else None
+            name,
+            f"datasets/{name}",
+            csv_file.name,
+            proposal,
+            items_path.name if items_path else None,
+            shape,
+            encoding,
+            words,
+            layout,
         ),
     )
-    updated = insert_into_section(updated, "portals", portal_block(name, title, proposal))
-    made_folder = not folder.exists()
+    updated = insert_into_section(updated, "portals", portal_blocks(name, title, proposal, words, layout))
+    made_folders = [p for p in (content, content / "datasets", folder) if not p.exists()]
     copied = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -265,34 +609,69 @@ def scaffold(
             shutil.copyfile(source, target)
             copied.append(target)
         site_file.write_text(updated, encoding="utf-8")
-        load_config(content)
+        config = load_config(content)
     except BaseException:
         # all or nothing: site.yml as it was, and no copies left behind
-        site_file.write_text(original, encoding="utf-8")
+        if original is None:
+            site_file.unlink(missing_ok=True)
+        else:
+            site_file.write_text(original, encoding="utf-8")
         for target in copied:
             target.unlink(missing_ok=True)
-        if made_folder and folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
+        for made in reversed(made_folders):
+            if made.is_dir() and not any(made.iterdir()):
+                made.rmdir()
         raise
-    docs_page = existing.docs / f"{name}.md" if existing.docs is not None else None
+    docs_page = config.docs / f"{name}.md" if config.docs is not None else None
     if docs_page is not None and docs_page.exists():
         docs_page = None  # the user's page stays as it is
     if docs_page is not None:
-        docs_page.write_text(docs_stub(name, title, Path(csv_file).name), encoding="utf-8")
+        docs_page.write_text(docs_stub(name, title, csv_file.name), encoding="utf-8")
+    return _next_steps(name, site_file, proposal, shape, layout, copied, docs_page, fresh)
 
-    mapping = (
-        f"user = {proposal.user}, item = {proposal.item}, "
-        f"weight = {proposal.weight or '(none: every interaction counts 1)'}, "
-        f"time = {proposal.timestamp or '(none: file order)'}"
-    )
+
+def _next_steps(
+    name: str,
+    site_file: Path,
+    proposal: Proposal,
+    shape: FileShape,
+    layout: str | None,
+    copied: list[Path],
+    docs_page: Path | None,
+    fresh: bool,
+) -> list[str]:
+    if layout:
+        mapping = f"format {layout}: its reader knows the columns"
+    else:
+        weight = proposal.weight or "(none: every interaction counts 1)"
+        if proposal.weight and proposal.weight_kind == "count":
+            weight += " (a count: shown as a mean, not used to train)"
+        if proposal.not_rated:
+            weight += f", {', '.join(_number(v) for v in proposal.not_rated)} = not rated"
+        mapping = (
+            f"user = {proposal.user}, item = {proposal.item}, weight = {weight}, "
+            f"time = {proposal.timestamp or '(none: file order)'}, "
+            f"name = {proposal.label or '(none: the id)'}"
+        )
+        written = []
+        if shape.separator != ",":
+            written.append("separator " + repr(shape.separator))
+        if shape.encoding not in ("utf-8", "ascii"):
+            written.append(f"encoding {shape.encoding}")
+        if proposal.header:
+            written.append("no header row, columns named " + ", ".join(proposal.header))
+        if written:
+            mapping += "; file: " + ", ".join(written)
     return [
-        f'Added dataset and portal "{name}" to {site_file} ({mapping}).',
+        f'{"Wrote" if fresh else "Added to"} {site_file}: dataset "{name}", '
+        f'portals "{name}" and "{name}-users" ({mapping}).',
         *(f"Copied {path}" for path in copied),
         *([f"Wrote the docs page stub {docs_page}: say where the data comes from."] if docs_page else []),
         "Next steps:",
-        f"  1. Check the proposed columns in {site_file}, then build: ./portals.sh build --strict",
-        "  2. Preview: ./portals.sh serve, then open http://127.0.0.1:8000/",
-        "  3. On GitHub: Settings > Pages > Source: GitHub Actions (once per repository).",
-        "  4. Optional, for TMDB posters: Settings > Secrets and variables > Actions > New secret TMDB_API_KEY.",
+        f"  1. In {site_file}: check the proposed columns, give the site its title and description,",
+        "     and say in the dataset's description and licence who published the data.",
+        "  2. Build: ./portals.sh build --strict",
+        "  3. Preview: ./portals.sh serve, then open http://127.0.0.1:8000/ (it rebuilds as you edit)",
+        "  4. On GitHub: Settings > Pages > Source: GitHub Actions (once per repository).",
         "  5. Commit and push to main: the Deploy site workflow publishes the site.",
     ]

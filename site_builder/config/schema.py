@@ -6,6 +6,7 @@ validates it against these models and reports every problem at once.
 
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -182,7 +183,7 @@ class Words(_Strict):
     weight: str = Field("rating", min_length=1, max_length=40)
 
 
-def _plural(noun: str) -> str:
+def plural(noun: str) -> str:
     if re.search(r"(s|x|z|ch|sh)$", noun):
         return noun + "es"
     if re.search(r"[^aeiou]y$", noun):
@@ -199,7 +200,11 @@ FORMAT_WORDS = {
 }
 
 
-DATASET_FORMATS = ("movielens-csv", "movielens-1m", "movielens-100k", "goodbooks-10k", "csv", "parquet")
+DATASET_FORMATS = ("movielens-csv", "movielens-1m", "movielens-100k", "goodbooks-10k", "csv", "parquet", "jsonl")
+GENERIC_FORMATS = ("csv", "parquet", "jsonl")
+
+# A file without a header row: the names of its columns, in order.
+Header = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=2)]
 
 
 class InteractionColumns(_Strict):
@@ -209,12 +214,23 @@ class InteractionColumns(_Strict):
     item: str
     weight: str | None = None
     timestamp: str | None = None
+    # the item's name, when the interactions file itself names its items (and no items table does)
+    item_label: str | None = None
+    # weights that mean "not rated" (Book-Crossing's 0): the interaction counts, its weight does not
+    not_rated: list[float] = []
+
+    @model_validator(mode="after")
+    def _not_rated_needs_weight(self):
+        if self.not_rated and self.weight is None:
+            raise ValueError("`not_rated` lists weights, so it needs `weight`")
+        return self
 
 
 class SideTable(_Strict):
     """Generic formats: an optional table describing the items (or the users)."""
 
     file: Path  # inside the dataset folder
+    header: Header | None = None  # for a CSV file without a header row
     id: str  # the column matching the interactions' item (or user) column
     label: str | None = None  # copied into a column named `label`
     columns: list[str] = []  # more columns to keep, for metadata and colouring
@@ -259,19 +275,44 @@ class DatasetConfig(_Strict):
     homepage: str | None = None
     # What the points are called on the site (default: by format, else item, user, interacted with).
     words: Words | None = None
-    # csv / parquet only:
+    # csv, parquet and jsonl only:
     interactions: Path | None = None  # file inside the dataset folder
+    # how the CSV files are written: one separator character, an encoding (Python's name), and
+    # for an interactions file without a header row, its column names
+    separator: str = Field(",", min_length=1, max_length=1)
+    encoding: str = "utf-8"
+    header: Header | None = None
     columns: InteractionColumns | None = None
     items: SideTable | None = None
     users: SideTable | None = None
+
+    @field_validator("separator")
+    @classmethod
+    def _one_byte(cls, value: str) -> str:
+        if value in ('"', "\n", "\r") or not value.isascii():
+            raise ValueError(
+                'expected one ASCII character such as ",", ";", "|" or "\\t" (a tab), not a quote or newline'
+            )
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            info = codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"{clip(value)} is not an encoding Python knows; for example utf-8, latin-1 or cp1252")
+        if info.name.startswith(("utf-16", "utf-32")):
+            raise ValueError("UTF-16 and UTF-32 files are not read; save the file as UTF-8")
+        return value
 
     @property
     def named(self) -> Words:
         """The words, with the format's defaults where site.yml gives none."""
         given = self.words.model_dump(exclude_unset=True) if self.words else {}
         words = Words(**{**FORMAT_WORDS.get(self.format, {}), **given})
-        words.items = words.items or _plural(words.item)
-        words.users = words.users or _plural(words.user)
+        words.items = words.items or plural(words.item)
+        words.users = words.users or plural(words.user)
         return words
 
     @field_validator("homepage")
@@ -295,12 +336,17 @@ class DatasetConfig(_Strict):
             raise ValueError(
                 "a dataset with a `url` needs its `sha256` (or the publisher's `md5`), so a changed download is noticed"
             )
-        generic = self.format in ("csv", "parquet")
+        generic = self.format in GENERIC_FORMATS
         if generic and self.columns is None:
             raise ValueError(f"format {self.format} needs `columns` (user, item, and optionally weight, timestamp)")
-        if not generic and any(v is not None for v in (self.interactions, self.columns, self.items, self.users)):
+        written = {"separator": ",", "encoding": "utf-8", "header": None}
+        if not generic and (
+            any(v is not None for v in (self.interactions, self.columns, self.items, self.users))
+            or any(getattr(self, key) != value for key, value in written.items())
+        ):
             raise ValueError(
-                f"`interactions`, `columns`, `items` and `users` are for the csv and parquet formats, not {self.format}"
+                "`interactions`, `columns`, `items`, `users`, `separator`, `encoding` and `header` are for the "
+                f"csv, parquet and jsonl formats, not {self.format}"
             )
         return self
 

@@ -147,8 +147,12 @@ def add_summaries(dataset: Dataset, item_label: str | None = None, category: str
 def _add_computed_columns(dataset: Dataset) -> None:
     for table, index in ((dataset.items, dataset.item_index), (dataset.users, dataset.user_index)):
         counts = np.bincount(index, minlength=len(table))
-        sums = np.bincount(index, weights=dataset.rating.astype(np.float64), minlength=len(table))
+        # a rating that means "not rated" (NaN, columns.not_rated) counts as met, not in the mean
+        ratings = dataset.rating.astype(np.float64)
+        rated = ~np.isnan(ratings)
+        num_rated = np.bincount(index, weights=rated, minlength=len(table))
+        sums = np.bincount(index, weights=np.where(rated, ratings, 0.0), minlength=len(table))
         with np.errstate(invalid="ignore", divide="ignore"):
-            means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+            means = np.where(num_rated > 0, sums / np.maximum(num_rated, 1), np.nan)
         table["num_ratings"] = counts.astype(np.int64)
         table["mean_rating"] = np.round(means, 2)

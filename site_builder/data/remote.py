@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from site_builder.cache import touch
 from site_builder.config import DatasetConfig, SiteConfig
+from site_builder.config.schema import GENERIC_FORMATS
 from site_builder.errors import BuildError, Problem, clip
 
 log = logging.getLogger(__name__)
@@ -233,6 +234,6 @@ def _inner_root(folder: Path, config: DatasetConfig, config_file, name: str) -> 
     entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
     if len(entries) == 1 and entries[0].is_dir():
         return entries[0]  # the usual archive with one top folder (ml-1m/, ml-32m/...)
-    if len(entries) == 1 and config.format in ("csv", "parquet"):
+    if len(entries) == 1 and config.format in GENERIC_FORMATS:
         return entries[0]
     return folder

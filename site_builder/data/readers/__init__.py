@@ -19,7 +19,7 @@ per interaction when ids are integers.
 
 One module per concern: `tables` (checked CSV, headerless and Parquet
 reading, problems with their lines, `assemble`), `movielens`, `goodbooks`
-and `generic` (CSV or Parquet with a column mapping).
+and `generic` (CSV, Parquet or JSON Lines with a column mapping).
 """
 
 from __future__ import annotations
@@ -55,8 +55,9 @@ READERS: dict[str, Reader] = {
     "movielens-1m": MovieLens1m(),
     "movielens-100k": MovieLens100k(),
     "goodbooks-10k": Goodbooks10k(),
-    "csv": Generic(parquet=False),
-    "parquet": Generic(parquet=True),
+    "csv": Generic("csv"),
+    "parquet": Generic("parquet"),
+    "jsonl": Generic("jsonl"),
 }
 
 __all__ = [

@@ -1,4 +1,9 @@
-"""The generic readers: any CSV or Parquet file of interactions, with the columns named in the config."""
+"""The generic readers: any CSV, Parquet or JSON Lines file of interactions, with the columns named in the config.
+
+Each file is read by its suffix (.csv/.tsv/.txt/.dat, .parquet, .jsonl/.json, compressed or
+not), else by the dataset's format; the dataset's `separator`, `encoding` and `header` say how
+its delimited text files are written.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,12 @@ from site_builder.data.dataset import COMPUTED_COLUMNS, Dataset
 from site_builder.data.readers.tables import (
     INTEGER_TEXT,
     SAMPLE_ROWS,
+    Dialect,
     Interactions,
     Place,
     Table,
     assemble,
+    file_kind,
     gather,
     read_columns,
     report_rows,
@@ -31,10 +38,11 @@ MADE_COLUMNS = {"id": "id", "label": "label", "image_url": "image"}
 
 
 class Generic:
-    """Any CSV (UTF-8, with a header) or Parquet file of interactions; the config names the columns."""
+    """Any CSV, Parquet or JSON Lines file of interactions; the config names the columns.
+    `kind`: how a file whose suffix says nothing is read ("csv", "parquet" or "jsonl")."""
 
-    def __init__(self, parquet: bool):
-        self.parquet = parquet
+    def __init__(self, kind: str):
+        self.kind = kind
 
     def columns(self, config: DatasetConfig, root: Path, points: str) -> list[str]:
         side = config.items if points == "items" else config.users
@@ -49,16 +57,21 @@ class Generic:
 
     def load(self, name: str, config: DatasetConfig, root: Path) -> Dataset:
         path, folder = _generic_paths(config, Path(root))
-        items, users, interactions = gather(
-            lambda: _read_side(folder, config.items, "items", self.parquet) if config.items else None,
-            lambda: _read_side(folder, config.users, "users", self.parquet) if config.users else None,
-            lambda: _read_interactions(path, config, self.parquet),
+        items, users, (interactions, names) = gather(
+            lambda: _read_side(folder, config.items, "items", config, self.kind) if config.items else None,
+            lambda: _read_side(folder, config.users, "users", config, self.kind) if config.users else None,
+            lambda: _read_interactions(path, config, self.kind),
         )
         interactions = _same_id_kinds(interactions, items, users)
         files = [path] + [t.place.path for t in (items, users) if t is not None]
         dataset = assemble(name, interactions, items, users, files)
         if "label" not in dataset.items:
-            dataset.items.insert(1, "label", _text(dataset.items["id"]))
+            labels = _text(dataset.items["id"])
+            if names is not None:  # the name each item has in its first interaction that gives one
+                given = np.flatnonzero(names != "")
+                first = pd.Series(given).groupby(dataset.item_index[given]).first()
+                labels[first.index.to_numpy()] = names[first.to_numpy()]
+            dataset.items.insert(1, "label", labels)
         return dataset
 
 
@@ -74,17 +87,25 @@ def _generic_paths(config: DatasetConfig, root: Path) -> tuple[Path, Path]:
     return path, root
 
 
-def _read_interactions(path: Path, config: DatasetConfig, parquet: bool) -> Interactions:
+def _dialect(config: DatasetConfig, header: list[str] | None) -> Dialect:
+    return Dialect(config.separator, config.encoding, tuple(header) if header else None)
+
+
+def _read_interactions(path: Path, config: DatasetConfig, kind: str) -> tuple[Interactions, np.ndarray | None]:
+    """The interactions, and each row's item name when `columns.item_label` gives one."""
     mapping = config.columns
     wanted = {"columns.user": mapping.user, "columns.item": mapping.item}
     roles = {mapping.user: "id", mapping.item: "id"}
+    if mapping.item_label:
+        wanted["columns.item_label"] = mapping.item_label
+        roles.setdefault(mapping.item_label, "text")
     if mapping.weight:
         wanted["columns.weight"] = mapping.weight
         roles.setdefault(mapping.weight, "number")
     if mapping.timestamp:
         wanted["columns.timestamp"] = mapping.timestamp
         roles.setdefault(mapping.timestamp, "time")
-    frame, place = read_columns(path, wanted, roles, parquet)
+    frame, place = read_columns(path, wanted, roles, file_kind(path, kind), _dialect(config, config.header))
     problems: list[Problem] = []
     user = _ids(frame[mapping.user], place, mapping.user, problems)
     item = _ids(frame[mapping.item], place, mapping.item, problems)
@@ -93,6 +114,8 @@ def _read_interactions(path: Path, config: DatasetConfig, parquet: bool) -> Inte
         if mapping.weight
         else np.ones(len(frame), dtype=np.float32)
     )
+    if mapping.not_rated:  # met, but not rated: no weight for means, the interaction still counts
+        rating[np.isin(rating, np.asarray(mapping.not_rated, dtype=np.float32))] = np.nan
     # Without times, the row number keeps each point's sentence in file order.
     timestamp = (
         _times(frame[mapping.timestamp], place, mapping.timestamp, problems)
@@ -101,7 +124,7 @@ def _read_interactions(path: Path, config: DatasetConfig, parquet: bool) -> Inte
     )
     if problems:
         raise BuildError(problems)
-    return Interactions(
+    interactions = Interactions(
         place=place,
         user=user,
         item=item,
@@ -110,9 +133,10 @@ def _read_interactions(path: Path, config: DatasetConfig, parquet: bool) -> Inte
         user_column=mapping.user,
         item_column=mapping.item,
     )
+    return interactions, (_text(frame[mapping.item_label]) if mapping.item_label else None)
 
 
-def _read_side(folder: Path, side: SideTable, key: str, parquet: bool) -> Table:
+def _read_side(folder: Path, side: SideTable, key: str, config: DatasetConfig, kind: str) -> Table:
     """A side table: id, label, the listed columns (own names) and image_url, in that order."""
     path = folder / side.file
     if not path.is_file():
@@ -131,7 +155,7 @@ def _read_side(folder: Path, side: SideTable, key: str, parquet: bool) -> Table:
     if side.image:
         wanted[f"{key}.image"] = side.image
         roles.setdefault(side.image, "text")
-    frame, place = read_columns(path, wanted, roles, _is_parquet(path, parquet))
+    frame, place = read_columns(path, wanted, roles, file_kind(path, kind), _dialect(config, side.header))
     table = {"id": _ids(frame[side.id], place, side.id, problems)}
     if side.label:
         table["label"] = _text(frame[side.label])
@@ -163,16 +187,6 @@ def _clashing_columns(path: Path, side: SideTable, key: str) -> list[Problem]:
                 )
             )
     return problems
-
-
-def _is_parquet(path: Path, default: bool) -> bool:
-    """Side tables may be CSV or Parquet whatever the interactions are: the suffix decides."""
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".parq", ".pq"):
-        return True
-    if suffix in (".csv", ".txt"):
-        return False
-    return default
 
 
 def _same_id_kinds(interactions: Interactions, items: Table | None, users: Table | None) -> Interactions:
@@ -252,33 +266,48 @@ def _weights(series: pd.Series, place: Place, column: str, problems: list[Proble
     return values.astype(np.float32)
 
 
-TIME_EXAMPLE = "Unix seconds or a date-time such as 2024-01-31 or 2024-01-31T12:00:00Z"
+TIME_EXAMPLE = "Unix seconds or a date-time such as 2024-01-31, 2024-01-31T12:00:00Z or 31/01/2024"
+
+# Unix times past these are milliseconds, then microseconds: in seconds they would be after the year 5000.
+MILLISECONDS, MICROSECONDS = 10**11, 10**14
+
+
+def _unit(values: np.ndarray) -> int:
+    """How many of its units make a second, for Unix numbers written in seconds, milliseconds
+    (Amazon's reviews) or microseconds: told apart by the size of the typical value."""
+    typical = float(np.median(np.abs(values))) if len(values) else 0.0
+    return 10**6 if typical >= MICROSECONDS else 1000 if typical >= MILLISECONDS else 1
+
+
+def _unix_seconds(values: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    return np.floor(np.where(bad, 0, values) / _unit(values[~bad])).astype(np.int64)
 
 
 def _times(series: pd.Series, place: Place, column: str, problems: list[Problem]) -> np.ndarray:
-    """Unix seconds from integer seconds, date-time values, or date-time text (read as UTC unless it says otherwise).
+    """Unix seconds from Unix numbers, date-time values, or date-time text (read as UTC unless it says otherwise).
 
     A text column holds numbers or date-times as its first value does; every
     value that is not of that kind is a problem with its line.
     """
     kind = series.dtype.kind
     if kind in "iu":
-        return series.to_numpy(np.int64)
+        values = series.to_numpy(np.int64)
+        return values // _unit(values)
     if kind == "M":
         seconds, bad = _seconds(series)
     elif kind == "f":
         values = series.to_numpy(np.float64)
         bad = ~np.isfinite(values)
-        seconds = np.floor(np.where(bad, 0, values)).astype(np.int64)
+        seconds = _unix_seconds(values, bad)
     else:
         text = series.astype(object).where(series.notna(), "").astype(str)
         filled = text[text != ""]
         if len(filled) and pd.notna(pd.to_numeric(filled.iloc[0], errors="coerce")):
             values = pd.to_numeric(text, errors="coerce").to_numpy(np.float64)
             bad = ~np.isfinite(values)
-            seconds = np.floor(np.where(bad, 0, values)).astype(np.int64)
+            seconds = _unix_seconds(values, bad)
         else:
-            seconds, bad = _seconds(_parse_date_times(text))
+            seconds, bad = _seconds(parse_date_times(text))
     shown = _text(series)
     report_rows(
         problems,
@@ -290,19 +319,56 @@ def _times(series: pd.Series, place: Place, column: str, problems: list[Problem]
     return seconds
 
 
-def _parse_date_times(text: pd.Series) -> pd.Series:
-    """ISO 8601 in any of its forms (date only, 'T' or space, 'Z' or an offset), else one inferred format.
+# Date formats tried, in this order, on text that is not ISO 8601; the one that reads the most
+# values wins, so 31/01/2024 is read day first and 01/31/2024 month first, and where every value
+# reads either way (no day past the 12th) month first, as pandas does.
+DATE_FORMATS = [
+    f"{day}{time}"
+    for day in (
+        "%m/%d/%Y",
+        "%d/%m/%Y",
+        "%m/%d/%y",
+        "%d/%m/%y",
+        "%d.%m.%Y",
+        "%d-%m-%Y",
+        "%m-%d-%Y",
+        "%m %d, %Y",
+        "%b %d, %Y",
+        "%B %d, %Y",
+        "%d %b %Y",
+        "%d %B %Y",
+        "%a, %d %b %Y",
+    )
+    for time in ("", " %H:%M", " %H:%M:%S")
+]
+
+
+def parse_date_times(text: pd.Series) -> pd.Series:
+    """ISO 8601 in any of its forms (date only, 'T' or space, 'Z' or an offset), else the one of
+    DATE_FORMATS that reads the most of the rest.
 
     pandas alone infers a single format from the first value, so "2024-01-02"
-    followed by "2024-01-02 12:00" would fail; ISO first avoids that, and the
-    fallback still reads other consistent formats such as 01/31/2024.
+    followed by "2024-01-02 12:00" would fail, and it reads 03/04/2024 as
+    March even in a file of 31/01/2024; trying whole formats on every value
+    avoids both.
     """
     parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
     rest = parsed.isna() & (text != "")
     if rest.any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # "could not infer format": parsed one by one
-            parsed[rest] = pd.to_datetime(text[rest], errors="coerce", utc=True)
+        values = text[rest]
+        best, best_count = None, 0
+        for candidate in DATE_FORMATS:
+            attempt = pd.to_datetime(values, errors="coerce", utc=True, format=candidate)
+            count = int(attempt.notna().sum())
+            if count > best_count:
+                best, best_count = attempt, count
+                if count == len(values):
+                    break
+        if best is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "could not infer format": parsed one by one
+                best = pd.to_datetime(values, errors="coerce", utc=True)
+        parsed[rest] = best
     return parsed
 
 

@@ -10,13 +10,18 @@ it checks ids and indexes the interactions against the side tables.
 
 from __future__ import annotations
 
+import bz2
+import codecs
 import csv
+import gzip
 import io
+import json
+import lzma
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 import numpy as np
 import pandas as pd
@@ -39,6 +44,24 @@ class Reader(Protocol):
 
 
 MAX_REPORTED = 10  # problems of one kind reported per file before "and N more"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How a delimited text file is written: its separator, its encoding, and the names of its
+    columns when it has no header row."""
+
+    separator: str = ","
+    encoding: str = "utf-8"
+    names: tuple[str, ...] | None = None
+
+    @property
+    def first_line(self) -> int:
+        """The line of the first data row."""
+        return 1 if self.names else 2
+
+
+CSV = Dialect()
 
 
 # ---------------------------------------------------------------- places and problems
@@ -276,27 +299,33 @@ def read_csv_checked(path: Path, columns: dict[str, str]) -> pd.DataFrame:
     return frame
 
 
-def _check_widths(path: Path, header: list[str], columns: dict[str, str]) -> None:
+def _check_widths(path: Path, header: list[str], columns: dict[str, str], dialect: Dialect = CSV) -> None:
     """Every row has as many fields as the header (see _has_ragged_rows)."""
-    if _has_ragged_rows(_file_blocks(path), b",", len(header), quotes=True):
-        problems = _diagnose(path, header, columns)
+    if _has_ragged_rows(_file_blocks(path), dialect.separator.encode("ascii"), len(header), quotes=True):
+        problems = _diagnose(path, header, columns, dialect)
         if problems:
             raise BuildError(problems)
 
 
-def _read_header(path: Path) -> list[str]:
+def _read_header(path: Path, dialect: Dialect = CSV) -> list[str]:
+    if dialect.names:
+        return list(dialect.names)
     with open(path, "rb") as handle:
         first = handle.readline()
     try:
-        text = first.decode("utf-8-sig")
+        text = first.decode("utf-8-sig" if _is_utf8(dialect) else dialect.encoding)
     except UnicodeDecodeError as error:
         raise BuildError(
-            Problem(path, "line 1", f"not UTF-8 (byte 0x{first[error.start]:02x} at column {error.start + 1})")
+            Problem(
+                path,
+                "line 1",
+                f"not {_encoding_name(dialect)} (byte 0x{first[error.start]:02x} at column {error.start + 1})",
+            )
         )
     if not text.strip():
         raise BuildError(Problem(path, "line 1", "the file is empty; expected a header row"))
     try:
-        return next(csv.reader([text]))
+        return next(csv.reader([text], delimiter=dialect.separator))
     except csv.Error:
         raise BuildError(
             Problem(
@@ -308,31 +337,46 @@ def _read_header(path: Path) -> list[str]:
         )
 
 
-def _diagnose(path: Path, header: list[str], columns: dict[str, str]) -> list[Problem]:
+def _is_utf8(dialect: Dialect) -> bool:
+    return codecs.lookup(dialect.encoding).name == "utf-8"
+
+
+def _encoding_name(dialect: Dialect) -> str:
+    return "UTF-8" if _is_utf8(dialect) else dialect.encoding
+
+
+def _diagnose(path: Path, header: list[str], columns: dict[str, str], dialect: Dialect = CSV) -> list[Problem]:
     """Scan the file line by line and describe what is wrong where."""
     problems: list[Problem] = []
     positions = {name: header.index(name) for name in columns}
     with open(path, "rb") as handle:
         raw_lines = handle.read().split(b"\n")
+    hint = (
+        "save the file as UTF-8"
+        if _is_utf8(dialect)
+        else "set the dataset's `encoding` to the one the file is written in"
+    )
     for number, raw in enumerate(raw_lines, start=1):
         try:
-            raw.decode("utf-8")
+            raw.decode(dialect.encoding)
         except UnicodeDecodeError as error:
             problems.append(
                 Problem(
                     path,
                     f"line {number}",
-                    f"not UTF-8 (byte 0x{raw[error.start]:02x} at column {error.start + 1}); save the file as UTF-8",
+                    f"not {_encoding_name(dialect)} (byte 0x{raw[error.start]:02x} at column {error.start + 1}); "
+                    + hint,
                 )
             )
         if len(problems) >= MAX_REPORTED:
             return problems
     if problems:
         return problems
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
+    with open(path, newline="", encoding=dialect.encoding) as handle:
+        reader = csv.reader(handle, delimiter=dialect.separator)
         try:
-            next(reader, None)
+            if not dialect.names:
+                next(reader, None)
             for row in reader:
                 number = reader.line_num
                 if not row:
@@ -520,26 +564,130 @@ INTEGER_TEXT = r"-?(?:0|[1-9][0-9]{0,17})"  # written as an integer, and fits in
 SAMPLE_ROWS = 1000
 
 
+PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
+JSON_LINES_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+
+def file_kind(path: Path, default: str) -> str:
+    """ "csv", "parquet" or "jsonl": by the file's suffix (a compression suffix aside), else `default`."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".bz2", ".xz", ".zst"):
+        suffixes.pop()
+    suffix = suffixes[-1] if suffixes else ""
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    if suffix in JSON_LINES_SUFFIXES:
+        return "jsonl"
+    if suffix in (".csv", ".tsv", ".txt", ".dat"):
+        return "csv"
+    return default
+
+
 def read_columns(
-    path: Path, wanted: dict[str, str], roles: dict[str, str], parquet: bool
+    path: Path, wanted: dict[str, str], roles: dict[str, str], kind: str, dialect: Dialect = CSV
 ) -> tuple[pd.DataFrame, Place]:
-    """The named columns of a CSV or Parquet file; a name not in the file is a problem naming its config key."""
-    header = _parquet_header(path) if parquet else _read_header(path)
+    """The named columns of a CSV, Parquet or JSON Lines file; a name not in the file is a problem
+    naming its config key."""
+    if kind == "parquet":
+        header = _parquet_header(path)
+    elif kind == "jsonl":
+        header = _json_lines_header(path)
+    else:
+        header = _read_header(path, dialect)
+    said = "the header has" if kind == "csv" and not dialect.names else "its columns are"
     problems = [
         Problem(
             path,
             key,
             f'no column "{clip(column)}" in {path.name}{did_you_mean(column, header, path)}; '
-            f"{'its columns are' if parquet else 'the header has'}: {quoted(', '.join(header), path)}",
+            f"{said}: {quoted(', '.join(header), path)}",
         )
         for key, column in wanted.items()
         if column not in header
     ]
     if problems:
         raise BuildError(problems)
-    if parquet:
+    if kind == "parquet":
         return _read_parquet(path, list(roles)), Place(path, first_line=1, unit="row")
-    return _read_csv_roles(path, header, roles), Place(path)
+    if kind == "jsonl":
+        return _read_json_lines(path, list(roles)), Place(path, first_line=1)
+    return _read_csv_roles(path, header, roles, dialect), Place(path, first_line=dialect.first_line)
+
+
+def _json_records(path: Path, limit: int | None = None) -> list[dict]:
+    """The objects of a JSON Lines file (compressed or not); a line that is not a JSON object is a
+    problem with its number."""
+    records: list[dict] = []
+    problems: list[Problem] = []
+    with _open_text(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            if limit is not None and len(records) >= limit:
+                break
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as error:
+                problems.append(Problem(path, f"line {number}", f"not a JSON object: {quoted(error, path)}"))
+            else:
+                if isinstance(record, dict):
+                    records.append(record)
+                else:
+                    problems.append(Problem(path, f"line {number}", "expected a JSON object ({...}) on every line"))
+            if len(problems) >= MAX_REPORTED:
+                break
+    if problems:
+        raise BuildError(problems)
+    return records
+
+
+def _open_text(path: Path) -> IO[str]:
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8")
+    if suffix == ".bz2":
+        return bz2.open(path, "rt", encoding="utf-8")
+    if suffix == ".xz":
+        return lzma.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8")
+
+
+def _flat(records: list[dict]) -> pd.DataFrame:
+    """Nested objects become dotted columns (details.publisher); lists become "|"-separated text."""
+    frame = pd.json_normalize(records)
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == object and values.map(lambda v: isinstance(v, list)).any():
+            frame[column] = values.map(lambda v: "|".join(_leaves(v)) if isinstance(v, list) else v)
+    return frame
+
+
+def _leaves(value) -> list[str]:
+    if isinstance(value, list):
+        return [leaf for part in value for leaf in _leaves(part)]
+    if isinstance(value, dict):
+        return [json.dumps(value, ensure_ascii=False)]
+    return [] if value is None else [str(value)]
+
+
+def json_lines_sample(path: Path, rows: int) -> pd.DataFrame:
+    """The first `rows` objects of a JSON Lines file, flattened as the reader flattens them."""
+    try:
+        return _flat(_json_records(path, limit=rows))
+    except UnicodeDecodeError as error:
+        raise BuildError(Problem(path, "", f"not UTF-8 text: {quoted(error, path)}"))
+
+
+def _json_lines_header(path: Path) -> list[str]:
+    return list(json_lines_sample(path, SAMPLE_ROWS).columns)
+
+
+def _read_json_lines(path: Path, columns: list[str]) -> pd.DataFrame:
+    frame = _flat(_json_records(path))
+    for column in columns:
+        if column not in frame:  # a key absent from every record past the sample
+            frame[column] = None
+    return frame[columns].reset_index(drop=True)
 
 
 def _read_parquet(path: Path, columns: list[str]) -> pd.DataFrame:
@@ -571,8 +719,8 @@ def _parquet_header(path: Path) -> list[str]:
         raise BuildError(Problem(path, "", f"not a readable Parquet file: {quoted(error, path)}"))
 
 
-def _read_csv_roles(path: Path, header: list[str], roles: dict[str, str]) -> pd.DataFrame:
-    """Read a UTF-8 CSV with types chosen per role, by the C parser.
+def _read_csv_roles(path: Path, header: list[str], roles: dict[str, str], dialect: Dialect) -> pd.DataFrame:
+    """Read a delimited text file with types chosen per role, by the C parser.
 
     Roles: "id" (int64 when a sample is all integers, else text), "number"
     (float64), "time" (int64 when the first value is an integer, else text),
@@ -583,18 +731,18 @@ def _read_csv_roles(path: Path, header: list[str], roles: dict[str, str]) -> pd.
     text_types = {c: ("str" if role != "any" else None) for c, role in roles.items()}
     try:
         try:
-            frame = _read_csv(path, _guess_types(path, roles))
+            frame = _read_csv(path, _guess_types(path, roles, dialect), dialect)
         except (ValueError, pd.errors.ParserError):
-            frame = _read_csv(path, text_types)
+            frame = _read_csv(path, text_types, dialect)
     except (ValueError, pd.errors.ParserError) as error:
-        problems = _diagnose(path, header, {c: "str" for c in roles})
+        problems = _diagnose(path, header, {c: "str" for c in roles}, dialect)
         raise BuildError(problems or [Problem(path, "", f"could not be read: {quoted(error, path)}")])
-    _check_widths(path, header, {c: "str" for c in roles})
+    _check_widths(path, header, {c: "str" for c in roles}, dialect)
     return frame
 
 
-def _guess_types(path: Path, roles: dict[str, str]) -> dict[str, str | None]:
-    sample = _read_csv(path, {c: "str" for c in roles}, nrows=SAMPLE_ROWS)
+def _guess_types(path: Path, roles: dict[str, str], dialect: Dialect) -> dict[str, str | None]:
+    sample = _read_csv(path, {c: "str" for c in roles}, dialect, nrows=SAMPLE_ROWS)
     types: dict[str, str | None] = {}
     for column, role in roles.items():
         values = sample[column]
@@ -610,13 +758,16 @@ def _guess_types(path: Path, roles: dict[str, str]) -> dict[str, str | None]:
     return types
 
 
-def _read_csv(path: Path, types: dict[str, str | None], nrows: int | None = None) -> pd.DataFrame:
+def _read_csv(path: Path, types: dict[str, str | None], dialect: Dialect, nrows: int | None = None) -> pd.DataFrame:
     """Text stays exactly as written ("NA" is a title, not a gap); only empty non-text cells are missing."""
     return pd.read_csv(
         path,
         usecols=list(types),
         dtype={c: t for c, t in types.items() if t is not None},
-        encoding="utf-8",
+        sep=dialect.separator,
+        header=None if dialect.names else "infer",
+        names=list(dialect.names) if dialect.names else None,
+        encoding=dialect.encoding,
         keep_default_na=False,
         na_values={c: [""] for c, t in types.items() if t != "str"},
         engine="c",
