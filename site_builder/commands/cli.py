@@ -324,40 +324,81 @@ def generate(
 
 @main.command()
 @click.option(
+    "--content",
+    type=click.Path(path_type=Path),
+    default=Path("content"),
+    show_default=True,
+    help="Folder with site.yml, datasets and docs; watched for changes.",
+)
+@click.option(
+    "--out",
     "--dir",
-    "directory",
-    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    "out",
+    type=click.Path(path_type=Path),
     default=Path("_site"),
     show_default=True,
-    help="The built site to serve.",
+    help="The site's folder: built from CONTENT and rebuilt on every change (with --no-watch, served as it is).",
 )
-@click.option("--port", type=int, default=8000, show_default=True)
+@cache_dir_option
+@click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on (0: any free one).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-def serve(directory: Path, port: int, host: str) -> None:
-    """Preview the built site on http://127.0.0.1:PORT/."""
+@click.option("--no-watch", is_flag=True, help="Serve the built site as it is: no build, no reload.")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logs, and tracebacks on errors.")
+def serve(content: Path, out: Path, cache_dir: Path, port: int, host: str, no_watch: bool, verbose: bool) -> None:
+    """Preview the site on http://127.0.0.1:PORT/, rebuilt and reloaded as CONTENT changes."""
+    import threading
+
+    from site_builder.build import build_site
+    from site_builder.commands import preview
+    from site_builder.commands.summary import format_summary
     from site_builder.site.publish import MARKER, is_built_site
 
+    _setup_logging(verbose, quiet=not verbose)
+    watch = None
+    if not no_watch:
+        watch = preview.Watch()
+        try:
+            with _user_errors(verbose, left_alone=out):
+                try:
+                    click.echo(format_summary(build_site(content, out, cache_dir)))
+                except Exception as error:
+                    if is_built_site(out):  # say it on the pages too, and serve the last good site
+                        watch.failed(preview.describe(error))
+                    raise
+        except SystemExit:
+            if not is_built_site(out):
+                raise
+            click.echo(f"Serving the last good site in {out}; fix the problem above and save.", err=True)
     with _user_errors():
-        if not is_built_site(directory):
+        if not is_built_site(out):
             raise BuildError(
                 Problem(
-                    f"--dir {directory}",
+                    f"--out {out}",
                     "",
                     f"is not a site built by portals (no {MARKER} in it); "
                     "build one with `portals build`, or pass its --out folder",
                 )
             )
-    import functools
-    import http.server
+    watching = f", rebuilt when {content} changes" if watch is not None else ""
 
-    class QuietHandler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
-            log.debug("%s - %s", self.address_string(), format % args)
+    def say(text: str) -> None:
+        click.echo(text)
+        sys.stdout.flush()
 
-    handler = functools.partial(QuietHandler, directory=str(directory))
-    with http.server.ThreadingHTTPServer((host, port), handler) as server:
-        click.echo(f"Serving {directory} on http://{host}:{server.server_address[1]}/ (Ctrl+C to stop)")
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
+    def announce(url: str) -> None:
+        say(f"Serving {out} on {url}{watching} (Ctrl+C to stop)")
+
+    stop = threading.Event()
+    if watch is not None:
+        rebuild = threading.Thread(
+            target=preview.watch_and_build,
+            args=(content, lambda: build_site(content, out, cache_dir), watch, stop, say),
+            daemon=True,
+        )
+        rebuild.start()
+    try:
+        preview.serve(out, host, port, watch, announce)
+    except KeyboardInterrupt:
+        click.echo("stopped.")
+    finally:
+        stop.set()

@@ -1,0 +1,137 @@
+"""`portals serve` as someone editing their site sees it: a real server process, a real browser.
+
+An edit to site.yml or to a docs page shows up in the open page without a
+restart; a bad edit shows the problem on the page and the last good site
+stays served; --no-watch serves a finished site as it is.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from fork_samples import steam
+
+from site_builder.commands.scaffold import scaffold
+
+pytestmark = pytest.mark.slow
+
+
+def _start(args: list[str], cwd) -> tuple[subprocess.Popen, str]:
+    """The server process and its address, once it says it is serving."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "site_builder", "serve", "--port", "0", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    said = []
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        said.append(line)
+        found = re.search(r"Serving .* on (http://127\.0\.0\.1:\d+/)", line)
+        if found:
+            return process, found.group(1)
+    process.kill()
+    pytest.fail("portals serve did not start:\n" + "".join(said))
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture()
+def fork(tmp_path):
+    """A content folder with one dataset, its two portals and a docs page."""
+    sample = steam(tmp_path / "data")
+    content = tmp_path / "content"
+    scaffold(sample.interactions, content, "games", title="Games", items_file=sample.items)
+    (content / "docs").mkdir()
+    (content / "docs" / "index.md").write_text("# About\n\nFirst words.\n", encoding="utf-8")
+    return tmp_path
+
+
+def _edit(path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (old, text[:300])
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_edits_show_up_in_the_open_page_and_a_bad_edit_keeps_the_last_good_site(fork, browser):
+    content = fork / "content"
+    process, url = _start(["--content", "content", "--out", "_site", "--cache-dir", "cache"], fork)
+    try:
+        page = browser.new_page()
+        page.goto(url)
+        heading = page.locator("h1")
+        assert heading.inner_text() == "Games"
+
+        _edit(content / "site.yml", "title: Games\n", "title: Games people play\n")
+        page.wait_for_function("document.querySelector('h1').textContent === 'Games people play'", timeout=60_000)
+
+        docs = browser.new_page()
+        docs.goto(url + "docs/")
+        assert "First words." in docs.inner_text("body")
+        _edit(content / "docs" / "index.md", "First words.", "Second words.")
+        docs.wait_for_function("document.body.innerText.includes('Second words.')", timeout=60_000)
+
+        _edit(content / "site.yml", "title: Games people play\n", "titel: Games people play\n")
+        banner = page.locator("#portals-problem")
+        banner.wait_for(timeout=60_000)
+        assert 'unknown key "titel"' in banner.inner_text() and "site.yml" in banner.inner_text()
+        assert heading.inner_text() == "Games people play"  # the last good site, still working
+        with urllib.request.urlopen(url + "games/recommend.json") as response:
+            assert response.status == 200
+
+        _edit(content / "site.yml", "titel: Games people play\n", "title: Games again\n")
+        page.wait_for_function("document.querySelector('h1').textContent === 'Games again'", timeout=60_000)
+        assert page.locator("#portals-problem").count() == 0
+        page.close()
+        docs.close()
+    finally:
+        _stop(process)
+
+
+def test_no_watch_serves_the_site_as_it_is(fork, browser):
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "site_builder",
+            "build",
+            "-q",
+            "--content",
+            "content",
+            "--out",
+            "_site",
+            "--cache-dir",
+            "cache",
+        ],
+        cwd=fork,
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, built.stderr
+    process, url = _start(["--no-watch", "--out", "_site"], fork)
+    try:
+        with urllib.request.urlopen(url) as response:
+            html = response.read().decode("utf-8")
+        assert "EventSource" not in html and "<h1>Games</h1>" in html
+        _edit(fork / "content" / "site.yml", "title: Games\n", "title: Changed\n")
+        time.sleep(2)
+        with urllib.request.urlopen(url) as response:
+            assert "<h1>Games</h1>" in response.read().decode("utf-8")
+    finally:
+        _stop(process)
