@@ -3,7 +3,7 @@
 #
 #   ./portals.sh build [portals build options]   build the site into _site/
 #   ./portals.sh test  [pytest options]          run the whole test suite
-#   ./portals.sh serve [portals serve options]   preview the built site
+#   ./portals.sh serve [portals serve options]   preview the site, rebuilt as content/ changes
 #   ./portals.sh COMMAND [...]                   any other `portals` command
 #
 # Each command first makes sure that the virtual environment (.venv, or

@@ -77,6 +77,14 @@ def test_the_page_walks_a_forker_from_data_to_a_built_portal(tmp_path, demo_site
 
     config = yaml.safe_load((fork / "content" / "site.yml").read_text(encoding="utf-8"))
     music = config["datasets"]["music"]
+    # what the page shows is what the scaffold writes
+    shown = next(
+        yaml.safe_load(block)
+        for block in re.findall(r"```yaml\n(.*?)```", PAGE.read_text(encoding="utf-8"), re.S)
+        if "  music:" in block
+    )
+    assert shown["datasets"]["music"] == music
+    assert [p["name"] for p in config["portals"]][-2:] == ["music", "music-users"]
     assert music["columns"] == {"user": "listener", "item": "track_id", "weight": "plays", "timestamp": "listened_at"}
     assert music["items"]["label"] == "title" and "genre" in music["items"]["columns"]
     assert (fork / "content" / "docs" / "music.md").is_file()

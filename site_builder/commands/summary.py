@@ -31,6 +31,6 @@ def format_summary(summary: BuildSummary) -> str:
     for warning in summary.warnings:
         lines.append(f"  warning: {warning}")
     lines.append(
-        f"Preview: portals serve --dir {summary.out}  (or ./portals.sh serve), then open http://127.0.0.1:8000/"
+        f"Preview: portals serve --out {summary.out}  (or ./portals.sh serve), then open http://127.0.0.1:8000/"
     )
     return "\n".join(lines)
