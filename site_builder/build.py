@@ -346,10 +346,12 @@ def build_portal(
             online_url = projector.online_projector_url(portal_url + paths.ONLINE_CONFIG)
 
     most_met = int(np.argmax(table["num_ratings"].to_numpy())) if len(table) else None
+    words = config.datasets[portal.dataset].named
     page = pages.PortalPage(
         name=portal.name,
         title=portal.title,
         description=portal.description,
+        noun=words.items if portal.points == "items" else words.users,
         num_points=len(vectors),
         dimensions=int(vectors.shape[1]),
         num_interactions=dataset.num_interactions,

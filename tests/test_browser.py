@@ -42,7 +42,7 @@ def test_landing_page_leads_to_a_working_projector(browser, served_site):
     cards = page.locator(".card h3")
     assert cards.all_inner_texts() == ["Movies", "Moviegoers"]
 
-    page.get_by_role("link", name="Open the movies map").click()
+    page.get_by_role("link", name="Open the map of movies").click()
     page.wait_for_url("**/movies/**")
     # the projector reports the loaded data in its header (inside its shadow DOM)
     page.get_by_text("Points: 1682").first.wait_for(timeout=90_000)
@@ -76,7 +76,7 @@ def test_site_works_under_a_sub_path(browser, served_under_sub_path):
     responses = []
     page.on("response", lambda response: responses.append((response.status, response.url)))
     page.goto(served_under_sub_path + "/")
-    page.get_by_role("link", name="Open the moviegoers map").click()
+    page.get_by_role("link", name="Open the map of users").click()
     page.get_by_text("Points: 943").first.wait_for(timeout=90_000)
     page.goto(served_under_sub_path + "/docs/")
     assert page.locator("h1").first.is_visible()

@@ -125,7 +125,7 @@ def test_search_shows_neighbours_with_evidence_and_sprite_pictures(browser, serv
         == f"index.html#item={first}"
     )
     assert page.locator(".rec-item-head .rec-map").get_attribute("href") == f"index.html#item={suspects}"
-    assert page.get_by_role("link", name="Open the movies map").get_attribute("href") == "index.html"
+    assert page.get_by_role("link", name="Open the map of movies").get_attribute("href") == "index.html"
 
     # pictures are cells of the one sprite sheet, fetched once
     watch.wait_for(page, served_site + "/movies/sprite.png")

@@ -24,8 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from site_builder.commands.sniff import FileShape, file_shape, read_sample, typed
-from site_builder.config import CONFIG_NAME, Words, load_config
-from site_builder.config.schema import FORMAT_WORDS, SLUG, plural
+from site_builder.config import CONFIG_NAME, load_config
+from site_builder.config.schema import SLUG, named_words
 from site_builder.data.readers.generic import parse_date_times
 from site_builder.errors import BuildError, Problem
 from site_builder.site.paths import SITE_FOLDERS
@@ -405,11 +405,8 @@ def dataset_block(
 
 def portal_blocks(name: str, title: str, proposal: Proposal, words: dict[str, str], layout: str | None) -> str:
     """Two portals: the items (NAME) and the users (NAME-users)."""
-    named = Words(**words)
-    if layout:
-        named = Words(**FORMAT_WORDS[layout])
-    items, users = plural(named.item), plural(named.user)
-    item, verb = named.item, named.verb
+    named = named_words(words, layout or "")
+    items, users, item, verb = named.items, named.users, named.item, named.verb
     items_title, users_title = title, f"{title}: {users}"
     items_about = (
         f"Each {item} is the sequence of the {users} who {verb} it. Neighbours were {verb} by the same {users}."

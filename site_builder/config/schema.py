@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -183,12 +184,37 @@ class Words(_Strict):
     weight: str = Field("rating", min_length=1, max_length=40)
 
 
+@dataclass(frozen=True)
+class Named:
+    """A dataset's words with every one worked out (DatasetConfig.named)."""
+
+    item: str = "item"
+    items: str = "items"
+    user: str = "user"
+    users: str = "users"
+    verb: str = "interacted with"
+    weight: str = "rating"
+
+
 def plural(noun: str) -> str:
     if re.search(r"(s|x|z|ch|sh)$", noun):
         return noun + "es"
     if re.search(r"[^aeiou]y$", noun):
         return noun[:-1] + "ies"
     return noun + "s"
+
+
+def named_words(given: dict[str, str], format_name: str = "") -> Named:
+    """Named from the words site.yml gives (or a scaffold proposes), over the format's defaults."""
+    words = Words(**{**FORMAT_WORDS.get(format_name, {}), **given})
+    return Named(
+        item=words.item,
+        items=words.items or plural(words.item),
+        user=words.user,
+        users=words.users or plural(words.user),
+        verb=words.verb,
+        weight=words.weight,
+    )
 
 
 # What the fixed formats' data is, where site.yml does not say.
@@ -307,13 +333,9 @@ class DatasetConfig(_Strict):
         return value
 
     @property
-    def named(self) -> Words:
+    def named(self) -> Named:
         """The words, with the format's defaults where site.yml gives none."""
-        given = self.words.model_dump(exclude_unset=True) if self.words else {}
-        words = Words(**{**FORMAT_WORDS.get(self.format, {}), **given})
-        words.items = words.items or plural(words.item)
-        words.users = words.users or plural(words.user)
-        return words
+        return named_words(self.words.model_dump(exclude_unset=True) if self.words else {}, self.format)
 
     @field_validator("homepage")
     @classmethod

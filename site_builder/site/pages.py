@@ -13,7 +13,7 @@ from importlib.resources import files
 
 import jinja2
 
-from site_builder.config import Words
+from site_builder.config import Named
 from site_builder.site import paths
 
 TEMPLATES = files("site_builder.site").joinpath("templates")
@@ -34,6 +34,7 @@ class PortalPage:
     name: str
     title: str
     description: str
+    noun: str  # what the points are, in the plural (the dataset's words): "movies", "readers"
     num_points: int
     dimensions: int
     num_interactions: int
@@ -89,7 +90,7 @@ class SiteModel:
     description: str
     sentence_models: str
     # what the first portal's dataset calls its points, for the landing page's account of the method
-    words: Words = field(default_factory=Words)
+    words: Named = field(default_factory=Named)
     portals: list[PortalPage] = field(default_factory=list)
     credits: list[Credit] = field(default_factory=list)
     # the docs pages the site has, as "how-it-works" for how-it-works.md; empty for a site without docs

@@ -19,7 +19,7 @@ recommend.json (compact UTF-8 JSON, no spaces; GitHub Pages serves it gzipped)
                or {data} (N strings). Multi-valued columns hold "|"-separated values.
   neighbours   N * k point indices, row-major (point i's list is [i*k, (i+1)*k)), best first
   scores       N * k cosine similarities in thousandths (integers; divide by score_scale)
-  words        {item, items, user, users}: what the dataset calls its two sides (config.Words)
+  words        {item, items, user, users}: what the dataset calls its two sides (config.Named)
   evidence     {noun, noun_one: what the counts count ("users" for an items portal),
                 common: N * k, how many of them the point shares with each neighbour,
                 shared: [{column (index in columns), multi, masks: N * k}]}
@@ -52,7 +52,7 @@ import pandas as pd
 from scipy import sparse
 
 from site_builder.colours import Tints, cell_text
-from site_builder.config import Words
+from site_builder.config import Named
 from site_builder.data.dataset import COMPUTED_COLUMNS, interaction_matrix
 from site_builder.model.neighbours import unit_rows
 from site_builder.pictures.sprites import sprite_grid
@@ -168,7 +168,7 @@ def shared_masks(values: list[str], multi: bool, neighbour_index: np.ndarray) ->
     return out
 
 
-def column_title(name: str, points: str, words: Words) -> str:
+def column_title(name: str, points: str, words: Named) -> str:
     """A column's title on the page: the computed columns in the data's own words."""
     if name == "num_ratings":
         return f"Times {words.verb}" if points == "items" else f"{words.items} {words.verb}".capitalize()
@@ -345,7 +345,7 @@ def page_data(
     num_other: int,
     points: str,
     vector_type: str = "int8",
-    words: Words | None = None,
+    words: Named | None = None,
     counts: np.ndarray | None = None,
     evaluation: dict | None = None,
     tints: Tints | None = None,
@@ -354,7 +354,7 @@ def page_data(
     (`point_index` / `other_index`: one entry per interaction, rows of `table` and of the other side;
     `tints`: the projector's colour of each point, colours.Tints, which the page multiplies the
     pictures by as the map does)."""
-    words = words or Words(items="items", users="users")
+    words = words or Named()
     count, dims = vectors.shape
     k = int(neighbour_index.shape[1])
     labels = [cell_text(v) for v in table[label].tolist()]
@@ -420,7 +420,7 @@ def page_data(
 
 def portal_page_data(
     portal,
-    words: Words,
+    words: Named,
     dataset,
     vectors: np.ndarray,
     neighbour_index: np.ndarray,
