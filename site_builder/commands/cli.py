@@ -66,6 +66,13 @@ def main() -> None:
     """Projector Portals: build a static site of embedding projector portals."""
 
 
+content_option = click.option(
+    "--content",
+    type=click.Path(path_type=Path),
+    default=Path("content"),
+    show_default=True,
+    help="Folder with site.yml, datasets and docs.",
+)
 cache_dir_option = click.option(
     "--cache-dir",
     type=click.Path(path_type=Path),
@@ -77,13 +84,7 @@ cache_dir_option = click.option(
 
 
 @main.command()
-@click.option(
-    "--content",
-    type=click.Path(path_type=Path),
-    default=Path("content"),
-    show_default=True,
-    help="Folder with site.yml, datasets and docs.",
-)
+@content_option
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -133,7 +134,7 @@ def build(
     default=None,
     help="Optional file describing the items (id, title, categories, image URL): CSV, Parquet or JSON Lines.",
 )
-@click.option("--content", type=click.Path(path_type=Path), default=Path("content"), show_default=True)
+@content_option
 def new(csv_file: Path, name: str, title: str | None, items_file: Path | None, content: Path) -> None:
     """Add a dataset and two portals (its items, its users) for CSV_FILE, a file of user-item
     interactions (CSV or other delimited text, Parquet or JSON Lines), to the site."""
@@ -145,13 +146,7 @@ def new(csv_file: Path, name: str, title: str | None, items_file: Path | None, c
 
 
 @main.command()
-@click.option(
-    "--content",
-    type=click.Path(path_type=Path),
-    default=Path("content"),
-    show_default=True,
-    help="Folder with site.yml, datasets and docs.",
-)
+@content_option
 @click.option(
     "--portal",
     "portal_name",
@@ -183,7 +178,7 @@ def evaluate(content: Path, portal_name: str | None, split_name: str, cache_dir:
 
 
 @main.command("cache-keys")
-@click.option("--content", type=click.Path(path_type=Path), default=Path("content"), show_default=True)
+@content_option
 def cache_keys_command(content: Path) -> None:
     """Print NAME=KEY per cache folder (for $GITHUB_OUTPUT in the deploy workflow)."""
     from site_builder.commands.cache_keys import cache_keys
@@ -323,13 +318,7 @@ def generate(
 
 
 @main.command()
-@click.option(
-    "--content",
-    type=click.Path(path_type=Path),
-    default=Path("content"),
-    show_default=True,
-    help="Folder with site.yml, datasets and docs; watched for changes.",
-)
+@content_option
 @click.option(
     "--out",
     "--dir",
