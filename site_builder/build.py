@@ -217,9 +217,12 @@ def load_datasets(config: SiteConfig, roots: dict[str, Path]) -> dict[str, Datas
     for portal in config.portals:
         if portal.dataset in loaded:
             continue
-        data = loaded[portal.dataset] = datasets.load_dataset(
-            portal.dataset, config.datasets[portal.dataset], roots[portal.dataset]
-        )
+        try:
+            data = loaded[portal.dataset] = datasets.load_dataset(
+                portal.dataset, config.datasets[portal.dataset], roots[portal.dataset]
+            )
+        except BuildError as error:
+            raise datasets.in_site_yml(error, portal.dataset, config) from None
         log.info(
             "    %s: %s interactions, %s items, %s users",
             portal.dataset,

@@ -282,7 +282,7 @@ CASES = [
     Case(
         "unknown-key-missing-column-and-docs",
         both(append_site("colour: red\ndocs: handbook\n"), site("label: title", "label: titel")),
-        ['unknown key "colour"', 'portals[0].label: no column "titel"', "handbook"],
+        ['unknown key "colour"', 'portals[0].label (line 12): no column "titel"', "handbook"],
         BUILD,
     ),
     Case("title-missing", site("title: Tiny site\n", ""), ["title", "required"], BUILD),

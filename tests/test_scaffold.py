@@ -53,3 +53,32 @@ def test_the_catalogues_id_column_is_the_one_holding_the_item_ids(tmp_path):
     books = load_dataset("books", config.datasets["books"])
     assert len(books.items) == len(BOOKS) and books.num_interactions == 40 * 6
     assert sorted(books.items["label"]) == sorted(title for _, title, _, _ in BOOKS)
+
+
+def test_a_column_missing_from_a_data_file_is_said_of_its_key_in_site_yml(tmp_path):
+    """The fix is in site.yml, so the problem names the key's whole path and its line there."""
+    import re
+
+    from fork_samples import steam
+
+    from site_builder.build import build_site
+    from site_builder.errors import BuildError
+
+    sample = steam(tmp_path / "data")
+    content = tmp_path / "content"
+    scaffold(sample.interactions, content, "games", items_file=sample.items)
+    site = content / "site.yml"
+    text = site.read_text(encoding="utf-8")
+    line = next(n for n, row in enumerate(text.splitlines(), start=1) if row.strip() == "label: app_name")
+    site.write_text(text.replace("label: app_name", "label: app_nam"), encoding="utf-8")
+    try:
+        build_site(content, tmp_path / "site", tmp_path / "cache")
+    except BuildError as error:
+        said = "\n".join(str(problem) for problem in error.problems)
+    else:
+        raise AssertionError("the build went through")
+    assert re.search(
+        rf'site\.yml: datasets\.games\.items\.label \(line {line}\): no column "app_nam" in games\.csv '
+        r'\(did you mean "app_name"\?\)',
+        said,
+    ), said

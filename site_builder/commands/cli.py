@@ -321,19 +321,33 @@ def generate(
 @content_option
 @click.option(
     "--out",
-    "--dir",
-    "out",
     type=click.Path(path_type=Path),
     default=Path("_site"),
     show_default=True,
-    help="The site's folder: built from CONTENT and rebuilt on every change (with --no-watch, served as it is).",
+    help="The site's folder: built from CONTENT, and built again on every change (as `portals build` does).",
+)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    default=None,
+    help="Serve this finished site as it is, with no build and no reload (implies --no-watch).",
 )
 @cache_dir_option
 @click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on (0: any free one).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--no-watch", is_flag=True, help="Serve the built site as it is: no build, no reload.")
+@click.option("--no-watch", is_flag=True, help="Serve OUT as it is: no build, no reload.")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logs, and tracebacks on errors.")
-def serve(content: Path, out: Path, cache_dir: Path, port: int, host: str, no_watch: bool, verbose: bool) -> None:
+def serve(
+    content: Path,
+    out: Path,
+    directory: Path | None,
+    cache_dir: Path,
+    port: int,
+    host: str,
+    no_watch: bool,
+    verbose: bool,
+) -> None:
     """Preview the site on http://127.0.0.1:PORT/, rebuilt and reloaded as CONTENT changes."""
     import threading
 
@@ -343,6 +357,9 @@ def serve(content: Path, out: Path, cache_dir: Path, port: int, host: str, no_wa
     from site_builder.site.publish import MARKER, is_built_site
 
     _setup_logging(verbose, quiet=not verbose)
+    option = "--out"
+    if directory is not None:
+        out, no_watch, option = directory, True, "--dir"
     watch = None
     if not no_watch:
         watch = preview.Watch()
@@ -362,7 +379,7 @@ def serve(content: Path, out: Path, cache_dir: Path, port: int, host: str, no_wa
         if not is_built_site(out):
             raise BuildError(
                 Problem(
-                    f"--out {out}",
+                    f"{option} {out}",
                     "",
                     f"is not a site built by portals (no {MARKER} in it); "
                     "build one with `portals build`, or pass its --out folder",

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from site_builder.config.lines import where as _where
 from site_builder.config.schema import CONFIG_NAME, DatasetConfig, PortalConfig, SiteConfig, normalise_base_url
 from site_builder.errors import BuildError, Problem, clip, did_you_mean
 
@@ -54,11 +55,12 @@ def load_config(content_dir: Path, base_url: str | None = None) -> SiteConfig:
     if problems or config is None:
         error = BuildError(problems)
         # the parts that are valid on their own, so that the columns they name can be checked too
-        error.partial_config = _valid_parts(raw, content_dir, path)
+        error.partial_config = _valid_parts(raw, content_dir, path, root_node)
         raise error
 
     config._content_dir = content_dir
     config._config_file = path
+    config._root_node = root_node
     if base_url is not None:
         config.base_url = base_url
     for dataset in config.datasets.values():
@@ -82,7 +84,7 @@ def _resolve_path(dataset: DatasetConfig, content_dir: Path) -> bool:
     return True
 
 
-def _valid_parts(raw: dict, content_dir: Path, path: Path) -> SiteConfig | None:
+def _valid_parts(raw: dict, content_dir: Path, path: Path, root_node) -> SiteConfig | None:
     """A SiteConfig of the portals (when all of them validate) and of the local datasets that
     validate on their own, or None."""
     try:
@@ -98,7 +100,7 @@ def _valid_parts(raw: dict, content_dir: Path, path: Path) -> SiteConfig | None:
         if _resolve_path(checked, content_dir) and checked.path.exists():
             datasets[str(key)] = checked
     partial = SiteConfig.model_construct(title="", datasets=datasets, portals=portals)
-    partial._content_dir, partial._config_file = content_dir, path
+    partial._content_dir, partial._config_file, partial._root_node = content_dir, path, root_node
     return partial
 
 
@@ -181,34 +183,6 @@ def _path_hint(content_dir: Path, given: Path) -> str:
         if (content_dir / candidate).exists():
             return f'; paths are relative to the content folder {content_dir}: did you mean "{candidate.as_posix()}"?'
     return f"; paths are relative to the content folder {content_dir}"
-
-
-def _where(root_node, loc: tuple) -> str:
-    """'portals[0].label (line 12)' for a key path, with the YAML line when found."""
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    line = _line_of(root_node, loc)
-    return f"{text} (line {line})" if line else text
-
-
-def _line_of(node, loc: tuple) -> int | None:
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if key_node.value == str(part):
-                    line = key_node.start_mark.line + 1
-                    node = value_node
-                    break
-            else:
-                return line
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
 
 
 def _is_union_branch(part) -> bool:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from site_builder.config.lines import where as key_where
 from site_builder.errors import clip
 from site_builder.site.paths import SITE_FOLDERS
 
@@ -450,6 +451,7 @@ class SiteConfig(_Strict):
     # Set by load_config, never read from the file.
     _content_dir: Path = PrivateAttr(Path("."))
     _config_file: Path = PrivateAttr(Path(CONFIG_NAME))
+    _root_node: object = PrivateAttr(None)  # the file's YAML nodes, for the lines of keys
 
     @property
     def content_dir(self) -> Path:
@@ -458,6 +460,10 @@ class SiteConfig(_Strict):
     @property
     def config_file(self) -> Path:
         return self._config_file
+
+    def where(self, *loc: str | int) -> str:
+        """'portals[0].label (line 12)': a key of the file and its line, for a message."""
+        return key_where(self._root_node, loc)
 
 
 # What a site URL may hold: a host (and port), then a path of URL characters. No quotes, angle

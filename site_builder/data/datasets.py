@@ -5,6 +5,7 @@ and the per-user summaries (favourites, leaning) for the portals of users that n
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -56,28 +57,49 @@ def column_problems(config: SiteConfig, roots: dict[str, Path] | None = None) ->
         except BuildError as error:  # the dataset's files themselves: said once per dataset
             problems += [problem for problem in error.problems if problem not in problems]
             continue
-        named = [("label", portal.label)] + ([("color_by", portal.color_by)] if portal.color_by else [])
-        named += [(f"metadata[{i}]", column) for i, column in enumerate(portal.metadata)]
+        named: list[tuple[tuple, str]] = [(("label",), portal.label)]
+        named += [(("color_by",), portal.color_by)] if portal.color_by else []
+        named += [(("metadata", i), column) for i, column in enumerate(portal.metadata)]
         for number, source in enumerate(portal.images.sources):
-            where = f"images.sources[{number}]"
+            where = ("images", "sources", number)
             if source.url_column is not None:
-                named.append((f"{where}.url_column.column", source.url_column.column))
+                named.append(((*where, "url_column", "column"), source.url_column.column))
             if source.tmdb is not None:
-                named.append((f"{where}.tmdb.title_column", source.tmdb.title_column))
+                named.append(((*where, "tmdb", "title_column"), source.tmdb.title_column))
                 if source.tmdb.year_column:
-                    named.append((f"{where}.tmdb.year_column", source.tmdb.year_column))
+                    named.append(((*where, "tmdb", "year_column"), source.tmdb.year_column))
         for key, column in named:
             if column not in available:
                 problems.append(
                     Problem(
                         config.config_file,
-                        f"portals[{index}].{key}",
+                        config.where("portals", index, *key),
                         f'no column "{clip(column)}" in the {portal.points} of dataset "{portal.dataset}"'
                         f"{did_you_mean(column, available, root)}; "
                         f"available: {quoted(', '.join(available), root)}",
                     )
                 )
     return problems
+
+
+# What a reader's problem names when the fix is in site.yml: a key of the dataset's block.
+CONFIG_KEY = re.compile(r"(columns|items|users)\.[a-z_]+(\[\d+\])?|interactions|header")
+
+
+def in_site_yml(error: BuildError, name: str, config: SiteConfig) -> BuildError:
+    """A reader's problems, those about a key of the dataset's block said of site.yml: the key's
+    whole path and line (datasets.books.items.id (line 17)), and the data file in the message."""
+    problems = []
+    for problem in error.problems:
+        if CONFIG_KEY.fullmatch(problem.where):
+            loc = [int(p) if p.isdigit() else p for p in re.split(r"[.\[\]]+", problem.where) if p]
+            message = problem.message
+            shown = Path(problem.file).name
+            if shown not in message:
+                message += f" ({shown})"
+            problem = Problem(config.config_file, config.where("datasets", name, *loc), message)
+        problems.append(problem)
+    return BuildError(problems)
 
 
 def load_dataset(name: str, config: DatasetConfig, root: Path | None = None) -> Dataset:
