@@ -354,14 +354,15 @@ def dataset_block(
     interactions: str,
     proposal: Proposal,
     items_file: str | None,
-    shape: FileShape,
-    encoding: str,
+    kind: str,
+    text: FileShape,
     words: dict[str, str],
     layout: str | None = None,
 ) -> str:
+    """The dataset's block; `kind`: the interactions file's, `text`: how the text files are written."""
     lines = [
         f"  {name}:",
-        f"    format: {layout or shape.kind}",
+        f"    format: {layout or kind}",
         f"    path: {folder}",
         "    # Shown in the site's footer: who published the data, and under which licence or terms.",
         f"    description: {_yaml_value(f'{name}: {interactions}, added with portals new')}",
@@ -372,11 +373,11 @@ def dataset_block(
     if layout:
         return "\n".join(lines) + "\n"
     lines.append(f"    interactions: {_yaml_value(interactions)}")
-    if shape.separator != ",":
-        separator = '"\\t"' if shape.separator == "\t" else _yaml_value(shape.separator)
+    if text.separator != ",":
+        separator = '"\\t"' if text.separator == "\t" else _yaml_value(text.separator)
         lines.append(f"    separator: {separator}")
-    if encoding != "utf-8":
-        lines.append(f"    encoding: {encoding}")
+    if text.encoding != "utf-8":
+        lines.append(f"    encoding: {text.encoding}")
     if proposal.header:
         lines.append(f"    header: {_flow(proposal.header)}")
     lines += ["    columns:", f"      user: {_yaml_value(proposal.user)}", f"      item: {_yaml_value(proposal.item)}"]
@@ -504,8 +505,9 @@ def _layout(interactions: Path, items: Path | None) -> str | None:
     return None
 
 
-def _common_encoding(path: Path, shape: FileShape, items_path: Path | None, items_shape: FileShape | None) -> str:
-    """The dataset's one separator and encoding must suit both text files (ASCII suits any)."""
+def _common_text(path: Path, shape: FileShape, items_path: Path | None, items_shape: FileShape | None) -> FileShape:
+    """How the dataset's delimited text files are written: its one separator and encoding must suit
+    them all (ASCII suits any encoding)."""
     shapes = [(path, shape)] + ([(items_path, items_shape)] if items_path and items_shape else [])
     texts = [(p, s) for p, s in shapes if s.kind == "csv"]
     if len({s.separator for _, s in texts}) > 1:
@@ -517,7 +519,8 @@ def _common_encoding(path: Path, shape: FileShape, items_path: Path | None, item
         raise BuildError(
             Problem(texts[1][0], "", f"is written in another encoding than {texts[0][0].name}; save both as UTF-8")
         )
-    return encodings.pop() if encodings else "utf-8"
+    separator = texts[0][1].separator if texts else ","
+    return FileShape("csv", separator, encodings.pop() if encodings else "utf-8")
 
 
 def _read(path: Path) -> tuple[FileShape, pd.DataFrame, list[str] | None]:
@@ -558,7 +561,7 @@ def scaffold(
     items_shape, items, items_header = _read(items_path) if items_path else (None, None, None)
     proposal = propose_mapping(interactions, items)
     proposal.header, proposal.items_header = header, items_header
-    encoding = _common_encoding(csv_file, shape, items_path, items_shape)
+    text = _common_text(csv_file, shape, items_path, items_shape)
     hints = [csv_file.stem, *([items_path.stem] if items_path else []), name]
     words = propose_words(proposal, hints)
     if layout:
@@ -591,8 +594,8 @@ def scaffold(
             csv_file.name,
             proposal,
             items_path.name if items_path else None,
-            shape,
-            encoding,
+            shape.kind,
+            text,
             words,
             layout,
         ),
@@ -624,14 +627,14 @@ def scaffold(
         docs_page = None  # the user's page stays as it is
     if docs_page is not None:
         docs_page.write_text(docs_stub(name, title, csv_file.name), encoding="utf-8")
-    return _next_steps(name, site_file, proposal, shape, layout, copied, docs_page, fresh)
+    return _next_steps(name, site_file, proposal, text, layout, copied, docs_page, fresh)
 
 
 def _next_steps(
     name: str,
     site_file: Path,
     proposal: Proposal,
-    shape: FileShape,
+    text: FileShape,
     layout: str | None,
     copied: list[Path],
     docs_page: Path | None,
@@ -651,10 +654,10 @@ def _next_steps(
             f"name = {proposal.label or '(none: the id)'}"
         )
         written = []
-        if shape.separator != ",":
-            written.append("separator " + repr(shape.separator))
-        if shape.encoding not in ("utf-8", "ascii"):
-            written.append(f"encoding {shape.encoding}")
+        if text.separator != ",":
+            written.append("separator " + repr(text.separator))
+        if text.encoding != "utf-8":
+            written.append(f"encoding {text.encoding}")
         if proposal.header:
             written.append("no header row, columns named " + ", ".join(proposal.header))
         if written:
