@@ -43,6 +43,7 @@ import browsing  # noqa: E402
 from browsing import CHROMIUM_ARGS, MISSING, find_chromium  # noqa: E402
 
 from site_builder import colours  # noqa: E402
+from site_builder.config import Named  # noqa: E402
 from site_builder.data.readers.movielens import ML100K_GENRES  # noqa: E402
 from site_builder.model.neighbours import top_k_neighbours  # noqa: E402
 from site_builder.pictures import images, sprites  # noqa: E402
@@ -141,7 +142,7 @@ def synthetic_portal(site: Path, count: int, dims: int = 100, seed: int = 0) -> 
         other_index=user,
         num_other=users,
         points="items",
-        noun="users",
+        words=Named(item="film", items="films"),
         counts=table["num_ratings"].to_numpy(),
         tints=tints,
     )
@@ -167,6 +168,7 @@ def synthetic_portal(site: Path, count: int, dims: int = 100, seed: int = 0) -> 
             name="big",
             title="Films",
             description="",
+            noun="films",
             num_points=count,
             dimensions=dims,
             num_interactions=ratings,
