@@ -341,7 +341,7 @@ def build_portal(
         columns = projector.metadata_columns(portal.label, portal.metadata, portal.color_by)
         staging.write(paths.in_portal(folder, paths.TENSORS), projector.tensor_bytes(vectors))
         staging.write(paths.in_portal(folder, paths.METADATA), projector.metadata_tsv(table, columns).encode("utf-8"))
-        staging.write(paths.in_portal(folder, paths.PROJECTOR_CONFIG), _json(files.config()))
+        staging.write(paths.in_portal(folder, paths.PROJECTOR_CONFIG), _json(files.config(sprite=False)))
         online_url = None
         if config.base_url:
             portal_url = f"{config.base_url}/{folder}/"
@@ -362,6 +362,7 @@ def build_portal(
         preview_size=art.preview_size,
         online_url=online_url,
         sprite=sprite,
+        cell=art.cell,
         layouts=[state["label"] for state in layout_states],
         card_columns=[c for c in portal.metadata if c != portal.label][:CARD_FACTS],
         neighbours=portal.recommendations.k,

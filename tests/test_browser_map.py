@@ -40,7 +40,7 @@ def _open_map(browser, address: str, size: dict, fragment: str = ""):
     page.errors = []
     page.on("pageerror", lambda error: page.errors.append(str(error)))
     page.goto(f"{address}/movies/index.html{fragment}")
-    page.wait_for_function("window.portalProjector && window.portalProjector.state !== 'loading'", timeout=LOAD_TIMEOUT)
+    page.wait_for_function("window.portalProjector && window.portalProjector.picturesMs > 0", timeout=LOAD_TIMEOUT)
     page.wait_for_function("document.body.classList.contains('map-ready')", timeout=LOAD_TIMEOUT)
     page.wait_for_timeout(300)
     return page

@@ -122,6 +122,42 @@ def test_projector_opens_on_the_precomputed_umap(browser, served_site, demo_site
     page.close()
 
 
+PICTURES = r"""() => {
+  const el = document.querySelector('vz-projector');
+  const sprites = el.projectorScatterPlotAdapter.spriteVisualizer;
+  const info = el.dataSet.spriteAndMetadataInfo || {};
+  return {
+    texture: !!(sprites && sprites.texture),
+    image: info.spriteImage ? [info.spriteImage.naturalWidth, info.spriteImage.naturalHeight] : null,
+    cell: info.spriteMetadata ? info.spriteMetadata.singleImageDim : null,
+    sheetRequested: performance.getEntriesByType('resource').filter(e => /\/sprite\.(png|jpg)$/.test(e.name))
+      .map(e => e.startTime - window.portalProjector.startedAt),
+  };
+}"""
+
+
+def test_the_points_come_first_and_the_pictures_once_the_layout_is_shown(browser, served_site, demo_site):
+    """The sprite sheet, most of the map's bytes, holds nothing back: the points and the layout
+    show without it, then the page puts the pictures on them."""
+    from PIL import Image
+
+    page = _open(browser, served_site + "/movies/")
+    page.wait_for_function("window.portalProjector && window.portalProjector.picturesMs > 0", timeout=LOAD_TIMEOUT)
+    status = page.evaluate("window.portalProjector")
+    pictures = page.evaluate(PICTURES)
+    assert status["state"] == "applied"
+    assert status["dataMs"] <= status["appliedMs"] <= status["picturesMs"], status
+    # the sheet was asked for once, only after the layout was on screen
+    assert len(pictures["sheetRequested"]) == 1 and pictures["sheetRequested"][0] >= status["appliedMs"], pictures
+    with Image.open(demo_site / "movies" / "sprite.png") as sheet:
+        assert pictures["image"] == list(sheet.size)
+    cell = json.loads((demo_site / "movies" / "projector_config.online.json").read_text())["embeddings"][0]
+    assert pictures["cell"] == cell["sprite"]["singleImageDim"]
+    assert pictures["texture"]  # on the map, not only loaded
+    assert not page.errors, page.errors
+    page.close()
+
+
 def test_deep_link_selects_the_item_and_links_back(browser, served_site, demo_site):
     toy_story = _row_of(demo_site, "movies", "Toy Story (1995)")
     page = _open(browser, served_site + f"/movies/#item={toy_story}")
@@ -251,7 +287,8 @@ def _sample_legend_colours(page) -> list[str]:
 
     from PIL import Image
 
-    page.wait_for_timeout(1500)  # the sprite texture, and a few frames
+    page.wait_for_function("window.portalProjector.picturesMs > 0", timeout=LOAD_TIMEOUT)  # the sprite sheet
+    page.wait_for_timeout(500)  # a few frames
     scene = page.evaluate(POINTS_ON_SCREEN)
     shot = Image.open(BytesIO(page.screenshot())).convert("RGB")
     box = scene["canvas"]

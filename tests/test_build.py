@@ -35,15 +35,20 @@ def test_projector_files_are_consistent(demo_site, portal):
     header = rows[0].split("\t")
     assert "id" in header and all(len(r.split("\t")) == len(header) for r in rows[1:-1])
 
-    cell_w, cell_h = embedding["sprite"]["singleImageDim"]
-    with Image.open(folder / embedding["sprite"]["imagePath"]) as sprite:
+    # the sheet is not in the self-hosted config (the page loads it after the points), but in the
+    # online one and on the page's projector element
+    assert "sprite" not in embedding
+    online = json.loads((folder / "projector_config.online.json").read_text())["embeddings"][0]
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    cell_w, cell_h = online["sprite"]["singleImageDim"]
+    assert f'data-sprite="sprite.png" data-sprite-cell="{cell_w}"' in page
+    with Image.open(folder / "sprite.png") as sprite:
         width, height = sprite.size
     assert cell_w == cell_h and width == height <= 8192
     cells_per_side = width // cell_w
     assert width % cell_w == 0 and cells_per_side == math.ceil(math.sqrt(n))
 
     # every path in both configs exists; the online one is absolute under the base URL
-    online = json.loads((folder / "projector_config.online.json").read_text())["embeddings"][0]
     for key in ("tensorPath", "metadataPath"):
         assert (folder / embedding[key]).is_file()
         assert online[key] == f"{BASE_URL}/{portal}/{embedding[key]}"

@@ -35,8 +35,8 @@ from browsing import CHROMIUM_ARGS, MISSING, find_chromium, serve  # noqa: E402
 
 
 def _wait_for_map(page) -> None:
-    page.wait_for_function("window.portalProjector && window.portalProjector.state !== 'loading'", timeout=120_000)
-    page.wait_for_timeout(2500)  # the sprite sheet's texture and a few frames
+    page.wait_for_function("window.portalProjector && window.portalProjector.picturesMs > 0", timeout=120_000)
+    page.wait_for_timeout(1000)  # a few frames
 
 
 def take(site: Path, out: Path, portal: str, item: int) -> list[Path]:

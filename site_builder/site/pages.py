@@ -42,6 +42,7 @@ class PortalPage:
     preview_size: tuple[int, int]
     online_url: str | None = None
     sprite: str = paths.sprite("png")  # the sprite sheet's file name in the portal folder
+    cell: int = 0  # the side of its cells, in pixels
     # names of the precomputed layouts (bookmarks.json); the projector page opens on the first
     layouts: list[str] = field(default_factory=list)
     # metadata columns the map's point card lists under the label

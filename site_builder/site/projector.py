@@ -60,15 +60,22 @@ class ProjectorFiles:
     sprite: str = "sprite.png"  # or sprite.jpg
     bookmarks: str | None = None  # bookmarks.json: precomputed layouts (model.layouts)
 
-    def config(self, base: str = "") -> dict:
-        """The projector config; `base` is '' (relative) or the portal folder's absolute URL + '/'."""
+    def config(self, base: str = "", sprite: bool = True) -> dict:
+        """The projector config; `base` is '' (relative) or the portal folder's absolute URL + '/'.
+
+        Without `sprite`, the projector draws the points as soon as the tensors and metadata are
+        in; the site's own page then loads the sprite sheet itself once the layout is on screen
+        (static/projector.js), rather than holding every point back until the sheet, most of
+        the map's bytes, has arrived. projector.tensorflow.org runs none of the site's scripts,
+        so the online config names the sheet."""
         embedding = {
             "tensorName": self.tensor_name,
             "tensorShape": list(self.shape),
             "tensorPath": base + TENSORS,
             "metadataPath": base + METADATA,
-            "sprite": {"imagePath": base + self.sprite, "singleImageDim": [self.cell, self.cell]},
         }
+        if sprite:
+            embedding["sprite"] = {"imagePath": base + self.sprite, "singleImageDim": [self.cell, self.cell]}
         if self.bookmarks:
             embedding["bookmarksPath"] = base + self.bookmarks
         return {"embeddings": [embedding], "modelCheckpointPath": self.tensor_name}

@@ -57,7 +57,7 @@ function openProjector(projector) {
 
   // What happened, for the curious and for the browser tests.
   var status = (window.portalProjector = {
-    state: "loading", layout: null, dataMs: null, appliedMs: null, item: null, cameraFocused: false,
+    state: "loading", layout: null, dataMs: null, appliedMs: null, picturesMs: null, item: null, cameraFocused: false,
   });
 
   // The projector numbers points within its current data set, which is a subset once the
@@ -187,6 +187,7 @@ function openProjector(projector) {
   }
 
   var started = performance.now();
+  status.startedAt = started; // the timings below are from here; performance.now() is from navigation
   var waitingForBookmarksSince = null;
 
   function scatterPlot() {
@@ -278,8 +279,33 @@ function openProjector(projector) {
     callAfter(projector.bookmarkPanel, "loadSavedState", frameLayout);
   }
 
+  // The sprite sheet, most of the map's bytes, is not in the projector's config, so the points
+  // show as soon as the vectors are in; the pictures come once the layout is on screen, set on
+  // the data set as the projector itself would have set them.
+  function loadPictures() {
+    var path = projector.getAttribute("data-sprite");
+    var cell = Number(projector.getAttribute("data-sprite-cell") || "0");
+    if (!path || !cell) return;
+    var image = new Image();
+    image.onload = function () {
+      var data = projector.dataSet;
+      var adapter = projector.projectorScatterPlotAdapter;
+      if (!data || !adapter) return;
+      data.spriteAndMetadataInfo = data.spriteAndMetadataInfo || {};
+      data.spriteAndMetadataInfo.spriteImage = image;
+      data.spriteAndMetadataInfo.spriteMetadata = { imagePath: path, singleImageDim: [cell, cell] };
+      adapter.setDataSet(data);
+      adapter.updateScatterPlotAttributes();
+      adapter.scatterPlot.render();
+      status.picturesMs = performance.now() - started;
+    };
+    image.onerror = function () { status.picturesMs = -1; };
+    image.src = path;
+  }
+
   function finish() {
     patchPictures();
+    loadPictures();
     // map-ui.js starts now, before a point a link names is selected below
     document.dispatchEvent(new CustomEvent(MAP_READY));
     keepFraming();
