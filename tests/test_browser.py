@@ -76,7 +76,7 @@ def test_site_works_under_a_sub_path(browser, served_under_sub_path):
     responses = []
     page.on("response", lambda response: responses.append((response.status, response.url)))
     page.goto(served_under_sub_path + "/")
-    page.get_by_role("link", name="Open the map of users").click()
+    page.get_by_role("link", name="Open the map of moviegoers").click()
     page.get_by_text("Points: 943").first.wait_for(timeout=90_000)
     page.goto(served_under_sub_path + "/docs/")
     assert page.locator("h1").first.is_visible()

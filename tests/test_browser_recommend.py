@@ -114,7 +114,7 @@ def test_search_shows_neighbours_with_evidence_and_sprite_pictures(browser, serv
     evidence = page.locator(".rec-item .rec-evidence").all_inner_texts()
     common = movies["evidence"]["common"][suspects * 12 : (suspects + 1) * 12]
     for text, count in zip(evidence, common):
-        assert re.match(rf"^{count} users? in common", text), text
+        assert re.match(rf"^{count} moviegoers? in common", text), text
     assert any("genres: " in text for text in evidence)  # Crime, Thriller: shared by some
 
     # each card links to its own view and to the map with the item selected
