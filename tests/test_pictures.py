@@ -68,9 +68,11 @@ def _content(tmp_path, server):
 
 
 def _cell_centre(site, portal, index):
-    config = json.loads((site / portal / "projector_config.json").read_text())["embeddings"][0]
-    cell = config["sprite"]["singleImageDim"][0]
-    with Image.open(site / portal / config["sprite"]["imagePath"]) as sheet:
+    # the map page names the sheet and its cell size (it loads the sheet after the points)
+    page = (site / portal / "index.html").read_text(encoding="utf-8")
+    path, cell = re.search(r'data-sprite="([^"]+)" data-sprite-cell="(\d+)"', page).groups()
+    cell = int(cell)
+    with Image.open(site / portal / path) as sheet:
         per_side = sheet.width // cell
         x, y = (index % per_side) * cell, (index // per_side) * cell
         return sheet.convert("RGB").getpixel((x + cell // 2, y + cell // 2))
