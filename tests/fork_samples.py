@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 TASTES = 4
+UNLISTED_EVERY = 10  # Book-Crossing: one rating in ten names a book its catalogue lacks
 GENRES = ["Mystery", "Romance", "Science fiction", "History"]
 WORDS = ["Night", "Garden", "Ça", "Ørsted", "Road", "Glass", "東京", "River", "Winter", "Song", "Iron", "Paper"]
 
@@ -106,8 +107,10 @@ def book_crossing(folder: Path) -> Sample:
     with open(folder / "BX-Book-Ratings.csv", "w", newline="", encoding="latin-1") as handle:
         writer = csv.writer(handle, delimiter=";", quoting=csv.QUOTE_ALL)
         writer.writerow(["User-ID", "ISBN", "Book-Rating"])
-        for (user, item), rating in zip(world[["user", "item"]].itertuples(index=False), ratings):
+        for row, ((user, item), rating) in enumerate(zip(world[["user", "item"]].itertuples(index=False), ratings)):
             writer.writerow([user * 3 + 8, isbns[item], int(rating)])
+            if row % UNLISTED_EVERY == 0:  # as in the real data: books BX-Books.csv does not list
+                writer.writerow([user * 3 + 8, f"9{row:09d}", 0])
     with open(folder / "BX-Books.csv", "w", newline="", encoding="latin-1") as handle:
         writer = csv.writer(handle, delimiter=";", quoting=csv.QUOTE_ALL)
         writer.writerow(

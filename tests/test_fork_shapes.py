@@ -29,6 +29,7 @@ EXPECTED = {
         "separator": ";",
         "encoding": "cp1252",
         "columns": {"user": "User-ID", "item": "ISBN", "weight": "Book-Rating", "not_rated": [0]},
+        "items": {"id": "ISBN", "label": "Book-Title", "unmatched": "drop"},
         "words": {"item": "book", "verb": "read"},
     },
     "lastfm": {
@@ -124,6 +125,10 @@ def test_a_rating_that_means_not_rated_counts_as_met_but_not_in_the_mean(tmp_pat
     scaffold(sample.interactions, tmp_path / "content", "bx", items_file=sample.items)
     config = load_config(tmp_path / "content")
     dataset = load_dataset("bx", config.datasets["bx"])
+    # the ratings of books the catalogue lacks are left out (items.unmatched: drop), the rest kept
+    rows = (tmp_path / "data" / "BX-Book-Ratings.csv").read_text(encoding="latin-1").splitlines()[1:]
+    listed = set((tmp_path / "data" / "BX-Books.csv").read_text(encoding="latin-1").split('"'))
+    assert dataset.num_interactions == sum(row.split(";")[1].strip('"') in listed for row in rows) < len(rows)
     unrated = dataset.rating != dataset.rating  # NaN: written as 0
     assert 0.5 < unrated.mean() < 0.7  # the sample's share of zeros
     items = dataset.items

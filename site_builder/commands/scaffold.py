@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from site_builder.commands.sniff import FileShape, file_shape, read_sample, typed
+from site_builder.commands.sniff import FileShape, file_shape, read_sample, typed, whole_column
 from site_builder.config import CONFIG_NAME, load_config
 from site_builder.config.schema import SLUG, named_words
 from site_builder.data.readers.generic import parse_date_times
@@ -139,6 +139,7 @@ class Proposal:
     item_image: str | None = None
     header: list[str] | None = None  # names given to the interactions file's columns (no header row)
     items_header: list[str] | None = None
+    unmatched: tuple[int, int] = (0, 0)  # interactions whose item the items file lacks, of all
 
     @property
     def label(self) -> str | None:
@@ -401,6 +402,12 @@ def dataset_block(
             lines.append(f"      columns: {_flow(proposal.item_columns)}")
         if proposal.item_image:
             lines.append(f"      image: {_yaml_value(proposal.item_image)}")
+        missing, total = proposal.unmatched
+        if missing:
+            lines.append(
+                f"      # {missing:,} of {total:,} interactions name an item that {items_file} lacks: left out"
+            )
+            lines.append("      unmatched: drop")
     return "\n".join(lines) + "\n"
 
 
@@ -523,6 +530,25 @@ def _common_text(path: Path, shape: FileShape, items_path: Path | None, items_sh
     return FileShape("csv", separator, encodings.pop() if encodings else "utf-8")
 
 
+def _unmatched(
+    path: Path,
+    shape: FileShape,
+    names: list[str] | None,
+    item: str,
+    items_path: Path,
+    items_shape: FileShape,
+    items_names: list[str] | None,
+    item_id: str,
+) -> tuple[int, int]:
+    """How many interactions (of all) name an item the items file lacks, over the whole files."""
+    try:
+        wanted = _as_text(whole_column(path, shape, item, names))
+        known = set(_as_text(whole_column(items_path, items_shape, item_id, items_names)))
+    except (ValueError, KeyError, UnicodeDecodeError, pd.errors.ParserError):
+        return (0, 0)  # the build's reader says what is wrong, with its lines
+    return int((~wanted.isin(known)).sum()), len(wanted)
+
+
 def _read(path: Path) -> tuple[FileShape, pd.DataFrame, list[str] | None]:
     """How a file is written, a typed sample, and the names given to its columns when it has no header."""
     shape = file_shape(path)
@@ -562,6 +588,17 @@ def scaffold(
     proposal = propose_mapping(interactions, items)
     proposal.header, proposal.items_header = header, items_header
     text = _common_text(csv_file, shape, items_path, items_shape)
+    if items_path is not None and items_shape is not None and not layout:
+        proposal.unmatched = _unmatched(
+            csv_file,
+            shape,
+            header,
+            proposal.item,
+            items_path,
+            items_shape,
+            items_header,
+            proposal.item_id or proposal.item,
+        )
     hints = [csv_file.stem, *([items_path.stem] if items_path else []), name]
     words = propose_words(proposal, hints)
     if layout:
@@ -648,6 +685,7 @@ def _next_steps(
             weight += " (a count: shown as a mean, not used to train)"
         if proposal.not_rated:
             weight += f", {', '.join(_number(v) for v in proposal.not_rated)} = not rated"
+
         mapping = (
             f"user = {proposal.user}, item = {proposal.item}, weight = {weight}, "
             f"time = {proposal.timestamp or '(none: file order)'}, "
@@ -660,6 +698,8 @@ def _next_steps(
             written.append(f"encoding {text.encoding}")
         if proposal.header:
             written.append("no header row, columns named " + ", ".join(proposal.header))
+        if proposal.unmatched[0]:
+            written.append(f"{proposal.unmatched[0]:,} interactions name items the catalogue lacks (left out)")
         if written:
             mapping += "; file: " + ", ".join(written)
     return [

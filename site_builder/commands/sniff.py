@@ -126,6 +126,26 @@ def read_sample(path: Path, shape: FileShape, names: list[str] | None = None) ->
         raise BuildError(Problem(path, "", f"could not be read as a table: {error}"))
 
 
+def whole_column(path: Path, shape: FileShape, column: str, names: list[str] | None = None) -> pd.Series:
+    """One column of the whole file, as text (for comparing ids across files)."""
+    if shape.kind == "parquet":
+        values = pd.read_parquet(path, columns=[column])[column]
+    elif shape.kind == "jsonl":
+        values = json_lines_sample(path, 1 << 62)[column]
+    else:
+        values = pd.read_csv(
+            path,
+            sep=shape.separator,
+            encoding="utf-8" if shape.encoding == "ascii" else shape.encoding,
+            header=0 if shape.has_header else None,
+            names=names,
+            usecols=[column],
+            dtype=str,
+            keep_default_na=False,
+        )[column]
+    return values
+
+
 def typed(frame: pd.DataFrame) -> pd.DataFrame:
     """Text columns whose every filled value is a number, as numbers; numbers as 64-bit ones."""
     out = frame.copy()

@@ -262,6 +262,8 @@ class SideTable(_Strict):
     label: str | None = None  # copied into a column named `label`
     columns: list[str] = []  # more columns to keep, for metadata and colouring
     image: str | None = None  # a column of image URLs, copied into a column named `image_url`
+    # interactions naming an id this table lacks: each one a problem with its line, or left out
+    unmatched: Literal["error", "drop"] = "error"
 
 
 class DatasetConfig(_Strict):

@@ -165,7 +165,7 @@ def _read_side(folder: Path, side: SideTable, key: str, config: DatasetConfig, k
         table.setdefault("image_url", _text(frame[side.image]))
     if problems:
         raise BuildError(problems)
-    return Table(pd.DataFrame(table), place)
+    return Table(pd.DataFrame(table), place, drop_unmatched=side.unmatched == "drop")
 
 
 def _clashing_columns(path: Path, side: SideTable, key: str) -> list[Problem]:

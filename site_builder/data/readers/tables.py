@@ -16,6 +16,7 @@ import csv
 import gzip
 import io
 import json
+import logging
 import lzma
 import re
 from collections.abc import Callable
@@ -42,6 +43,8 @@ class Reader(Protocol):
         """The dataset in `root` (a folder, or a file for csv and parquet), checked as it is read."""
         ...
 
+
+log = logging.getLogger("site_builder")
 
 MAX_REPORTED = 10  # problems of one kind reported per file before "and N more"
 
@@ -161,10 +164,13 @@ class Interactions:
 
 @dataclass
 class Table:
-    """A side table as read: an `id` column first; row i came from row i of `place`."""
+    """A side table as read: an `id` column first; row i came from row i of `place`.
+    `drop_unmatched`: interactions naming an id the table lacks are left out (and counted in the
+    log), rather than each being a problem with its line."""
 
     frame: pd.DataFrame
     place: Place
+    drop_unmatched: bool = False
 
 
 def assemble(
@@ -191,13 +197,41 @@ def assemble(
     )
     if problems:
         raise BuildError(problems)
+    rating = np.asarray(interactions.rating, dtype=np.float32)
+    timestamp = np.asarray(interactions.timestamp, dtype=np.int64)
+    matched = (item_index >= 0) & (user_index >= 0)
+    if not matched.all():  # a side table with drop_unmatched lacks some ids
+        left_out = int((~matched).sum())
+        if left_out == len(matched):
+            raise BuildError(
+                Problem(
+                    interactions.place.path, "", "no interaction names an id of its side tables; check the `id` columns"
+                )
+            )
+        log.info(
+            "    %s: left out %s of %s interactions, whose ids are not in its tables (unmatched: drop)",
+            name,
+            f"{left_out:,}",
+            f"{len(matched):,}",
+        )
+        item_index, user_index = item_index[matched], user_index[matched]
+        rating, timestamp = rating[matched], timestamp[matched]
+        # a side without a table is the ids the kept interactions name
+        if items is None:
+            item_table, item_index = _index_side(
+                interactions.place, interactions.item_column, interactions.item[matched], None, problems
+            )
+        if users is None:
+            user_table, user_index = _index_side(
+                interactions.place, interactions.user_column, interactions.user[matched], None, problems
+            )
     files = list(dict.fromkeys(files))
     return Dataset(
         name=name,
         user_index=user_index,
         item_index=item_index,
-        rating=np.asarray(interactions.rating, dtype=np.float32),
-        timestamp=np.asarray(interactions.timestamp, dtype=np.int64),
+        rating=rating,
+        timestamp=timestamp,
         items=item_table.reset_index(drop=True),
         users=user_table.reset_index(drop=True),
         fingerprint=fingerprint(files),
@@ -211,6 +245,8 @@ def _index_side(
     if table is None:
         codes, uniques = pd.factorize(values, sort=True)
         return pd.DataFrame({"id": np.asarray(uniques)}), codes.astype(np.int32)
+    if table.drop_unmatched:  # -1 where the table lacks the id: assemble leaves those rows out
+        return table.frame, pd.Index(table.frame["id"].to_numpy()).get_indexer(np.asarray(values)).astype(np.int32)
     return table.frame, _index_of(place, column, values, table.frame["id"], table.place.path, problems)
 
 
