@@ -133,11 +133,12 @@ def book_crossing(folder: Path) -> Sample:
 
 
 def lastfm(folder: Path) -> Sample:
-    """Last.fm 360K: tab-separated user hash, artist id, artist name, plays; no header, no catalogue."""
+    """Last.fm 360K: tab-separated user hash, artist id, artist name, plays; no header, no catalogue;
+    as in the real data, some artists have no id, only a name."""
     world = _world(3)
     folder.mkdir(parents=True)
     rng = np.random.default_rng(13)
-    artists = [f"{n:08x}-8f1e-4c2b-9d3a-{n * 7919:012x}" for n in range(120)]
+    artists = ["" if n % 15 == 7 else f"{n:08x}-8f1e-4c2b-9d3a-{n * 7919:012x}" for n in range(120)]
     names = [
         f"{['The ', '', 'DJ ', 'Los '][n % 4]}{WORDS[n % len(WORDS)]} {GENRES[n % TASTES]} {n}" for n in range(120)
     ]

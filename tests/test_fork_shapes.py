@@ -35,8 +35,9 @@ EXPECTED = {
     "lastfm": {
         "format": "csv",
         "separator": "\t",
-        "header": ["user", "item", "item_name", "plays"],
-        "columns": {"user": "user", "item": "item", "weight": "plays", "item_label": "item_name"},
+        # the artist ids have gaps, the names do not: the names are the items
+        "header": ["user", "column_2", "item", "plays"],
+        "columns": {"user": "user", "item": "item", "weight": "plays"},
     },
     "steam": {
         "format": "csv",

@@ -193,10 +193,24 @@ def _not_rated(values: pd.Series) -> list[float]:
     return []
 
 
+CODE = re.compile(r"[0-9a-fA-F-]+|[A-Z0-9_:.-]+")  # hex and UUIDs, ISBNs, ASINs, upper-case codes
+
+
+def _reads_as_names(values: pd.Series) -> bool:
+    """Names, not codes: "Radiohead" or "The Road", not an artist's UUID or an ISBN."""
+    text = values.dropna().astype(str).str.strip()
+    text = text[text != ""]
+    return bool(len(text) and (~text.str.fullmatch(CODE)).mean() >= 0.8)
+
+
+def _has_gaps(values: pd.Series) -> bool:
+    return bool((values.isna() | (values.astype(str).str.strip() == "")).any())
+
+
 def _names_one_item(labels: pd.Series, items: pd.Series) -> bool:
     """Text that names the item: nearly every item has one name, and the names are not all one."""
     pairs = pd.DataFrame({"item": items.astype(str), "label": labels.astype(str)})
-    pairs = pairs[pairs["label"] != ""]
+    pairs = pairs[(pairs["label"] != "") & (pairs["item"] != "") & items.notna().to_numpy()]
     if pairs["label"].nunique() < 2:
         return False
     per_item = pairs.groupby("item")["label"].nunique()
@@ -233,9 +247,16 @@ def propose_mapping(interactions: pd.DataFrame, items: pd.DataFrame | None = Non
     texts = [c for c in rest if c not in (timestamp, weight) and not pd.api.types.is_numeric_dtype(interactions[c])]
     if items is None:
         proposal.item_label = next(
-            (c for c in texts if _names_one_item(interactions[c], interactions[item])),
+            (
+                c
+                for c in texts
+                if _reads_as_names(interactions[c]) and _names_one_item(interactions[c], interactions[item])
+            ),
             None,
         )
+        if proposal.item_label and _has_gaps(interactions[item]) and not _has_gaps(interactions[proposal.item_label]):
+            # ids missing where the names are not (Last.fm's artists without an id): the names are the items
+            proposal.item, proposal.item_label = proposal.item_label, None
     else:
         item_columns = [str(c) for c in items.columns]
         items.columns = item_columns
