@@ -3,8 +3,23 @@ import { describe, it, test } from "node:test";
 import assert from "node:assert/strict";
 
 import {
-  MAP_READY, callAfter, cardText, itemFromHash, orderLegendItems, scatterPlotOf,
+  MAP_READY, callAfter, cardText, itemFromHash, orderLegendItems, scatterPlotOf, span,
 } from "../../site_builder/site/static/map-core.js";
+
+describe("span", function () {
+  it("is the smallest and the largest value", function () {
+    assert.deepEqual(span([3, -1, 7, 0]), [-1, 7]);
+    assert.deepEqual(span(new Float32Array([2.5])), [2.5, 2.5]);
+    assert.deepEqual(span([]), [Infinity, -Infinity]);
+  });
+
+  it("takes the positions of a map of 200,000 points, where Math.min.apply overflows the stack", function () {
+    const values = Array.from({ length: 3 * 200_000 }, (_, i) => Math.sin(i) * 10);
+    assert.throws(() => Math.min.apply(null, values), RangeError);
+    const [low, high] = span(values);
+    assert.ok(low >= -10 && low < -9.99 && high <= 10 && high > 9.99);
+  });
+});
 
 describe("itemFromHash", function () {
   it("reads the row of #item=", function () {

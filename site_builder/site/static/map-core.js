@@ -10,6 +10,17 @@ export function itemFromHash(hash) {
   return match ? Number(match[1]) : null;
 }
 
+// The smallest and largest of many numbers, [min, max] ([Infinity, -Infinity] for none). A loop:
+// Math.min.apply over the 200,000 points of a map of users overflows the call stack.
+export function span(values) {
+  var low = Infinity, high = -Infinity;
+  for (var i = 0; i < values.length; i++) {
+    if (values[i] < low) low = values[i];
+    if (values[i] > high) high = values[i];
+  }
+  return [low, high];
+}
+
 // The legend's entries ({label, ...}) in the order the build worked out (colours.legend_order):
 // those it names first, in its order, then any others as they were. The same objects, a new list.
 export function orderLegendItems(items, order) {

@@ -27,7 +27,7 @@
  * (its config, then the tensors), when the projector sets normalizeData and reads it.
  * Its pure helpers are in map-core.js (tested in tests/js/).
  */
-import { MAP_READY, callAfter, itemFromHash, orderLegendItems, scatterPlotOf } from "./map-core.js";
+import { MAP_READY, callAfter, itemFromHash, orderLegendItems, scatterPlotOf, span } from "./map-core.js";
 
 var POLL_MS = 50;
 var projectorElement = document.querySelector("vz-projector");
@@ -251,8 +251,9 @@ function openProjector(projector) {
         ys.push(dot(d, up));
         zs.push(dot(d, back));
       }
-      var midX = (Math.min.apply(null, xs) + Math.max.apply(null, xs)) / 2;
-      var midY = (Math.min.apply(null, ys) + Math.max.apply(null, ys)) / 2;
+      var spanX = span(xs), spanY = span(ys);
+      var midX = (spanX[0] + spanX[1]) / 2;
+      var midY = (spanY[0] + spanY[1]) / 2;
       var distance = 0;
       for (var k = 0; k < xs.length; k++) {
         distance = Math.max(distance, Math.abs(xs[k] - midX) / tanSide + zs[k], Math.abs(ys[k] - midY) / tanUp + zs[k]);
