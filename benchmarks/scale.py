@@ -4,6 +4,7 @@ Usage:
     python benchmarks/scale.py                          # 1M, 10M and 32M, cold builds
     python benchmarks/scale.py --sizes 1M --browser     # and open the portal in headless Chromium
     python benchmarks/scale.py --sizes 32M --embedding '{"word2vec": {"sg": 0}}'   # a variant
+    python benchmarks/scale.py --sizes 32M --users --keep /tmp/site-32m   # both maps; keep the site
 
 For each size the data is generated once (site_builder.data.synthetic, seeded) into
 .cache/synthetic/ and reused; generating it is not part of the build's time.
@@ -61,6 +62,17 @@ portals:
     label: title
     color_by: first_genre
     metadata: [year, genres, num_ratings]
+    embedding: {embedding}
+"""
+
+# --users: the map of the users beside the map of the movies, as the demo has both
+USERS_PORTAL = """\
+  - name: users
+    title: Users
+    dataset: synthetic
+    points: users
+    label: id
+    metadata: [favourites, num_ratings]
     embedding: {embedding}
 """
 
@@ -148,6 +160,7 @@ def main() -> None:
     parser.add_argument("--embedding", default="{}", help="embedding settings (JSON) for the portal")
     parser.add_argument("--browser", action="store_true")
     parser.add_argument("--keep", type=Path, help="keep the last built site in this folder")
+    parser.add_argument("--users", action="store_true", help="build the map of the users too (both maps)")
     args = parser.parse_args()
     for size in [parse_size(s) for s in args.sizes.split(",")]:
         data = dataset(size, args.seed)
@@ -156,7 +169,10 @@ def main() -> None:
             content = work / "content"
             (content / "docs").mkdir(parents=True)
             (content / "docs" / "index.md").write_text("# Synthetic\n\nA scale test.\n")
-            (content / "site.yml").write_text(SITE.format(data=data, embedding=args.embedding))
+            site = SITE.format(data=data, embedding=args.embedding)
+            if args.users:
+                site += USERS_PORTAL.format(embedding=args.embedding)
+            (content / "site.yml").write_text(site)
             result = subprocess.run(
                 [sys.executable, "-c", RUN_ONE, str(content), str(work / "site"), str(work / "cache")],
                 stdout=subprocess.PIPE,
