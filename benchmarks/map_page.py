@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from browsing import CHROMIUM_ARGS, MISSING, find_chromium  # noqa: E402
-from recommend_page import serve  # noqa: E402
+from recommend_page import serve, throttled_page  # noqa: E402
 
 PROFILES = {
     "loopback": None,
@@ -37,20 +37,7 @@ TIMEOUT_MS = 300_000
 
 
 def measure(browser, url: str, profile: dict | None) -> dict:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    if profile:
-        cdp = context.new_cdp_session(page)
-        cdp.send("Network.enable")
-        cdp.send(
-            "Network.emulateNetworkConditions",
-            {
-                "offline": False,
-                "latency": profile["latency"],
-                "downloadThroughput": profile["download"],
-                "uploadThroughput": profile["upload"],
-            },
-        )
+    context, page = throttled_page(browser, profile, {"width": 1400, "height": 900})
     finished = []
     page.on("requestfinished", lambda request: finished.append(request))
     page.goto(url)

@@ -222,8 +222,9 @@ def serve(directory: Path):
 # ------------------------------------------------------------------ measuring in chromium
 
 
-def measure(browser, url: str, profile: dict | None, taste: bool) -> dict:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def throttled_page(browser, profile: dict | None, viewport: dict):
+    """A page in a fresh context (empty cache), its network (and CPU) slowed to `profile`."""
+    context = browser.new_context(viewport=viewport)
     page = context.new_page()
     if profile:
         cdp = context.new_cdp_session(page)
@@ -237,7 +238,12 @@ def measure(browser, url: str, profile: dict | None, taste: bool) -> dict:
                 "uploadThroughput": profile["upload"],
             },
         )
-        cdp.send("Emulation.setCPUThrottlingRate", {"rate": profile["cpu"]})
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": profile.get("cpu", 1)})
+    return context, page
+
+
+def measure(browser, url: str, profile: dict | None, taste: bool) -> dict:
+    context, page = throttled_page(browser, profile, {"width": 1280, "height": 900})
     finished = []
     page.on("requestfinished", lambda request: finished.append(request))
     outside = []

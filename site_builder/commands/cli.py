@@ -73,6 +73,13 @@ content_option = click.option(
     show_default=True,
     help="Folder with site.yml, datasets and docs.",
 )
+out_option = click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("_site"),
+    show_default=True,
+    help="Folder the site is written to (replaced only when a build succeeds).",
+)
 cache_dir_option = click.option(
     "--cache-dir",
     type=click.Path(path_type=Path),
@@ -85,13 +92,7 @@ cache_dir_option = click.option(
 
 @main.command()
 @content_option
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("_site"),
-    show_default=True,
-    help="Folder the site is written to (replaced only when the build succeeds).",
-)
+@out_option
 @cache_dir_option
 @click.option(
     "--base-url",
@@ -319,13 +320,7 @@ def generate(
 
 @main.command()
 @content_option
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("_site"),
-    show_default=True,
-    help="The site's folder: built from CONTENT, and built again on every change (as `portals build` does).",
-)
+@out_option
 @click.option(
     "--dir",
     "directory",
