@@ -72,3 +72,28 @@ def test_cache_prune_takes_the_cache_folder_the_build_uses(tmp_path):
     )
     assert result.exit_code == 0 and "removed 1 entries" in result.output
     assert not entry.exists()
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(tmp_path):
+    import socket
+
+    from site_builder.site.paths import MARKER
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / MARKER).write_text("built\n")
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "site_builder", "serve", "--dir", str(site), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        taken.close()
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert f"--port {port}: cannot listen there" in result.stderr and "pass another --port" in result.stderr

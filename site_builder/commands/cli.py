@@ -401,5 +401,14 @@ def serve(
         preview.serve(out, host, port, watch, announce)
     except KeyboardInterrupt:
         click.echo("stopped.")
+    except OSError as error:  # the port is taken, or the address is not this machine's
+        with _user_errors():
+            raise BuildError(
+                Problem(
+                    f"--host {host} --port {port}",
+                    "",
+                    f"cannot listen there ({error.strerror or error}); pass another --port (0 takes any free one)",
+                )
+            ) from None
     finally:
         stop.set()
