@@ -44,7 +44,7 @@ import browsing  # noqa: E402
 from browsing import CHROMIUM_ARGS, MISSING, find_chromium  # noqa: E402
 
 from site_builder import colours  # noqa: E402
-from site_builder.config import Named  # noqa: E402
+from site_builder.config.schema import named_words  # noqa: E402
 from site_builder.data.readers.movielens import ML100K_GENRES  # noqa: E402
 from site_builder.model.neighbours import top_k_neighbours  # noqa: E402
 from site_builder.pictures import images, sprites  # noqa: E402
@@ -145,7 +145,7 @@ def synthetic_portal(site: Path, count: int, dims: int = 100, seed: int = 0) -> 
         other_index=user,
         num_other=users,
         points="items",
-        words=Named(item="film", items="films"),
+        words=named_words({"item": "film"}),
         counts=table["num_ratings"].to_numpy(),
         tints=tints,
     )

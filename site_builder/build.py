@@ -217,12 +217,7 @@ def load_datasets(config: SiteConfig, roots: dict[str, Path]) -> dict[str, Datas
     for portal in config.portals:
         if portal.dataset in loaded:
             continue
-        try:
-            data = loaded[portal.dataset] = datasets.load_dataset(
-                portal.dataset, config.datasets[portal.dataset], roots[portal.dataset]
-            )
-        except BuildError as error:
-            raise datasets.in_site_yml(error, portal.dataset, config) from None
+        data = loaded[portal.dataset] = datasets.load_configured(config, portal.dataset, roots[portal.dataset])
         log.info(
             "    %s: %s interactions, %s items, %s users",
             portal.dataset,

@@ -135,3 +135,39 @@ def test_no_watch_serves_the_site_as_it_is(fork, browser):
             assert "<h1>Games</h1>" in response.read().decode("utf-8")
     finally:
         _stop(process)
+
+
+def test_a_site_that_does_not_build_at_start_serves_the_last_good_one_with_the_problem(fork, browser):
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "site_builder",
+            "build",
+            "-q",
+            "--content",
+            "content",
+            "--out",
+            "_site",
+            "--cache-dir",
+            "cache",
+        ],
+        cwd=fork,
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, built.stderr
+    _edit(fork / "content" / "site.yml", "title: Games\n", "titel: Games\n")
+    process, url = _start(["--content", "content", "--out", "_site", "--cache-dir", "cache"], fork)
+    try:
+        page = browser.new_page()
+        page.goto(url)
+        assert page.locator("h1").inner_text() == "Games"  # the last good site
+        banner = page.locator("#portals-problem")
+        banner.wait_for(timeout=30_000)
+        assert 'unknown key "titel"' in banner.inner_text()
+        _edit(fork / "content" / "site.yml", "titel: Games\n", "title: Games fixed\n")
+        page.wait_for_function("document.querySelector('h1').textContent === 'Games fixed'", timeout=60_000)
+        page.close()
+    finally:
+        _stop(process)

@@ -12,7 +12,8 @@ import pytest
 from scipy import sparse
 
 from site_builder.colours import Tints, point_tints
-from site_builder.config import Named, PortalConfig
+from site_builder.config import PortalConfig
+from site_builder.config.schema import named_words
 from site_builder.data.dataset import Dataset, interaction_matrix
 from site_builder.model.neighbours import top_k_neighbours, unit_rows
 from site_builder.site import paths, recommend
@@ -98,7 +99,7 @@ def build(points: str, point_vectors: np.ndarray, **extra) -> tuple[dict, recomm
     dataset = tiny_dataset()
     table = dataset.side(points)
     tints = point_tints(table[config.color_by]) if config.color_by else Tints.untinted(len(table))
-    words = Named(item="movie", items="movies", user="user", users="users", verb="rated")
+    words = named_words({"item": "movie", "verb": "rated"})
     data = recommend.portal_page_data(config, words, dataset, point_vectors, index, score, tints)
     return json.loads(data.files[paths.RECOMMEND_DATA]), data
 

@@ -358,18 +358,15 @@ def serve(
     watch = None
     if not no_watch:
         watch = preview.Watch()
-        try:
-            with _user_errors(verbose, left_alone=out):
-                try:
-                    click.echo(format_summary(build_site(content, out, cache_dir)))
-                except Exception as error:
-                    if is_built_site(out):  # say it on the pages too, and serve the last good site
-                        watch.failed(preview.describe(error))
+        with _user_errors(verbose, left_alone=out):  # no site to fall back on: stop, as a build does
+            try:
+                click.echo(format_summary(build_site(content, out, cache_dir)))
+            except Exception as error:
+                if not is_built_site(out):
                     raise
-        except SystemExit:
-            if not is_built_site(out):
-                raise
-            click.echo(f"Serving the last good site in {out}; fix the problem above and save.", err=True)
+                watch.failed(preview.describe(error))  # said on the pages too
+                click.echo(f"error: {preview.describe(error)}", err=True)
+                click.echo(f"Serving the last good site in {out}; fix the problem and save.", err=True)
     with _user_errors():
         if not is_built_site(out):
             raise BuildError(

@@ -299,7 +299,7 @@ def _as_text(values: pd.Series) -> pd.Series:
 
 def _headerless_names(sample: pd.DataFrame) -> list[str]:
     """Names for the columns of a file without a header row, by what their values look like."""
-    frame = typed(sample)
+    frame = sample.copy()
     frame.columns = [f"column_{i + 1}" for i in range(frame.shape[1])]
     proposal = propose_mapping(frame)
     roles = {proposal.user: "user", proposal.item: "item"}
@@ -521,14 +521,12 @@ def docs_stub(name: str, title: str, source_file: str) -> str:
 # ---------------------------------------------------------------- reading the files
 
 
-def _layout(interactions: Path, items: Path | None) -> str | None:
-    """The known layout both files are in, if any."""
-    for layout, ((ratings_name, ratings_columns), (items_name, items_columns), _) in LAYOUTS.items():
-        if items is None or interactions.name != ratings_name or items.name != items_name:
+def _layout(path: Path, columns, items_path: Path | None, items_columns) -> str | None:
+    """The known layout both files are in (by their names and header columns), if any."""
+    for layout, ((ratings_name, ratings_columns), (items_name, items_wanted), _) in LAYOUTS.items():
+        if items_path is None or path.name != ratings_name or items_path.name != items_name:
             continue
-        header = set(read_sample(interactions, file_shape(interactions)).columns)
-        items_header = set(read_sample(items, file_shape(items)).columns)
-        if ratings_columns <= header and items_columns <= items_header:
+        if ratings_columns <= set(columns) and items_wanted <= set(items_columns):
             return layout
     return None
 
@@ -571,14 +569,15 @@ def _unmatched(
 
 
 def _read(path: Path) -> tuple[FileShape, pd.DataFrame, list[str] | None]:
-    """How a file is written, a typed sample, and the names given to its columns when it has no header."""
+    """How a file is written, a sample of its rows, and the names given to its columns when it has
+    no header."""
     shape = file_shape(path)
     sample = read_sample(path, shape)
     names = None
     if not shape.has_header:
         names = _headerless_names(sample)
         sample.columns = names
-    return shape, typed(sample), names
+    return shape, sample, names
 
 
 def scaffold(
@@ -603,9 +602,9 @@ def scaffold(
         )
 
     csv_file, items_path = Path(csv_file), Path(items_file) if items_file else None
-    layout = _layout(csv_file, items_path)
     shape, interactions, header = _read(csv_file)
     items_shape, items, items_header = _read(items_path) if items_path else (None, None, None)
+    layout = _layout(csv_file, interactions.columns, items_path, items.columns if items is not None else ())
     proposal = propose_mapping(interactions, items)
     proposal.header, proposal.items_header = header, items_header
     text = _common_text(csv_file, shape, items_path, items_shape)

@@ -187,14 +187,15 @@ class Words(_Strict):
 
 @dataclass(frozen=True)
 class Named:
-    """A dataset's words with every one worked out (DatasetConfig.named)."""
+    """A dataset's words with every one worked out (DatasetConfig.named, named_words): Words'
+    defaults and the format's, plurals included."""
 
-    item: str = "item"
-    items: str = "items"
-    user: str = "user"
-    users: str = "users"
-    verb: str = "interacted with"
-    weight: str = "rating"
+    item: str
+    items: str
+    user: str
+    users: str
+    verb: str
+    weight: str
 
 
 def plural(noun: str) -> str:

@@ -86,6 +86,15 @@ def column_problems(config: SiteConfig, roots: dict[str, Path] | None = None) ->
 CONFIG_KEY = re.compile(r"(columns|items|users)\.[a-z_]+(\[\d+\])?|interactions|header")
 
 
+def load_configured(config: SiteConfig, name: str, root: Path | None = None) -> Dataset:
+    """load_dataset for a dataset of site.yml, its readers' problems with a key of the dataset's
+    block said of site.yml (in_site_yml): what the build and `portals evaluate` load."""
+    try:
+        return load_dataset(name, config.datasets[name], root)
+    except BuildError as error:
+        raise in_site_yml(error, name, config) from None
+
+
 def in_site_yml(error: BuildError, name: str, config: SiteConfig) -> BuildError:
     """A reader's problems, those about a key of the dataset's block said of site.yml: the key's
     whole path and line (datasets.books.items.id (line 17)), and the data file in the message."""

@@ -82,8 +82,6 @@ class Profile:
     sg: int
     window: int
     token_passes: int  # epochs: about this many token updates in all...
-    min_epochs: int  # ...but at least this many epochs
-    max_epochs: int  # ...and at most this many
     # sample: a token is down-sampled once it occurs more than about `sample_count` times, or than
     # `sample_share` times the average token (one of the two)
     sample_count: int | None
@@ -91,6 +89,8 @@ class Profile:
     alpha: float  # the learning rate at `alpha_epochs` epochs...
     alpha_epochs: int | None = None  # ...growing as 1 / sqrt(epochs) below them (None: the same for any)
     max_alpha: float = 0.1
+    min_epochs: int = 3  # ...but at least this many epochs
+    max_epochs: int = 60  # ...and at most this many
 
 
 PROFILES = {
@@ -99,8 +99,6 @@ PROFILES = {
         sg=1,
         window=3,
         token_passes=6_000_000,
-        min_epochs=3,
-        max_epochs=60,
         sample_count=1_000,
         sample_share=None,
         alpha=0.025,
@@ -111,8 +109,6 @@ PROFILES = {
         sg=0,
         window=200,
         token_passes=20_000_000,
-        min_epochs=3,
-        max_epochs=60,
         sample_count=None,
         sample_share=1.0,
         alpha=0.05,

@@ -397,7 +397,7 @@ def evaluate_portal(
         roots = remote.dataset_roots(config, Path(cache_dir), [portal.dataset])
     else:
         roots = {}
-    dataset = datasets.load_dataset(portal.dataset, config.datasets[portal.dataset], roots.get(portal.dataset))
+    dataset = datasets.load_configured(config, portal.dataset, roots.get(portal.dataset))
     return evaluate_dataset(
         dataset, portal.embedding, split, portal=portal.name, cache=Cache(cache_dir) if cache_dir is not None else None
     )

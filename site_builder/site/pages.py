@@ -14,6 +14,7 @@ from importlib.resources import files
 import jinja2
 
 from site_builder.config import Named
+from site_builder.config.schema import named_words
 from site_builder.site import paths
 
 TEMPLATES = files("site_builder.site").joinpath("templates")
@@ -91,7 +92,7 @@ class SiteModel:
     description: str
     sentence_models: str
     # what the first portal's dataset calls its points, for the landing page's account of the method
-    words: Named = field(default_factory=Named)
+    words: Named = field(default_factory=lambda: named_words({}))
     portals: list[PortalPage] = field(default_factory=list)
     credits: list[Credit] = field(default_factory=list)
     # the docs pages the site has, as "how-it-works" for how-it-works.md; empty for a site without docs

@@ -53,6 +53,7 @@ from scipy import sparse
 
 from site_builder.colours import Tints, cell_text
 from site_builder.config import Named
+from site_builder.config.schema import named_words
 from site_builder.data.dataset import COMPUTED_COLUMNS, interaction_matrix
 from site_builder.model.neighbours import unit_rows
 from site_builder.pictures.sprites import sprite_grid
@@ -354,7 +355,7 @@ def page_data(
     (`point_index` / `other_index`: one entry per interaction, rows of `table` and of the other side;
     `tints`: the projector's colour of each point, colours.Tints, which the page multiplies the
     pictures by as the map does)."""
-    words = words or Named()
+    words = words or named_words({})
     count, dims = vectors.shape
     k = int(neighbour_index.shape[1])
     labels = [cell_text(v) for v in table[label].tolist()]
