@@ -63,6 +63,17 @@ def fork(tmp_path):
     return tmp_path
 
 
+def _build(fork) -> None:
+    built = subprocess.run(
+        [sys.executable, "-m", "site_builder", "build", "-q", "--content", "content", "--out", "_site"]
+        + ["--cache-dir", "cache"],
+        cwd=fork,
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, built.stderr
+
+
 def _edit(path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, (old, text[:300])
@@ -105,25 +116,7 @@ def test_edits_show_up_in_the_open_page_and_a_bad_edit_keeps_the_last_good_site(
 
 
 def test_no_watch_serves_the_site_as_it_is(fork, browser):
-    built = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "site_builder",
-            "build",
-            "-q",
-            "--content",
-            "content",
-            "--out",
-            "_site",
-            "--cache-dir",
-            "cache",
-        ],
-        cwd=fork,
-        capture_output=True,
-        text=True,
-    )
-    assert built.returncode == 0, built.stderr
+    _build(fork)
     process, url = _start(["--no-watch", "--out", "_site"], fork)
     try:
         with urllib.request.urlopen(url) as response:
@@ -138,25 +131,7 @@ def test_no_watch_serves_the_site_as_it_is(fork, browser):
 
 
 def test_a_site_that_does_not_build_at_start_serves_the_last_good_one_with_the_problem(fork, browser):
-    built = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "site_builder",
-            "build",
-            "-q",
-            "--content",
-            "content",
-            "--out",
-            "_site",
-            "--cache-dir",
-            "cache",
-        ],
-        cwd=fork,
-        capture_output=True,
-        text=True,
-    )
-    assert built.returncode == 0, built.stderr
+    _build(fork)
     _edit(fork / "content" / "site.yml", "title: Games\n", "titel: Games\n")
     process, url = _start(["--content", "content", "--out", "_site", "--cache-dir", "cache"], fork)
     try:
