@@ -130,7 +130,7 @@ def run(
     before = server.requests
     started = time.perf_counter()
     with Downloader(download, cache) as downloader:
-        thumbs, report = collect_images(table, settings, downloader, cache, cell, download.max_pixels)
+        thumbs, report, _ = collect_images(table, settings, downloader, cache, cell, download.max_pixels)
     collected = time.perf_counter()
     sheet, _ = draw_sprite_sheet(table["title"].tolist(), 128, 8192, images=thumbs)
     drawn = time.perf_counter()

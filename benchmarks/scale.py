@@ -5,6 +5,7 @@ Usage:
     python benchmarks/scale.py --sizes 1M --browser     # and open the portal in headless Chromium
     python benchmarks/scale.py --sizes 32M --embedding '{"word2vec": {"sg": 0}}'   # a variant
     python benchmarks/scale.py --sizes 32M --users --keep /tmp/site-32m   # both maps; keep the site
+    python benchmarks/scale.py --sizes 32M --users --keep /tmp/site-32m --cache /tmp/cache-32m   # warm next time
 
 For each size the data is generated once (site_builder.data.synthetic, seeded) into
 .cache/synthetic/ and reused; generating it is not part of the build's time.
@@ -161,6 +162,9 @@ def main() -> None:
     parser.add_argument("--browser", action="store_true")
     parser.add_argument("--keep", type=Path, help="keep the last built site in this folder")
     parser.add_argument("--users", action="store_true", help="build the map of the users too (both maps)")
+    parser.add_argument(
+        "--cache", type=Path, help="keep the build's cache in this folder (a warm rebuild, for the site's files)"
+    )
     args = parser.parse_args()
     for size in [parse_size(s) for s in args.sizes.split(",")]:
         data = dataset(size, args.seed)
@@ -174,7 +178,7 @@ def main() -> None:
                 site += USERS_PORTAL.format(embedding=args.embedding)
             (content / "site.yml").write_text(site)
             result = subprocess.run(
-                [sys.executable, "-c", RUN_ONE, str(content), str(work / "site"), str(work / "cache")],
+                [sys.executable, "-c", RUN_ONE, str(content), str(work / "site"), str(args.cache or work / "cache")],
                 stdout=subprocess.PIPE,
                 text=True,
                 cwd=REPO,

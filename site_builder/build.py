@@ -1,5 +1,5 @@
 """The one driver: config -> datasets -> for each portal (embeddings -> neighbours ->
-[evaluation] -> recommendations -> layouts -> pictures -> projector files) -> pages ->
+[evaluation] -> layouts -> pictures -> recommendations -> projector files) -> pages ->
 docs -> publish.
 
 Every stage writes what it makes into a fresh staging folder beside the output;
@@ -284,20 +284,6 @@ def build_portal(
             )
             figures = report.as_dict()
 
-    with stage(f"recommendations: {portal.name}"):
-        page_data = recommend.portal_page_data(
-            portal,
-            config.datasets[portal.dataset].named,
-            dataset,
-            vectors,
-            neighbour_index,
-            neighbour_score,
-            tints,
-            evaluation=figures,
-        )
-        staging.write_all(page_data.files, folder)
-        log.info("    %s", page_data.describe())
-
     with stage(f"layouts: {portal.name}"):
         layout_states = layouts.bookmarks(
             layouts.umap_layouts(vectors, portal.layouts, cache, knn),
@@ -325,16 +311,36 @@ def build_portal(
         staging.write(paths.in_portal(folder, sprite), art.sheet)
         staging.write(paths.in_portal(folder, paths.PREVIEW), art.preview)
 
+    with stage(f"recommendations: {portal.name}"):
+        page_data = recommend.portal_page_data(
+            portal,
+            config.datasets[portal.dataset].named,
+            dataset,
+            vectors,
+            neighbour_index,
+            neighbour_score,
+            tints,
+            evaluation=figures,
+            pictures=art.page_pictures,
+        )
+        staging.write_all(page_data.files, folder)
+        log.info("    %s", page_data.describe())
+
     with stage(f"projector files: {portal.name}"):
+        compact = projector.map_vectors(vectors)
         files = projector.ProjectorFiles(
             tensor_name=portal.title,
             shape=vectors.shape,
             cell=art.cell,
             sprite=sprite,
             bookmarks=paths.BOOKMARKS if layout_states else None,
+            map_dims=compact.dims if compact else None,
         )
         columns = projector.metadata_columns(portal.label, portal.metadata, portal.color_by)
         staging.write(paths.in_portal(folder, paths.TENSORS), projector.tensor_bytes(vectors))
+        if compact:
+            staging.write(paths.in_portal(folder, paths.MAP_VECTORS), compact.data)
+            log.info("    %s", compact.describe())
         staging.write(paths.in_portal(folder, paths.METADATA), projector.metadata_tsv(table, columns).encode("utf-8"))
         staging.write(paths.in_portal(folder, paths.PROJECTOR_CONFIG), _json(files.config(sprite=False)))
         online_url = None
@@ -364,6 +370,9 @@ def build_portal(
         legend_order=tints.page_order,
         colour_column=column,
         example=str(table[portal.label].iloc[most_met]) if most_met is not None else "",
+        blocks=page_data.blocks,
+        block_size=page_data.block_size,
+        vector_scales=compact.scales if compact else [],
     )
     portal_summary = PortalSummary(
         name=portal.name,

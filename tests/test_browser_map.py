@@ -7,10 +7,10 @@ panel and from the recommendation page.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from test_browser_projector import LOAD_TIMEOUT, _row_of
+
+from site_builder.site import recommend
 
 DESKTOP = {"viewport": {"width": 1400, "height": 900}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
@@ -170,7 +170,7 @@ def test_the_point_card_and_the_neighbour_list_match_the_recommendation_page(bro
     ]
     page.close()
 
-    document = json.loads((demo_site / "movies/recommend.json").read_text(encoding="utf-8"))
+    document = recommend.read_page_data(demo_site / "movies")
     k = document["k"]
     on_page = [
         (document["labels"][j], f"{document['scores'][star_wars * k + slot] / document['score_scale'] * 100:.1f}%")

@@ -365,15 +365,15 @@ def test_the_recommendation_page_and_the_preview_show_the_maps_colours(browser, 
     from PIL import Image
 
     on_map = _colours_on_map(browser, served_site, "movies")
-    document = json.loads((demo_site / "movies" / "recommend.json").read_text(encoding="utf-8"))
+    document = json.loads((demo_site / "movies" / "recommend.json").read_text(encoding="utf-8"))  # the index
 
     star_wars = _row_of(demo_site, "movies", "Star Wars (1977)")
     page = _open(browser, served_site + f"/movies/recommend.html#item={star_wars}")
-    page.locator(".rec-card .rec-sprite").first.wait_for(timeout=LOAD_TIMEOUT)
+    page.locator(".rec-card .rec-picture").first.wait_for(timeout=LOAD_TIMEOUT)
     page.wait_for_timeout(500)
     shot = Image.open(BytesIO(page.screenshot())).convert("RGB")
     shown = page.evaluate("""() => Array.from(document.querySelectorAll('.rec-card')).slice(0, 6).map(card => {
-      const box = card.querySelector('.rec-sprite').getBoundingClientRect();
+      const box = card.querySelector('.rec-picture').getBoundingClientRect();
       const title = card.querySelector('.rec-card-title').textContent;
       return {title, x: box.left + 6, y: box.top + box.height / 2, bottom: box.bottom};
     })""")

@@ -1,5 +1,5 @@
 """A real browser on the built demo's recommendation page: type-ahead, neighbours with
-evidence, pictures from the sprite sheet, taste queries, state in the URL, a phone.
+evidence, drawn pictures, data fetched as needed, taste queries, state in the URL, a phone.
 
 Runs Debian's chromium headless (the `browser` and `served_site` fixtures of
 conftest.py). It fails, not skips, when the browser is missing.
@@ -7,7 +7,6 @@ conftest.py). It fails, not skips, when the browser is missing.
 
 from __future__ import annotations
 
-import json
 import re
 
 import numpy as np
@@ -18,7 +17,7 @@ from site_builder.site import recommend
 
 @pytest.fixture(scope="module")
 def movies(demo_site):
-    return json.loads((demo_site / "movies" / "recommend.json").read_text(encoding="utf-8"))
+    return recommend.read_page_data(demo_site / "movies")
 
 
 class Watch:
@@ -85,13 +84,12 @@ def choose(page, query: str, label: str):
     page.locator("#rec-item-title", has_text=label).wait_for()
 
 
-def test_search_shows_neighbours_with_evidence_and_sprite_pictures(browser, served_site, movies):
+def test_search_shows_neighbours_with_evidence_and_drawn_pictures(browser, served_site, movies):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     watch = Watch(page, served_site)
     page.goto(served_site + "/")
     page.get_by_role("link", name="Find movies like one you know").click()
     page.wait_for_url("**/movies/recommend.html")
-    landing = len(watch.requests)  # the requests the landing page made
     box = page.get_by_role("combobox", name="Search movies")
     assert box.get_attribute("aria-expanded") == "false"
 
@@ -127,18 +125,17 @@ def test_search_shows_neighbours_with_evidence_and_sprite_pictures(browser, serv
     assert page.locator(".rec-item-head .rec-map").get_attribute("href") == f"index.html#item={suspects}"
     assert page.get_by_role("link", name="Open the map of movies").get_attribute("href") == "index.html"
 
-    # pictures are cells of the one sprite sheet, fetched once
-    watch.wait_for(page, served_site + "/movies/sprite.png")
-    image = page.evaluate("getComputedStyle(document.querySelector('.rec-item .rec-card .rec-sprite')).backgroundImage")
-    assert "/movies/sprite.png" in image
-    assert (
-        page.evaluate("getComputedStyle(document.querySelector('.rec-item .rec-card .rec-sprite')).backgroundSize")
-        == f"{movies['grid'] * 100}% {movies['grid'] * 100}%"
-    )
+    # the demo's movies have no pictures: each is drawn as the map draws its card, its label on its
+    # colour, and the page fetches no image at all
+    assert cards.first.locator(".rec-drawn").inner_text() == expected[0]
     images = [
-        r.url for r in watch.requests[landing:] if r.resource_type == "image" and not r.url.endswith("favicon.ico")
+        r.url for r in watch.requests[watch.left :] if r.resource_type == "image" and not r.url.endswith("favicon.ico")
     ]
-    assert images == [served_site + "/movies/sprite.png"], images
+    assert images == [], images
+    # its data: the index, then the block of the point shown; the vectors wait for a taste
+    block = f"{served_site}/movies/{movies['blocks']['path']}{suspects // movies['blocks']['size']}.json"
+    fetched = [r.url for r in watch.requests[watch.left :] if r.resource_type == "fetch"]
+    assert fetched == [served_site + "/movies/recommend.json", block], fetched
 
     # the URL holds the view: reloading it shows the same
     page.reload()
@@ -185,7 +182,7 @@ def test_taste_query_ranks_in_the_browser_and_lives_in_the_url(browser, served_s
     assert scores == sorted(scores, reverse=True)
 
     # the same ranking as the build's Python code on the same int8 vectors
-    unit = recommend.dequantise((demo_site / "movies" / "vectors.i8").read_bytes(), "int8", 100)
+    unit = recommend.dequantise((demo_site / "movies" / movies["vectors"]["path"]).read_bytes(), "int8", 100)
     query = unit[[toy, suspects]].sum(axis=0)
     exact = unit @ query / np.linalg.norm(query)
     best = recommend.taste_ranking(unit, [toy, suspects], [], 12)
@@ -211,7 +208,7 @@ def test_search_folds_case_and_accents_like_the_build(browser, served_site, movi
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(served_site + "/movies/recommend.html")
     page.locator(".rec-card").first.wait_for()
-    # the page folds queries exactly as the build folded the labels into keys
+    # the page folds the labels into keys, and the queries, exactly as the build's fold
     folded = page.evaluate("labels => labels.map(window.recommendPage.fold)", movies["labels"])
     assert folded == movies["keys"]
     box = page.get_by_role("combobox", name="Search movies")

@@ -9,7 +9,6 @@ data's own words, with the planted tastes found.
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -18,6 +17,7 @@ from fork_samples import GENRES, SHAPES
 
 from site_builder.build import build_site
 from site_builder.commands.scaffold import scaffold
+from site_builder.site import recommend
 
 pytestmark = pytest.mark.slow
 
@@ -89,7 +89,7 @@ def test_new_then_build_strict_with_no_edit(shape, tmp_path, cache):
     assert [p.points for p in summary.portals] == [sample.num_items, sample.num_users]
 
     site = tmp_path / "site"
-    items = json.loads((site / shape / "recommend.json").read_text(encoding="utf-8"))
+    items = recommend.read_page_data(site / shape)
     labels = items["labels"]
     # points are labelled by their names, never by bare ids, and each name holds its planted taste
     assert all(_taste(label) for label in labels), labels[:5]
@@ -111,6 +111,7 @@ def test_new_then_build_strict_with_no_edit(shape, tmp_path, cache):
             *site.glob("*.html"),
             *site.glob("*/*.html"),
             *site.glob("*/recommend.json"),
+            *site.glob("*/recommend/*/*.json"),
             *site.glob("static/*.js"),
         ]:
             assert not re.search(r"movie|MovieLens", page.read_text(encoding="utf-8"), re.I), page

@@ -120,7 +120,7 @@ def collect(table, settings, server_or_none, cache: Path, content: Path | None =
     download_settings = fast_settings(**download)
     downloader = Downloader(download_settings, cache) if server_or_none is not None else None
     try:
-        thumbs, report = collect_images(
+        thumbs, report, _ = collect_images(
             table, settings, downloader, content or cache, CELL, download_settings.max_pixels
         )
     finally:
@@ -230,7 +230,7 @@ def test_20000_points_fit_one_sheet(server, tmp_path):
     urls[0], urls[count // 2], urls[-1] = server.url("/red.jpg"), server.url("/green.png"), server.url("/blue.webp")
     table = pd.DataFrame({"id": np.arange(count), "poster": urls})
     downloader = Downloader(fast_settings(), tmp_path)
-    thumbs, report = collect_images(
+    thumbs, report, _ = collect_images(
         table, sources({"url_column": {"column": "poster"}}), downloader, tmp_path, cell, downloader.settings.max_pixels
     )
     assert (report.downloaded, report.generated, report.failed) == (3, count - 3, 0)

@@ -78,6 +78,17 @@ def _cell_centre(site, portal, index):
         return sheet.convert("RGB").getpixel((x + cell // 2, y + cell // 2))
 
 
+def _page_pictures(site, portal):
+    """The recommendation page's pictures: {point: centre colour}, each checked to be a 160 px WebP."""
+    index = json.loads((site / portal / "recommend.json").read_text(encoding="utf-8"))
+    found = {}
+    for point in index.get("pictures", {}).get("of", []):
+        with Image.open(site / portal / index["pictures"]["path"] / f"{point}.webp") as picture:
+            assert picture.format == "WEBP" and picture.size == (160, 160)
+            found[point] = picture.convert("RGB").getpixel((80, 80))
+    return found
+
+
 def _close(actual, expected, tolerance=40):
     return all(abs(a - b) <= tolerance for a, b in zip(actual, expected))
 
@@ -96,6 +107,10 @@ def test_images_from_local_files_and_tmdb_with_cards_for_the_rest(tmp_path, tmdb
     pictures = summary.portals[0].pictures
     assert re.match(r"2 images \(0 from cache, 1 downloaded, 1 local\), 1 cards, failed: no poster x 1", pictures)
     assert any("could not be had" in w for w in summary.warnings)
+    # the recommendation page has pictures of its own for the points that have one; the rest it draws
+    on_page = _page_pictures(site, "movies")
+    assert sorted(on_page) == [0, 1]
+    assert _close(on_page[0], (220, 0, 0)) and _close(on_page[1], (0, 200, 0))
     requests_made = len(tmdb.requests)
     assert requests_made == 3
 
@@ -109,6 +124,7 @@ def test_images_from_local_files_and_tmdb_with_cards_for_the_rest(tmp_path, tmdb
     again = build_site(content, site, cache)
     assert len(tmdb.requests) == requests_made
     assert "sheet from cache" in again.portals[0].pictures
+    assert _page_pictures(site, "movies") == on_page
 
     with pytest.raises(BuildError, match="could not be had"):
         build_site(content, tmp_path / "_strict", cache, strict=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ from site_builder.config import PortalConfig
 from site_builder.config.schema import named_words
 from site_builder.data.dataset import Dataset, interaction_matrix
 from site_builder.model.neighbours import top_k_neighbours, unit_rows
-from site_builder.site import paths, recommend
+from site_builder.site import recommend
 
 # ------------------------------------------------------------------ a tiny dataset, by hand
 
@@ -101,7 +102,7 @@ def build(points: str, point_vectors: np.ndarray, **extra) -> tuple[dict, recomm
     tints = point_tints(table[config.color_by]) if config.color_by else Tints.untinted(len(table))
     words = named_words({"item": "movie", "verb": "rated"})
     data = recommend.portal_page_data(config, words, dataset, point_vectors, index, score, tints)
-    return json.loads(data.files[paths.RECOMMEND_DATA]), data
+    return recommend.assemble(data.files), data
 
 
 def column(document: dict, name: str) -> list[str]:
@@ -130,8 +131,10 @@ def test_search_keys_fold_case_accents_and_punctuation():
 
 def test_items_page_data_by_hand():
     document, data = build("items", ITEM_VECTORS)
-    assert set(data.files) == {"recommend.json", "vectors.i8"}
-    assert document["count"] == 5 and document["dims"] == 3 and document["k"] == 2 and document["grid"] == 3
+    folder = document["blocks"]["path"]
+    assert re.fullmatch(r"recommend/[0-9a-f]{12}/", folder) and document["blocks"]["size"] == 256 * 6
+    assert set(data.files) == {"recommend.json", folder + "0.json", folder + "vectors.i8"}
+    assert document["count"] == 5 and document["dims"] == 3 and document["k"] == 2
     assert document["points"] == "items"
     assert document["labels"] == ITEMS["title"].tolist()
     assert document["keys"] == ["heat 1995", "amelie 2001", "leon 1994", "usual suspects the 1995", "ca 2017"]
@@ -168,7 +171,7 @@ def test_items_page_data_by_hand():
         assert shared["year"]["masks"][at] == int(ITEMS["year"][i] == ITEMS["year"][j])
 
     vectors = document["vectors"]
-    assert vectors["path"] == "vectors.i8" and vectors["dtype"] == "int8" and vectors["bytes"] == 5 * 3
+    assert vectors["path"] == folder + "vectors.i8" and vectors["dtype"] == "int8" and vectors["bytes"] == 5 * 3
     assert set(vectors["loss"]) >= {"mean_cosine_error", "max_cosine_error", "taste_overlap", "neighbour_overlap"}
 
 
@@ -183,7 +186,7 @@ def test_users_page_data_counts_shared_items():
     assert set(shared) == {"gender", "occupation"}
     for i, _, j, at in pairs(document):
         assert shared["occupation"]["masks"][at] == int(USERS["occupation"][i] == USERS["occupation"][j])
-    assert document["vectors"]["path"] == "vectors.f16" and document["vectors"]["bytes"] == 5 * 4 * 2
+    assert document["vectors"]["path"].endswith("/vectors.f16") and document["vectors"]["bytes"] == 5 * 4 * 2
 
 
 def test_common_counts_equal_the_dense_product_for_any_block_size():
@@ -239,11 +242,8 @@ def test_taste_ranking_leaves_out_the_chosen_and_follows_the_sum():
     assert recommend.taste_ranking(unit, [0, 1, 2], [3, 4], 10).tolist() == []
 
 
-def test_files_are_compact():
-    count, dims, k = 3000, 100, 12
-    vectors = clustered(count, dims, seed=2)
-    rng = np.random.default_rng(4)
-    table = pd.DataFrame(
+def _film_table(count: int, rng) -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "title": [f"Film number {i} ({1950 + i % 70})" for i in range(count)],
             "genres": [
@@ -253,11 +253,15 @@ def test_files_are_compact():
             "decade": [f"{1950 + (i % 70) // 10 * 10}s" for i in range(count)],
         }
     )
-    users = rng.integers(0, 5000, 60_000)
-    items = rng.integers(0, count, 60_000)
-    index, score = top_k_neighbours(vectors, k)
-    data = recommend.page_data(
-        table=table,
+
+
+def _films(count: int, seed: int = 2, **extra) -> recommend.PageData:
+    vectors = clustered(count, 100, seed=seed)
+    rng = np.random.default_rng(4)
+    users, items = rng.integers(0, 5000, 60_000), rng.integers(0, count, 60_000)
+    index, score = top_k_neighbours(vectors, 12)
+    return recommend.page_data(
+        table=_film_table(count, rng),
         label="title",
         columns=["title", "genres", "decade"],
         vectors=vectors,
@@ -267,24 +271,57 @@ def test_files_are_compact():
         other_index=users,
         num_other=5000,
         points="items",
+        **extra,
     )
+
+
+def test_files_are_compact_and_the_index_is_small():
+    count, dims = 3000, 100
+    data = _films(count)
     text = data.files["recommend.json"]
     document = json.loads(text)
     assert text == json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()  # no whitespace
-    assert len(data.files["vectors.i8"]) == count * dims
-    assert len(text) < 250 * count  # label, key, k neighbours with scores and evidence: ~230 bytes a point
-    assert len(gzip.compress(text)) < 0.4 * len(text)  # gzip-friendly: GitHub Pages serves it gzipped
-    assert all(isinstance(v, int) for v in document["scores"][:100])
+    # the index holds what a first view needs (labels, counts), about 40 bytes a point here;
+    # the neighbours, evidence and metadata are in the blocks
+    assert set(document) >= {"labels", "counts", "blocks", "vectors"}
+    assert not set(document) & {"neighbours", "scores", "keys"} and "common" not in document["evidence"]
+    assert len(text) < 45 * count and len(gzip.compress(text)) < 0.4 * len(text)
+    folder, size = document["blocks"]["path"], document["blocks"]["size"]
+    assert size == 256 and data.blocks == folder and data.block_size == size
+    blocks = sorted(name for name in data.files if name.startswith(folder) and name.endswith(".json"))
+    assert blocks == sorted(f"{folder}{b}.json" for b in range(-(-count // size)))
+    last = json.loads(data.files[f"{folder}{len(blocks) - 1}.json"])
+    assert last["first"] == (len(blocks) - 1) * size and len(last["neighbours"]) == (count - last["first"]) * 12
+    assert all(isinstance(v, int) for v in last["scores"][:100])
+    for name in blocks:  # each block a few tens of KB gzipped at most
+        assert len(gzip.compress(data.files[name])) < 40_000
+    assert len(data.files[folder + "vectors.i8"]) == count * dims
+    # the whole reassembles to one entry per point
+    whole = recommend.assemble(data.files)
+    assert len(whole["neighbours"]) == len(whole["evidence"]["common"]) == count * 12
+    assert [len(c["data"]) for c in whole["columns"]] == [count, count]
+
+
+def test_the_blocks_folder_is_named_by_its_content():
+    """A page opened before a redeploy never mixes its index with the next build's blocks."""
+    same, again, other = _films(300).blocks, _films(300).blocks, _films(300, seed=5).blocks
+    assert same == again and same != other
+    pictures = _films(300, pictures={3: b"RIFF-picture"})
+    assert pictures.blocks != same and pictures.files[pictures.blocks + "3.webp"] == b"RIFF-picture"
+    assert json.loads(pictures.files["recommend.json"])["pictures"] == {"path": pictures.blocks, "of": [3]}
 
 
 @pytest.mark.parametrize("portal_name, count", [("movies", 1682), ("users", 943)])
 def test_demo_page_data(demo_site, portal_name, count):
     folder = demo_site / portal_name
-    document = json.loads((folder / "recommend.json").read_text(encoding="utf-8"))
+    document = recommend.read_page_data(folder)
     assert document["count"] == count and document["k"] == 12 and document["dims"] == 100
     assert (folder / document["vectors"]["path"]).stat().st_size == count * 100  # int8, the default
     assert len(document["neighbours"]) == len(document["scores"]) == len(document["evidence"]["common"]) == count * 12
-    assert len(gzip.compress((folder / "recommend.json").read_bytes())) < 200_000
+    # what a first view waits for: the index and one block
+    assert len(gzip.compress((folder / "recommend.json").read_bytes())) < 40_000
+    assert len(gzip.compress((folder / document["blocks"]["path"] / "0.json").read_bytes())) < 30_000
+    assert "pictures" not in document  # the demo's points have none: the page draws their cards
     loss = document["vectors"]["loss"]
     assert loss["mean_cosine_error"] < 1e-4 and loss["taste_overlap"] > 0.9
     if portal_name == "movies":

@@ -41,6 +41,10 @@ RGB = tuple[int, int, int]
 
 # The EXIF tag that says how the camera was held.
 EXIF_ORIENTATION = 0x0112
+# The recommendation page's pictures: 160 px covers its largest (80 CSS px cards at twice the
+# pixel density), at about 4 KB a poster as WebP (every browser the projector runs in reads it).
+PAGE_PICTURE = 160
+PAGE_QUALITY = 75
 
 # --------------------------------------------------------------------------
 # Report
@@ -267,10 +271,13 @@ def collect_images(
     content_dir: Path,
     cell: int,
     max_pixels: int,
-) -> tuple[dict[int, Image.Image], ImageReport]:
-    """Thumbnails (RGB, cell x cell) by row position of `table`, and a report.
+    page_size: int = 0,
+) -> tuple[dict[int, Image.Image], ImageReport, dict[int, bytes]]:
+    """Thumbnails (RGB, cell x cell) by row position of `table`, a report, and with `page_size`
+    the same pictures as page_size x page_size WebP files (the recommendation page's, made
+    from the source image, not from the smaller cell, and encoded at once to bound memory).
 
-    Points without an image are absent from the dict: the sprite module
+    Points without an image are absent from the dicts: the sprite module
     draws their cards. With no downloader, URL and TMDB sources are skipped
     (an offline build) with a warning. Pictures over `max_pixels` (the
     download settings' limit) are refused, local ones too.
@@ -279,6 +286,7 @@ def collect_images(
     fill = parse_colour(settings.fill)
     requests_before = downloader.request_count if downloader else 0
     thumbs: dict[int, Image.Image] = {}
+    pages: dict[int, bytes] = {}
     origins: dict[int, str] = {}
     first_failure: dict[int, str] = {}
     pending = list(range(count))
@@ -301,13 +309,20 @@ def collect_images(
         else:
             outcomes = tmdb_candidates(table, pending, source.tmdb, downloader, where)
         made = _thumbnails(
-            {i: hit.path for i, hit in outcomes.items() if isinstance(hit, Hit)}, cell, settings.fit, fill, max_pixels
+            {i: hit.path for i, hit in outcomes.items() if isinstance(hit, Hit)},
+            cell,
+            settings.fit,
+            fill,
+            max_pixels,
+            page_size,
         )
         for index, outcome in outcomes.items():
             if isinstance(outcome, Hit):
                 result = made[index]
-                if isinstance(result, Image.Image):
-                    thumbs[index] = result
+                if not isinstance(result, str):
+                    thumbs[index], page = result
+                    if page is not None:
+                        pages[index] = page
                     origins[index] = outcome.origin
                     continue
                 outcome = result
@@ -318,7 +333,7 @@ def collect_images(
     if downloader is not None:
         report.requests = downloader.request_count - requests_before
     log.info("    %s", report.describe())
-    return thumbs, report
+    return thumbs, report, pages
 
 
 def _report(count: int, origins: dict[int, str], pending: list[int], first_failure: dict[int, str]) -> ImageReport:
@@ -333,18 +348,29 @@ def _report(count: int, origins: dict[int, str], pending: list[int], first_failu
 
 
 def _thumbnails(
-    paths: dict[int, Path], cell: int, fit: str, fill: RGB, max_pixels: int
-) -> dict[int, Image.Image | str]:
-    """Thumbnail or failure reason per point. Pillow releases the GIL while
-    decoding and resampling, so a few threads use the cores."""
+    paths: dict[int, Path], cell: int, fit: str, fill: RGB, max_pixels: int, page_size: int = 0
+) -> dict[int, tuple[Image.Image, bytes | None] | str]:
+    """(thumbnail, page picture or None) or failure reason per point. Pillow releases the GIL
+    while decoding and resampling, so a few threads use the cores."""
     if not paths:
         return {}
 
-    def one(path: Path) -> Image.Image | str:
+    def one(path: Path) -> tuple[Image.Image, bytes | None] | str:
         try:
-            return load_thumbnail(path, cell, fit, fill, max_pixels)
+            image = load_thumbnail(path, max(cell, page_size), fit, fill, max_pixels)
         except ImageProblem as problem:
             return str(problem)
+        page = None
+        if page_size:
+            picture = (
+                image if image.width == page_size else image.resize((page_size, page_size), Image.Resampling.LANCZOS)
+            )
+            buffer = io.BytesIO()
+            picture.save(buffer, format="WEBP", quality=PAGE_QUALITY, method=4)
+            page = buffer.getvalue()
+        if image.width != cell:
+            image = image.resize((cell, cell), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        return image, page
 
     workers = min(len(paths), max(1, min(8, os.cpu_count() or 1)))
     bar = None
@@ -352,7 +378,7 @@ def _thumbnails(
         from tqdm import tqdm
 
         bar = tqdm(total=len(paths), desc="thumbnails", unit="image", disable=None, leave=False)
-    made: dict[int, Image.Image | str] = {}
+    made: dict[int, tuple[Image.Image, bytes | None] | str] = {}
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="thumbnail") as pool:
             for index, result in zip(paths, pool.map(one, paths.values())):

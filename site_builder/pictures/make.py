@@ -48,6 +48,8 @@ class Pictures:
     preview_size: tuple[int, int]
     report: dict  # images.ImageReport fields, reasons as a dict
     warnings: list[str] = field(default_factory=list)  # logged while collecting the images
+    # the recommendation page's picture (images.PAGE_PICTURE px, WebP) of each point that has a real one
+    page_pictures: dict[int, bytes] = field(default_factory=dict)
     from_cache: bool = False
 
     def describe(self) -> str:
@@ -60,7 +62,7 @@ class Pictures:
         return self.report["failed"]
 
 
-SPRITES = Kind("sprites", "pictures-v3", ("pillow", "font-roboto"))
+SPRITES = Kind("sprites", "pictures-v4", ("pillow", "font-roboto"))
 
 
 def config_inputs(portal: PortalConfig, content_dir: Path, download: DownloadSettings) -> list:
@@ -150,10 +152,12 @@ def _make(
 ) -> Pictures:
     _, cell = sprites.sprite_grid(len(table), portal.sprite.max_cell, portal.sprite.max_sheet)
     with collect_warnings("site_builder.pictures") as warnings:
-        thumbs, report = (
-            images.collect_images(table, portal.images, downloader, content_dir, cell, download.max_pixels)
+        thumbs, report, page_pictures = (
+            images.collect_images(
+                table, portal.images, downloader, content_dir, cell, download.max_pixels, images.PAGE_PICTURE
+            )
             if portal.images.sources
-            else ({}, images.ImageReport(generated=len(table)))
+            else ({}, images.ImageReport(generated=len(table)), {})
         )
     sheet, cell = sprites.draw_sprite_sheet(
         labels=table[portal.label].tolist(),
@@ -176,6 +180,7 @@ def _make(
         preview_size=preview_image.size,
         report=report_fields,
         warnings=warnings,
+        page_pictures=page_pictures,
     )
 
 
@@ -197,6 +202,8 @@ class PicturesCodec:
             archive.writestr("sheet", pictures.sheet)
             archive.writestr("preview.png", pictures.preview)
             archive.writestr("meta.json", json.dumps(meta))
+            for point, picture in pictures.page_pictures.items():
+                archive.writestr(f"page/{point}", picture)
         return buffer.getvalue()
 
     def decode(self, data: bytes) -> Pictures:
@@ -204,6 +211,11 @@ class PicturesCodec:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 meta = json.loads(archive.read("meta.json"))
                 sheet, preview = archive.read("sheet"), archive.read("preview.png")
+                page_pictures = {
+                    int(name.removeprefix("page/")): archive.read(name)
+                    for name in archive.namelist()
+                    if name.startswith("page/")
+                }
         except zipfile.BadZipFile as error:  # a damaged entry is a miss
             raise ValueError(str(error)) from None
         return Pictures(
@@ -214,5 +226,6 @@ class PicturesCodec:
             preview_size=tuple(meta["preview_size"]),
             report=meta["report"],
             warnings=meta.get("warnings", []),
+            page_pictures=page_pictures,
             from_cache=True,
         )

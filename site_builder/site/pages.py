@@ -55,6 +55,12 @@ class PortalPage:
     colour_column: str | None = None
     # a label to show as an example of what the search finds (the point with the most interactions)
     example: str = ""
+    # the recommendation data's blocks: their folder in the portal's folder, and points per block
+    # (site.recommend), named in the pages so that a point's block is fetched beside the index
+    blocks: str = ""
+    block_size: int = 0
+    # the factors of the map's compact vectors (site.projector.map_vectors); empty when it has none
+    vector_scales: list[float] = field(default_factory=list)
 
     @property
     def page(self) -> str:
@@ -71,6 +77,10 @@ class PortalPage:
     @property
     def recommend_data(self) -> str:
         return paths.in_portal(self.name, paths.RECOMMEND_DATA)
+
+    @property
+    def recommend_blocks(self) -> str:
+        return paths.in_portal(self.name, self.blocks)
 
     @property
     def sprite_sheet(self) -> str:

@@ -22,9 +22,11 @@ MARKER = ".projector-portals-site"
 # In a portal's folder
 MAP_PAGE = "index.html"
 RECOMMEND_PAGE = "recommend.html"
-RECOMMEND_DATA = "recommend.json"
+RECOMMEND_DATA = "recommend.json"  # the page's index; the rest is in a versioned folder (site.recommend)
+RECOMMEND_BLOCKS = "recommend"
 VECTOR_FILES = {"int8": "vectors.i8", "float16": "vectors.f16"}  # the recommendation page's vectors
 TENSORS = "tensors.bytes"
+MAP_VECTORS = "map-vectors.i8"  # the map's compact copy of the vectors, for large portals (site.projector)
 METADATA = "metadata.tsv"
 PROJECTOR_CONFIG = "projector_config.json"
 ONLINE_CONFIG = "projector_config.online.json"  # for projector.tensorflow.org, with --base-url

@@ -1,38 +1,54 @@
 """The data files of a portal's recommendation page (recommend.html).
 
-The page is static: everything it shows comes from two files written next to
-the projector's files in the portal's folder.
+The page is static: everything it shows comes from files written in the
+portal's folder, fetched as the page needs them, so that a visit costs about
+the same at 1,000 points as at 200,000: a small index first, then the block
+of the point on screen, and the vectors only when a taste is ranked.
 
-recommend.json (compact UTF-8 JSON, no spaces; GitHub Pages serves it gzipped)
-  format       1
+recommend.json, the index (compact UTF-8 JSON, no spaces; GitHub Pages serves it gzipped)
+  format       2
   points       "items" or "users"
   count, dims  number of points N and vector dimensions D
   k            neighbours listed per point (the setting, or N - 1 if smaller)
-  grid         cells per side of the sprite sheet (ceil(sqrt(N)), row-major by point)
-  labels       N labels, in point order
-  keys         N search keys: the label folded to lower case, accents and
-               punctuation removed (`fold`); the page folds the query the same way
+  labels       N labels, in point order (the page folds them into search keys with `fold`'s twin)
   counts       N interaction counts (ranks the type-ahead's suggestions)
-  columns      metadata columns shown with a point (the portal's metadata and
-               color_by columns, not the label), each {name, title, multi} and
-               either {values, codes} (dictionary-coded: codes[i] indexes values)
-               or {data} (N strings). Multi-valued columns hold "|"-separated values.
-  neighbours   N * k point indices, row-major (point i's list is [i*k, (i+1)*k)), best first
-  scores       N * k cosine similarities in thousandths (integers; divide by score_scale)
+  columns      metadata columns shown with a point (the portal's metadata and color_by
+               columns, not the label), each {name, title, multi}; their values are in
+               the blocks. Multi-valued columns hold "|"-separated values.
+  score_scale  what the blocks' integer scores are divided by
   words        {item, items, user, users}: what the dataset calls its two sides (config.Named)
   evidence     {noun, noun_one: what the counts count ("users" for an items portal),
-                common: N * k, how many of them the point shares with each neighbour,
-                shared: [{column (index in columns), multi, masks: N * k}]}
-               For a single-valued column, mask is 1 when the two values are equal.
-               For a multi-valued column, bit b of the mask is set when value b of
-               the point's own list (split on "|") is among the neighbour's values.
-  vectors      {path, dtype, scale, bytes, loss}: the vectors file and how well it
-               agrees with the float32 vectors (`measure_loss`)
+                shared: [{column (index in columns), multi}]}: the columns whose shared values
+               the blocks' masks record
+  blocks       {path: the folder of the blocks (relative to the portal's folder),
+                size: points per block B}: point i is in block i // B, named "<that>.json"
+  pictures     {path, of}: the folder of the points' thumbnails and the points that have
+               one ("<path><i>.webp"); the others are drawn by the page as cards.
+               Absent when no point has a picture (generated cards only).
+  tints        {palette, of}: the colour of each point on the map (colours.Tints)
+  vectors      {path, dtype, scale, bytes, loss}: the vectors file (relative to the portal's
+               folder) and how well it agrees with the float32 vectors (`measure_loss`)
+  evaluation   the figures of `portals evaluate`, when the portal shows them
 
-vectors.i8 / vectors.f16
+<blocks.path>/<b>.json, one per B points, from point b * B on
+  first        b * B
+  k, score_scale  as in the index (the map reads the blocks without it)
+  neighbours   n * k point indices, row-major (the block's point i's list is [i*k, (i+1)*k)), best first
+  scores       n * k cosine similarities in thousandths (integers; divide by score_scale)
+  common       n * k: how many of the counted things (evidence.noun) the point shares with each neighbour
+  masks        one n * k list per evidence.shared column. For a single-valued column the mask is
+               1 when the two values are equal. For a multi-valued one, bit b is set when value b
+               of the point's own list (split on "|") is among the neighbour's values.
+  cells        one list of n strings per column: the block's points' values
+
+<blocks.path>/vectors.i8 or vectors.f16
   The unit-length vectors, row-major N x D, as int8 (each row scaled so its
   largest component is +-127: "row" scale) or little-endian float16. The page
   renormalises every row after decoding, so no scale needs shipping.
+
+The blocks and the vectors live in a folder named by a hash of their content
+(`blocks.path`), so a page opened before a redeploy never mixes its index with
+the next build's blocks: it finds them gone and asks the visitor to reload.
 
 Shared interaction counts come from the binary point x other-side matrix,
 computed only for the N x k neighbour pairs (blocks of rows, never N x N).
@@ -40,12 +56,14 @@ computed only for the N x k neighbour pairs (blocks of rows, never N x N).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
 import unicodedata
 import zlib
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -56,8 +74,7 @@ from site_builder.config import Named
 from site_builder.config.schema import named_words
 from site_builder.data.dataset import COMPUTED_COLUMNS, interaction_matrix
 from site_builder.model.neighbours import unit_rows
-from site_builder.pictures.sprites import sprite_grid
-from site_builder.site.paths import RECOMMEND_DATA, VECTOR_FILES
+from site_builder.site.paths import RECOMMEND_BLOCKS, RECOMMEND_DATA, VECTOR_FILES
 from site_builder.site.projector import metadata_columns
 
 log = logging.getLogger(__name__)
@@ -176,17 +193,6 @@ def column_title(name: str, points: str, words: Named) -> str:
     if name == "mean_rating":
         return f"Mean {words.weight}"
     return name.replace("_", " ").strip().capitalize()
-
-
-def _column_json(name: str, title: str, values: list[str], multi: bool) -> dict:
-    column = {"name": name, "title": title, "multi": multi}
-    uniques: dict[str, int] = {}
-    codes = [uniques.setdefault(v, len(uniques)) for v in values]
-    if len(uniques) <= max(16, len(values) // 4):
-        column.update(values=list(uniques), codes=codes)
-    else:
-        column["data"] = values
-    return column
 
 
 # ------------------------------------------------------------------ vectors
@@ -321,16 +327,36 @@ def _agreement(exact_scores: np.ndarray, picks: np.ndarray, top: int, tolerance:
 # ------------------------------------------------------------------ the files
 
 
+# Neighbour pairs per block: 256 points at k = 12, some 20 KB gzipped at 100,000 points.
+BLOCK_PAIRS = 3072
+PICTURE_SUFFIX = ".webp"
+
+
+def block_size(k: int) -> int:
+    """Points per block of the page data, for k neighbours a point."""
+    return max(16, BLOCK_PAIRS // max(k, 1))
+
+
 @dataclass
 class PageData:
     files: dict[str, bytes]  # file name in the portal folder -> bytes
     loss: QuantisationLoss
+    blocks: str  # the blocks' folder in the portal folder ("recommend/<version>/")
+    block_size: int
 
     def describe(self) -> str:
         # raw sizes only: compressing tens of MB for a log line cost seconds at 87,000 points
         # (the vectors' compressed size is in the loss report)
-        sizes = ", ".join(f"{name} {len(data):,} bytes" for name, data in self.files.items())
-        return f"{sizes}; vectors {self.loss.describe()}"
+        index = len(self.files[RECOMMEND_DATA])
+        rest = sum(len(data) for name, data in self.files.items() if name != RECOMMEND_DATA)
+        return (
+            f"{RECOMMEND_DATA} {index:,} bytes, {len(self.files) - 1:,} files in {self.blocks} "
+            f"{rest:,} bytes; vectors {self.loss.describe()}"
+        )
+
+
+def _json_bytes(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def page_data(
@@ -350,73 +376,123 @@ def page_data(
     counts: np.ndarray | None = None,
     evaluation: dict | None = None,
     tints: Tints | None = None,
+    pictures: dict[int, bytes] | None = None,
 ) -> PageData:
-    """Both files of the page, from the portal's table, neighbours, vectors and interactions
-    (`point_index` / `other_index`: one entry per interaction, rows of `table` and of the other side;
-    `tints`: the projector's colour of each point, colours.Tints, which the page multiplies the
-    pictures by as the map does)."""
+    """Every file of the page (see the module doc), from the portal's table, neighbours, vectors and
+    interactions (`point_index` / `other_index`: one entry per interaction, rows of `table` and of
+    the other side; `tints`: the projector's colour of each point, colours.Tints, which the page
+    multiplies the pictures by as the map does; `pictures`: WebP thumbnails by point)."""
     words = words or named_words({})
     count, dims = vectors.shape
     k = int(neighbour_index.shape[1])
     labels = [cell_text(v) for v in table[label].tolist()]
     shown = [c for c in columns if c != label and c != "id"]
-    column_json = []
-    for name in shown:
-        values = table[name].map(cell_text).tolist()
-        multi = any("|" in v for v in values)
-        column_json.append(_column_json(name, column_title(name, points, words), values, multi))
+    cells = [table[name].map(cell_text).tolist() for name in shown]
+    column_json = [
+        {"name": name, "title": column_title(name, points, words), "multi": any("|" in v for v in values)}
+        for name, values in zip(shown, cells)
+    ]
 
     matrix = interaction_matrix(point_index, other_index, count, num_other)
     common = common_counts(matrix, neighbour_index)
-    shared = []
+    shared, masks = [], []
     for name, multi in evidence_columns(table, shown):
-        values = table[name].map(cell_text).tolist()
-        masks = shared_masks(values, multi, neighbour_index)
-        shared.append({"column": shown.index(name), "multi": multi, "masks": masks.ravel().tolist()})
+        shared.append({"column": shown.index(name), "multi": multi})
+        masks.append(shared_masks(cells[shown.index(name)], multi, neighbour_index))
 
     vector_bytes = quantise(vectors, vector_type)
     loss = measure_loss(vectors, vector_type, data=vector_bytes)
-    vector_file = VECTOR_FILES[vector_type]
     if counts is None:
         counts = np.diff(matrix.indptr)
+
+    neighbours = np.asarray(neighbour_index, dtype=np.int64)
+    scores = np.rint(np.asarray(neighbour_score, dtype=np.float64) * SCORE_SCALE).astype(np.int64)
+    size = block_size(k)
+    folder_files: dict[str, bytes] = {}
+    for first in range(0, count, size):
+        rows = slice(first, min(first + size, count))
+        block = {
+            "first": first,
+            "k": k,
+            "score_scale": SCORE_SCALE,
+            "neighbours": neighbours[rows].ravel().tolist(),
+            "scores": scores[rows].ravel().tolist(),
+            "common": common[rows].ravel().tolist(),
+            "masks": [mask[rows].ravel().tolist() for mask in masks],
+            "cells": [values[rows] for values in cells],
+        }
+        folder_files[f"{first // size}.json"] = _json_bytes(block)
+    folder_files[VECTOR_FILES[vector_type]] = vector_bytes
+    for point, picture in sorted((pictures or {}).items()):
+        folder_files[f"{point}{PICTURE_SUFFIX}"] = picture
+    digest = hashlib.sha256()
+    for name, data in folder_files.items():
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    folder = f"{RECOMMEND_BLOCKS}/{digest.hexdigest()[:12]}/"
+
     document = {
-        "format": 1,
+        "format": 2,
         "points": points,
         "count": int(count),
         "dims": int(dims),
         "k": k,
-        "grid": sprite_grid(count)[0] if count else 0,
         "labels": labels,
-        "keys": [fold(v) for v in labels],
         "counts": np.asarray(counts, dtype=np.int64).tolist(),
         "columns": column_json,
-        "neighbours": np.asarray(neighbour_index, dtype=np.int64).ravel().tolist(),
-        "scores": np.rint(np.asarray(neighbour_score, dtype=np.float64) * SCORE_SCALE)
-        .astype(np.int64)
-        .ravel()
-        .tolist(),
         "score_scale": SCORE_SCALE,
         "words": {"item": words.item, "items": words.items, "user": words.user, "users": words.users},
         "evidence": {
             "noun": words.users if points == "items" else words.items,
             "noun_one": words.user if points == "items" else words.item,
-            "common": common.ravel().tolist(),
             "shared": shared,
         },
+        "blocks": {"path": folder, "size": size},
         "vectors": {
-            "path": vector_file,
+            "path": folder + VECTOR_FILES[vector_type],
             "dtype": vector_type,
             "scale": loss.scale,
             "bytes": len(vector_bytes),
             "loss": asdict(loss),
         },
     }
+    if pictures:
+        document["pictures"] = {"path": folder, "of": sorted(int(p) for p in pictures)}
     if tints is not None:
         document["tints"] = {"palette": tints.hex_palette(), "of": tints.of_point.tolist()}
     if evaluation is not None:
         document["evaluation"] = evaluation
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    return PageData(files={RECOMMEND_DATA: text.encode("utf-8"), vector_file: vector_bytes}, loss=loss)
+    files = {RECOMMEND_DATA: _json_bytes(document)}
+    files.update({folder + name: data for name, data in folder_files.items()})
+    return PageData(files=files, loss=loss, blocks=folder, block_size=size)
+
+
+def assemble(files: dict[str, bytes]) -> dict:
+    """The page data as one document, for tools and tests: the index, with every block's lists
+    joined in point order (neighbours, scores, evidence.common, each shared column's masks and
+    each column's data) and the search keys the page folds from the labels."""
+    document = json.loads(files[RECOMMEND_DATA])
+    folder, size = document["blocks"]["path"], document["blocks"]["size"]
+    blocks = [json.loads(files[f"{folder}{b}.json"]) for b in range(-(-document["count"] // size))]
+    document["neighbours"] = [j for block in blocks for j in block["neighbours"]]
+    document["scores"] = [s for block in blocks for s in block["scores"]]
+    document["evidence"]["common"] = [c for block in blocks for c in block["common"]]
+    for at, shared in enumerate(document["evidence"]["shared"]):
+        shared["masks"] = [m for block in blocks for m in block["masks"][at]]
+    for at, column in enumerate(document["columns"]):
+        column["data"] = [v for block in blocks for v in block["cells"][at]]
+    document["keys"] = [fold(label) for label in document["labels"]]
+    return document
+
+
+def read_page_data(portal_folder: Path) -> dict:
+    """`assemble` over a built portal's folder."""
+    index = json.loads((portal_folder / RECOMMEND_DATA).read_bytes())
+    folder = portal_folder / index["blocks"]["path"]
+    files = {RECOMMEND_DATA: (portal_folder / RECOMMEND_DATA).read_bytes()}
+    for path in folder.glob("*.json"):
+        files[index["blocks"]["path"] + path.name] = path.read_bytes()
+    return assemble(files)
 
 
 def portal_page_data(
@@ -428,6 +504,7 @@ def portal_page_data(
     neighbour_score: np.ndarray,
     tints: Tints,
     evaluation: dict | None = None,
+    pictures: dict[int, bytes] | None = None,
 ) -> PageData:
     """page_data for a configured portal (config.PortalConfig) over a loaded data.dataset.Dataset."""
     table = dataset.side(portal.points)
@@ -448,4 +525,5 @@ def portal_page_data(
         counts=table["num_ratings"].to_numpy() if "num_ratings" in table else None,
         evaluation=evaluation,
         tints=tints,
+        pictures=pictures,
     )

@@ -143,6 +143,81 @@ function aroundProjector(projector) {
     panel.portalsTinted = true;
   }
 
+  // ------------------------------------------------------------ the build's neighbours
+
+  // For the cosine metric the neighbour list is the build's: the chosen point's block of the
+  // recommendation data (data-blocks; site_builder/site/recommend.py), so the map lists what the
+  // recommendation page lists, in the same order and with the same similarities. The projector's
+  // own search ranks what it loaded: float32 at small sizes, where ties may fall otherwise, and a
+  // compact copy at large ones. Until the block is in (one small file, asked for when a point is
+  // chosen), the projector's own list shows; the build's replaces it when it arrives.
+  var blocksBase = projector.getAttribute("data-blocks");
+  var blockSize = Number(projector.getAttribute("data-block-size") || "0");
+  var arrived = {}; // block URL -> block
+  var asked = {};   // block URL -> true while its fetch runs
+  var positionsOf = new WeakMap(); // data set -> (row -> position), for data sets of isolated points
+
+  function blockUrl(row) {
+    return new URL(Math.floor(row / blockSize) + ".json", new URL(blocksBase, document.baseURI)).href;
+  }
+
+  function askForBlock(row) {
+    var url = blockUrl(row);
+    if (arrived[url] || asked[url]) return;
+    asked[url] = true;
+    fetch(url).then(function (response) {
+      if (!response.ok) throw new Error(url + " answered " + response.status);
+      return response.json();
+    }).then(function (block) {
+      arrived[url] = block;
+      var chosen = projector.selectedPointIndices || [];
+      var data = projector.dataSet;
+      if (chosen.length === 1 && data && data.points[chosen[0]] && blockUrl(data.points[chosen[0]].index) === url) {
+        projector.notifySelectionChanged(chosen.slice()); // the list again, now the build's
+      }
+    }).catch(function (error) {
+      console.warn("the map keeps the projector's own neighbour list:", error.message);
+    }).finally(function () { delete asked[url]; });
+  }
+
+  function positionIn(data, row) {
+    if (data.points[row] && data.points[row].index === row) return row;
+    var map = positionsOf.get(data);
+    if (!map) {
+      map = new Map();
+      data.points.forEach(function (point, position) { map.set(point.index, position); });
+      positionsOf.set(data, map);
+    }
+    return map.has(row) ? map.get(row) : null;
+  }
+
+  // The build's list for the point at `position` of `data`, as the projector's findNeighbors gives
+  // it ({index: position, dist: 1 - cosine}); null until its block is in, or when the visitor asks
+  // for more than the build lists or has isolated points that leave some of them out.
+  function buildNeighbours(data, position, wanted) {
+    var row = data.points[position].index, block = arrived[blockUrl(row)];
+    if (!block) { askForBlock(row); return null; }
+    if (wanted > block.k) return null;
+    var list = [], at = (row - block.first) * block.k;
+    for (var slot = 0; slot < wanted; slot++) {
+      var where = positionIn(data, block.neighbours[at + slot]);
+      if (where == null) return null;
+      list.push({ index: where, dist: 1 - block.scores[at + slot] / block.score_scale });
+    }
+    return list;
+  }
+
+  function useBuildNeighbours() {
+    var data = projector.dataSet, proto = data && Object.getPrototypeOf(data);
+    if (!blocksBase || !blockSize || !proto || proto.portalsNeighbours || typeof proto.findNeighbors !== "function") return;
+    var find = proto.findNeighbors;
+    proto.findNeighbors = function (position, distFunc, wanted) {
+      var listed = cosine && distFunc === cosine && this.points[position] ? buildNeighbours(this, position, wanted) : null;
+      return listed || find.call(this, position, distFunc, wanted);
+    };
+    proto.portalsNeighbours = true;
+  }
+
   // ------------------------------------------------------------ the point card
 
   var shown = null; // the point (position in the data set) on the card
@@ -342,6 +417,9 @@ function aroundProjector(projector) {
     started = true;
     styleShadows();
     tintNeighbours();
+    useBuildNeighbours();
+    var linked = /(?:^#|&)item=(\d+)/.exec(window.location.hash);
+    if (linked && blocksBase && blockSize) askForBlock(Number(linked[1]));
     listenForTaps();
     followPoints();
     followLayouts();

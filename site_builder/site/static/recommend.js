@@ -1,10 +1,11 @@
 /* Projector Portals: the recommendation page of one portal (recommend.html).
  *
- * Static: everything comes from the portal's recommend.json (labels, search
- * keys, metadata, the precomputed top-k neighbours with their evidence) and,
- * for taste queries only, its vectors file (int8 or float16 unit vectors),
- * fetched the first time a taste is ranked. Pictures are cells of the portal's
- * sprite sheet, shown as CSS backgrounds: one image request for the page.
+ * Static, and fetched as needed (site_builder/site/recommend.py describes the files): the
+ * portal's recommend.json, a small index (labels, counts, colours), first; the block holding
+ * a point's neighbours, their evidence and its metadata when the point is shown (a deep
+ * link's block is asked for beside the index); the vectors (int8 or float16 unit vectors)
+ * the first time a taste is ranked. A point with a picture shows its own small WebP file;
+ * the others are drawn as cards, the label on the point's colour, as the map draws them.
  *
  * The state lives in the URL's hash, so any view can be shared:
  *   #item=12                  point 12 and its neighbours
@@ -18,7 +19,7 @@
  */
 import {
   closestLiked, decodeVectors, fold, formatNumber, hashOf, plural, rankSuggestions, rankTaste, similarityText,
-  splitValues, spriteOffset, stateFromHash, tasteNote,
+  splitValues, stateFromHash, tasteNote,
 } from "./recommend-core.js";
 
 var page = document.querySelector("[data-recommend]");
@@ -34,7 +35,8 @@ function recommendationPage(root) {
   var tasteActions = document.getElementById("rec-taste-actions");
   var aboutText = document.getElementById("rec-about-text");
   var dataUrl = new URL(root.getAttribute("data-data"), document.baseURI);
-  var spriteUrl = new URL(root.getAttribute("data-sprite"), document.baseURI);
+  var blocksUrl = new URL(root.getAttribute("data-blocks"), document.baseURI);
+  var blockSize = Number(root.getAttribute("data-block-size")) || 0;
   var mapUrl = root.getAttribute("data-map");
   var baseTitle = document.title;
   statusLine.textContent = statusLine.getAttribute("data-loading") || ""; // empty without JavaScript
@@ -42,13 +44,18 @@ function recommendationPage(root) {
   var MAX_SUGGESTIONS = 8;
 
   var data = null;          // recommend.json
+  var blocks = {};          // block URL -> promise of the block
+  var settled = {};         // block URL -> the block, once it has arrived
+  var keys = null;          // the search keys, folded from the labels on the first search
+  var withPicture = null;   // Uint8Array: 1 for the points that have a picture file
   var unit = null;          // Float32Array N x D of unit vectors, once loaded
   var vectorsPromise = null;
   var suggestions = [];     // point indices in the open listbox
   var active = -1;          // highlighted suggestion
   var renderToken = 0;
   // milliseconds since navigation (start: this script ran; data: recommend.json parsed; firstResult:
-  // the first item or taste result shown) and durations (vectors: fetch + decode; rank: one taste ranking)
+  // the first item or taste result shown) and durations (vectors: fetch + decode; rank: one taste
+  // ranking; keys: folding every label into a search key)
   var timing = { start: performance.now() };
   window.recommendPage = { timing: timing, fold: fold };
 
@@ -75,8 +82,45 @@ function recommendationPage(root) {
 
   function say(text) { statusLine.textContent = text; }
 
-  function columnValue(column, i) {
-    return column.data ? column.data[i] : column.values[column.codes[i]];
+  // ------------------------------------------------------------ blocks
+
+  // The block holding point `point` (a promise), fetched once. Before the index has arrived the
+  // page's own data-blocks names the folder; the index names it after.
+  function blockUrl(point) {
+    var size = data ? data.blocks.size : blockSize;
+    var folder = data ? new URL(data.blocks.path, dataUrl) : blocksUrl;
+    return new URL(Math.floor(point / size) + ".json", folder).href;
+  }
+
+  function loadBlock(point) {
+    var url = blockUrl(point);
+    if (!blocks[url]) {
+      blocks[url] = fetch(url).then(function (response) {
+        if (response.status === 404) {
+          throw new Error("this site has been updated since the page was opened: reload the page");
+        }
+        if (!response.ok) throw new Error("the data answered " + response.status);
+        return response.json();
+      }).then(function (block) {
+        settled[url] = block;
+        return block;
+      });
+      blocks[url].catch(function () { delete blocks[url]; });
+    }
+    return blocks[url];
+  }
+
+  // What the block says of its point `point`: neighbour j's number, score and evidence at slot j.
+  function pointView(block, point) {
+    var at = point - block.first, k = data.k;
+    return {
+      point: point,
+      neighbour: function (slot) { return block.neighbours[at * k + slot]; },
+      score: function (slot) { return block.scores[at * k + slot] / data.score_scale; },
+      common: function (slot) { return block.common[at * k + slot]; },
+      mask: function (shared, slot) { return block.masks[shared][at * k + slot]; },
+      cell: function (column) { return block.cells[column][at]; },
+    };
   }
 
   // ------------------------------------------------------------ state in the hash
@@ -90,17 +134,18 @@ function recommendationPage(root) {
 
   // ------------------------------------------------------------ pictures
 
-  function setUpSprite() {
-    root.style.setProperty("--rec-sprite", 'url("' + spriteUrl.href.replace(/"/g, "%22") + '")');
-    root.style.setProperty("--rec-sprite-size", (data.grid * 100) + "%");
-  }
-
+  // A point's picture file, multiplied by the point's colour as the map draws it (site.css); or,
+  // for a point without one, its card: the label in dark ink on its colour (colour only when small).
   function picture(i, className) {
-    var at = spriteOffset(i, data.grid);
-    var element = h("span", { className: "rec-sprite" + (className ? " " + className : ""), "aria-hidden": "true" });
-    element.style.backgroundPosition = at[0].toFixed(4) + "% " + at[1].toFixed(4) + "%";
-    // the map multiplies each picture by its point's colour: so does the page (site.css)
+    var element = h("span", { className: "rec-picture" + (className ? " " + className : ""), "aria-hidden": "true" });
     if (data.tints) element.style.backgroundColor = data.tints.palette[data.tints.of[i]];
+    if (withPicture && withPicture[i]) {
+      var url = new URL(data.pictures.path + i + ".webp", dataUrl).href;
+      element.style.backgroundImage = 'url("' + url.replace(/"/g, "%22") + '")';
+    } else {
+      element.classList.add("rec-drawn");
+      if (className !== "rec-picture-small") element.appendChild(h("span", { text: data.labels[i] }));
+    }
     return element;
   }
 
@@ -108,12 +153,17 @@ function recommendationPage(root) {
 
   function openSuggestions() {
     if (!data) return;
-    suggestions = rankSuggestions(input.value, data.keys, data.counts, MAX_SUGGESTIONS);
+    if (!keys) {
+      var started = performance.now();
+      keys = data.labels.map(fold);
+      timing.keys = performance.now() - started;
+    }
+    suggestions = rankSuggestions(input.value, keys, data.counts, MAX_SUGGESTIONS);
     active = -1;
     listbox.textContent = "";
     suggestions.forEach(function (point, n) {
       var option = h("li", { role: "option", id: "rec-option-" + n, "aria-selected": "false", "data-point": point },
-        picture(point, "rec-sprite-small"),
+        picture(point, "rec-picture-small"),
         h("span", { className: "rec-option-label", text: data.labels[point] }));
       option.addEventListener("mousedown", function (event) { event.preventDefault(); choose(n); });
       listbox.appendChild(option);
@@ -180,20 +230,22 @@ function recommendationPage(root) {
 
   // ------------------------------------------------------------ cards
 
-  function evidence(i, slot) {
-    var e = data.evidence, at = i * data.k + slot, j = data.neighbours[at], parts = [];
-    parts.push(plural(e.common[at], e.noun_one, e.noun) + " in common");
-    var multiFirst = e.shared.filter(function (s) { return s.multi; })
-      .concat(e.shared.filter(function (s) { return !s.multi; }));
-    multiFirst.forEach(function (shared) {
-      var mask = shared.masks[at];
+  // What point `view.point` and its neighbour at `slot` have in common (a single-valued column
+  // counts only when both have the same value, so the point's own value is the neighbour's).
+  function evidence(view, slot) {
+    var e = data.evidence, parts = [];
+    parts.push(plural(view.common(slot), e.noun_one, e.noun) + " in common");
+    var order = e.shared.map(function (s, n) { return n; });
+    order.sort(function (a, b) { return (e.shared[b].multi ? 1 : 0) - (e.shared[a].multi ? 1 : 0) || a - b; });
+    order.forEach(function (n) {
+      var shared = e.shared[n], mask = view.mask(n, slot);
       if (!mask) return;
-      var column = data.columns[shared.column];
+      var column = data.columns[shared.column], own = view.cell(shared.column);
       if (shared.multi) {
-        var values = splitValues(columnValue(column, i)).filter(function (_, bit) { return mask & (1 << bit); });
+        var values = splitValues(own).filter(function (_, bit) { return mask & (1 << bit); });
         if (values.length) parts.push("shared " + column.title.toLowerCase() + ": " + values.join(", "));
       } else {
-        parts.push("same " + column.title.toLowerCase() + ": " + columnValue(column, j));
+        parts.push("same " + column.title.toLowerCase() + ": " + own);
       }
     });
     var text = parts.join(" · ");
@@ -242,14 +294,15 @@ function recommendationPage(root) {
         links));
   }
 
-  function metadataList(point) {
+  function metadataList(view) {
+    var point = view.point;
     var noun = data.evidence.noun;
     var counted = data.columns.some(function (column) { return column.name === "num_ratings"; });
     var list = h("dl", { className: "rec-meta" }, counted ? null :
       h("div", null, h("dt", { text: noun.charAt(0).toUpperCase() + noun.slice(1) }),
         h("dd", { text: formatNumber(data.counts[point]) })));
-    data.columns.forEach(function (column) {
-      var value = columnValue(column, point);
+    data.columns.forEach(function (column, n) {
+      var value = view.cell(n);
       if (!value) return;
       if (column.multi) value = splitValues(value).join(", ");
       list.appendChild(h("div", null, h("dt", { text: column.title }), h("dd", { text: value })));
@@ -260,21 +313,34 @@ function recommendationPage(root) {
   // ------------------------------------------------------------ views
 
   function renderItem(point, state) {
-    var k = data.k, label = data.labels[point];
+    var url = blockUrl(point);
+    if (settled[url]) { showItem(pointView(settled[url], point), state); return; }
+    var token = renderToken;
+    show(h("p", { className: "rec-loading", text: "Loading " + data.labels[point] + "…" }));
+    loadBlock(point).then(function (block) {
+      if (token === renderToken) showItem(pointView(block, point), state);
+    }, function (error) {
+      if (token !== renderToken) return;
+      show(h("p", { className: "rec-error", text: "Could not load " + data.labels[point] + ": " + error.message + "." }), true);
+      say("Could not load " + data.labels[point] + ".");
+    });
+  }
+
+  function showItem(view, state) {
+    var point = view.point, k = data.k, label = data.labels[point];
     var actions = h("p", { className: "rec-actions" }, mapLink(point));
     tasteButtons(point, state).forEach(function (b) { actions.appendChild(b); });
     var cards = h("ol", { className: "rec-cards" });
     for (var slot = 0; slot < k; slot++) {
-      var j = data.neighbours[point * k + slot];
-      var score = similarityText(data.scores[point * k + slot] / data.score_scale);
-      cards.appendChild(card(j, slot + 1, score, "similarity", evidence(point, slot), state));
+      var score = similarityText(view.score(slot));
+      cards.appendChild(card(view.neighbour(slot), slot + 1, score, "similarity", evidence(view, slot), state));
     }
     var view = h("article", { className: "rec-item", "aria-labelledby": "rec-item-title" },
       h("div", { className: "rec-item-head" },
-        picture(point, "rec-sprite-large"),
+        picture(point, "rec-picture-large"),
         h("div", { className: "rec-item-text" },
           h("h2", { id: "rec-item-title", tabindex: "-1", text: label }),
-          metadataList(point),
+          metadataList(view),
           actions)),
       h("h3", { className: "rec-list-heading", text: k ? plural(k, "nearest neighbour", "nearest neighbours") + " on the map" : "No neighbours" }),
       cards);
@@ -448,13 +514,19 @@ function recommendationPage(root) {
   // ------------------------------------------------------------ start
 
   window.addEventListener("hashchange", render);
+  // a deep link's block, asked for beside the index rather than after it
+  var linked = /(?:^#|&)item=(\d+)/.exec(location.hash);
+  if (linked && blockSize) loadBlock(Number(linked[1])).catch(function () { /* said when rendered */ });
   fetch(dataUrl).then(function (response) {
     if (!response.ok) throw new Error("recommend.json answered " + response.status);
     return response.json();
   }).then(function (loaded) {
     data = loaded;
     timing.data = performance.now();
-    setUpSprite();
+    if (data.pictures) {
+      withPicture = new Uint8Array(data.count);
+      data.pictures.of.forEach(function (i) { withPicture[i] = 1; });
+    }
     describe();
     render();
     if (document.activeElement === input && input.value.trim()) openSuggestions();
