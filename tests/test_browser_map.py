@@ -7,7 +7,13 @@ panel and from the recommendation page.
 
 from __future__ import annotations
 
+import html
+import json
+import re
+
+import numpy as np
 import pytest
+from browsing import serve
 from test_browser_projector import LOAD_TIMEOUT, _row_of
 
 from site_builder.site import recommend
@@ -250,4 +256,72 @@ def test_hovering_a_point_shows_its_card_without_choosing_it(browser, served_sit
     card.wait_for(state="visible", timeout=10_000)
     assert not card.get_by_role("link", name="Recommendations").is_visible()  # a glance, not a choice
     assert page.evaluate("window.portalProjector.item") is None
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def compact_site(tmp_path_factory):
+    """The demo built as a large portal is built (projector.map_vectors): its maps load the int8
+    copy of the vectors' 16 main components."""
+    from conftest import DEMO_CACHE, DEMO_CONTENT
+
+    from site_builder.build import build_site
+    from site_builder.site import projector
+
+    site = tmp_path_factory.mktemp("compact") / "_site"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(projector, "MAP_FLOAT32_BYTES", 0)
+        patch.setattr(projector, "MAP_COMPACT_BYTES", 1682 * 16)
+        build_site(DEMO_CONTENT, site, DEMO_CACHE)
+    server = serve(site)
+    yield site, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_a_large_portals_map_loads_compact_vectors_and_lists_the_builds_neighbours(browser, compact_site):
+    site, address = compact_site
+    config = json.loads((site / "movies" / "projector_config.json").read_text(encoding="utf-8"))["embeddings"][0]
+    assert config["tensorPath"] == "map-vectors.i8.bytes" and config["tensorShape"] == [1682, 16]
+    scales = re.search(r'data-scales="([^"]+)"', (site / "movies" / "index.html").read_text()).group(1)
+    scales = np.array(json.loads(html.unescape(scales)))
+    star_wars = _row_of(site, "movies", "Star Wars (1977)")
+
+    page = browser.new_page(**DESKTOP)
+    fetched = []
+    page.on("requestfinished", lambda request: fetched.append(request.url.rsplit("/movies/", 1)[-1]))
+    page.goto(f"{address}/movies/index.html#item={star_wars}")
+    page.wait_for_function("window.portalProjector && window.portalProjector.picturesMs > 0", timeout=LOAD_TIMEOUT)
+    assert page.evaluate("window.portalProjector.state") == "applied"
+    assert "map-vectors.i8.bytes" in fetched and "tensors.bytes" not in fetched
+    # the projector holds the decoded copy: 16 components a point, as the build wrote them
+    held = np.array(
+        page.evaluate(f"Array.from(document.querySelector('vz-projector').dataSet.points[{star_wars}].vector)")
+    )
+    raw = np.frombuffer((site / "movies" / "map-vectors.i8.bytes").read_bytes(), dtype=np.int8).reshape(1682, 16)
+    np.testing.assert_allclose(held, raw[star_wars] * scales, rtol=1e-6)
+    page.get_by_text("Dimension: 16").first.wait_for()
+
+    # the neighbour list is the build's, not a search in 16 dimensions
+    rows = page.locator("vz-projector-inspector-panel .nn-list .neighbor")
+    document = recommend.read_page_data(site / "movies")
+    k = document["k"]
+    expected = [
+        (document["labels"][j], f"{document['scores'][star_wars * k + slot] / document['score_scale'] * 100:.1f}%")
+        for slot, j in enumerate(document["neighbours"][star_wars * k : (star_wars + 1) * k])
+    ]
+    page.wait_for_function(
+        f"""() => {{
+          const panel = document.querySelector('vz-projector').inspectorPanel;
+          const rows = panel.shadowRoot.querySelectorAll('.neighbor .label');
+          return rows.length === {k} && rows[{k - 1}].textContent.trim() === {json.dumps(expected[-1][0])};
+        }}""",
+        timeout=LOAD_TIMEOUT,
+    )
+    shown = [(rows.nth(i).locator(".label").inner_text(), rows.nth(i).locator(".value").inner_text()) for i in range(k)]
+    assert shown == expected
+    # the 16 components alone would list others: the projector's own search is not what shows
+    unit = raw * scales
+    unit = unit / np.linalg.norm(unit, axis=1, keepdims=True)
+    own = np.argsort(-(unit @ unit[star_wars]))[1 : k + 1]
+    assert [document["labels"][j] for j in own] != [label for label, _ in expected]
     page.close()

@@ -6,7 +6,15 @@ import numpy as np
 import pandas as pd
 
 from site_builder.site.pages import relative_url
-from site_builder.site.projector import ProjectorFiles, metadata_columns, metadata_tsv, projector_bundle, tensor_bytes
+from site_builder.site.projector import (
+    MAP_COMPACT_BYTES,
+    ProjectorFiles,
+    map_vectors,
+    metadata_columns,
+    metadata_tsv,
+    projector_bundle,
+    tensor_bytes,
+)
 
 
 def test_tensor_bytes_are_little_endian_float32_row_major():
@@ -76,3 +84,38 @@ def test_point_tints_follow_the_projectors_palette_order_and_listing():
     assert point_tints(pd.Series([f"t{i}" for i in range(51)])).rgb().tolist() == [list(UNTINTED)] * 51
     numbers = point_tints(pd.Series([1.0, 3.0, 2.0]))
     assert [tuple(c) for c in numbers.rgb().tolist()] == [(255, 255, 221), (31, 45, 134), (143, 150, 178)]
+
+
+def test_small_maps_load_the_vectors_as_they_are():
+    assert map_vectors(np.ones((1000, 100), dtype=np.float32)) is None  # 400 KB of float32
+    files = ProjectorFiles(tensor_name="T", shape=(1000, 100), cell=8)
+    assert files.config(sprite=False)["embeddings"][0]["tensorPath"] == "tensors.bytes"
+
+
+def test_large_maps_load_int8_principal_components():
+    rng = np.random.default_rng(1)
+    count, dims = 30_000, 100  # 12 MB of float32
+    # most of the variance in 5 directions, the rest noise
+    vectors = (rng.normal(size=(count, 5)) * 4) @ rng.normal(size=(5, dims)) + rng.normal(size=(count, dims))
+    vectors += 3.0  # not centred: the copy is
+    compact = map_vectors(vectors.astype(np.float32))
+    assert compact is not None and compact.dims == 64 and count * 64 <= MAP_COMPACT_BYTES
+    assert len(compact.data) == count * 64 and len(compact.scales) == 64
+    assert 0.9 < compact.variance < 1.0
+    decoded = np.frombuffer(compact.data, dtype=np.int8).reshape(count, 64) * np.array(compact.scales)
+    # the decoded copy is the centred vectors' principal coordinates, each to within half a step of 255
+    centred = vectors - vectors.mean(axis=0)
+    _, _, axes = np.linalg.svd(centred, full_matrices=False)
+    exact = centred @ axes[:64].T
+    exact *= np.sign((exact * decoded).sum(axis=0))  # an axis may point either way
+    steps = np.abs(decoded - exact) / np.array(compact.scales)
+    assert steps[:, :5].max() <= 0.51  # the strong directions, in order
+    assert np.abs(decoded).max(axis=0).round(4).tolist() == (np.array(compact.scales) * 127).round(4).tolist()
+    # fewer components where 64 would not fit
+    assert map_vectors(np.repeat(vectors, 4, axis=0).astype(np.float32)).dims == 32
+    # the self-hosted config names the copy and its shape; the online one keeps the float32 vectors
+    files = ProjectorFiles(tensor_name="T", shape=(count, dims), cell=8, map_dims=compact.dims)
+    own = files.config(sprite=False)["embeddings"][0]
+    online = files.config(base="https://x.example/p/")["embeddings"][0]
+    assert own["tensorPath"] == "map-vectors.i8.bytes" and own["tensorShape"] == [count, 64]
+    assert online["tensorPath"] == "https://x.example/p/tensors.bytes" and online["tensorShape"] == [count, dims]

@@ -23,6 +23,7 @@ STATIC_FILES = [
     "site.css",
     "recommend.js",
     "recommend-core.js",
+    "map-vectors.js",
     "projector.js",
     "map-ui.js",
     "map-core.js",

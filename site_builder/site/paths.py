@@ -26,7 +26,9 @@ RECOMMEND_DATA = "recommend.json"  # the page's index; the rest is in a versione
 RECOMMEND_BLOCKS = "recommend"
 VECTOR_FILES = {"int8": "vectors.i8", "float16": "vectors.f16"}  # the recommendation page's vectors
 TENSORS = "tensors.bytes"
-MAP_VECTORS = "map-vectors.i8"  # the map's compact copy of the vectors, for large portals (site.projector)
+# the map's compact copy of the vectors, for large portals (site.projector): int8, though named
+# .bytes, as the projector reads a file as binary only by that ending (static/map-vectors.js)
+MAP_VECTORS = "map-vectors.i8.bytes"
 METADATA = "metadata.tsv"
 PROJECTOR_CONFIG = "projector_config.json"
 ONLINE_CONFIG = "projector_config.online.json"  # for projector.tensorflow.org, with --base-url

@@ -4,10 +4,10 @@ Formats as the projector (tensorboard 2.21.0, demo mode) reads them:
 - tensors.bytes: raw little-endian float32, row-major N x D. The projector
   reads it as binary only when the path ends in ".bytes" (no query string),
   takes D from tensorShape and infers N from the byte count.
-- map-vectors.i8, for large portals only (`map_vectors`): what the site's own
-  map loads instead, N x D' int8, the vectors' top D' principal components,
-  each scaled by its own factor. static/projector.js decodes it for the
-  projector; projector.tensorflow.org never sees it.
+- map-vectors.i8.bytes, for large portals only (`map_vectors`): what the
+  site's own map loads instead, N x D' int8, the vectors' top D' principal
+  components, each scaled by its own factor. static/map-vectors.js decodes
+  it for the projector; projector.tensorflow.org never sees it.
 - metadata.tsv: a header row when there is more than one column; no quoting,
   so tabs and line breaks inside values are replaced by spaces. The label
   column comes first: the projector labels points by the first non-numeric

@@ -48,7 +48,6 @@ function openProjector(projector) {
     spherize = !!value;
     return setNormalizeData.call(projector, value);
   };
-  readCompactVectors();
   var expectedLayouts = Number(projector.getAttribute("data-layouts") || "0");
   var colourColumn = projector.getAttribute("data-colour-column") || "";
   var legendOrder = JSON.parse(projector.getAttribute("data-legend-order") || "[]");
@@ -174,47 +173,6 @@ function openProjector(projector) {
       });
       merged.add(state);
     });
-  }
-
-  // A large portal's map loads a compact copy of the vectors (site_builder/site/projector.py,
-  // map_vectors): int8 principal components with a factor each (data-vector-scales). The projector
-  // reads only float32 files whose names end in ".bytes", so its data provider is caught as the
-  // projector makes it, and its retrieveTensor decodes the copy and hands the projector's own
-  // reader the float32 it expects, from memory.
-  function readCompactVectors() {
-    var scales = JSON.parse(projector.getAttribute("data-vector-scales") || "null");
-    if (!scales || !scales.length) return;
-    var provider = null;
-    Object.defineProperty(projector, "dataProvider", {
-      configurable: true,
-      get: function () { return provider; },
-      set: function (made) {
-        provider = made;
-        if (made && typeof made.retrieveTensor === "function") made.retrieveTensor = decoding(made, made.retrieveTensor);
-      },
-    });
-    function decoding(made, retrieve) {
-      return function (run, tensorName, callback) {
-        var info = made.getEmbeddingInfo(tensorName);
-        if (!info || !/\.i8$/.test(info.tensorPath || "")) return retrieve.apply(made, arguments);
-        var path = info.tensorPath;
-        fetch(path).then(function (response) {
-          if (!response.ok) throw new Error(path + " answered " + response.status);
-          return response.arrayBuffer();
-        }).then(function (buffer) {
-          var bytes = new Int8Array(buffer), dims = scales.length, floats = new Float32Array(bytes.length);
-          for (var i = 0; i < bytes.length; i++) floats[i] = bytes[i] * scales[i % dims];
-          var url = URL.createObjectURL(new Blob([floats.buffer]));
-          info.tensorPath = url + "#.bytes"; // read when called: the name is for the projector's check
-          var done = function (dataSet) { URL.revokeObjectURL(url); callback(dataSet); };
-          try { retrieve.call(made, run, tensorName, done); } finally { info.tensorPath = path; }
-          status.vectorsMs = performance.now() - started;
-        }).catch(function (error) {
-          status.state = "error";
-          status.error = String(error && error.message || error);
-        });
-      };
-    }
   }
 
   function pcaDone() {
