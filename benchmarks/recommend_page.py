@@ -5,8 +5,8 @@ Usage: python benchmarks/recommend_page.py [--demo-site _site] [--items 20000] [
 
 The 20,000-item portal is synthesised: clustered random vectors (100 dims),
 fake labels and genres, and random clustered interactions for the evidence;
-its page data, sprite sheet (generated cards) and page are made by the
-build's own functions. Without --demo-site the demo is built into a temporary
+its page data and page are made by the build's own functions (its points have
+no pictures: the page draws their cards). Without --demo-site the demo is built into a temporary
 folder first (about a minute).
 
 Both sites are served on 127.0.0.1 the way GitHub Pages serves them: HTML,
@@ -15,9 +15,10 @@ Headless chromium then loads `recommend.html#item=...` and a taste query
 (`#like=a,b,c&dislike=d`) in a fresh context (empty cache), on the loopback
 with a phone-like profile (40 ms latency, 10 Mbit/s down, 4x slower CPU), and at 10 Mbit/s
 with 100 ms round trips (the budgets' profile).
-Reported per case: bytes transferred (as compressed on the wire), time from
-navigation to the first result on screen, to the sprite sheet loaded, and
-for taste queries the vectors' fetch+decode and one ranking.
+Reported per case: bytes transferred (as compressed on the wire) in all and
+before the first result, time from navigation to the first result on screen,
+and for taste queries the vectors' fetch+decode and one ranking.
+benchmarks/budgets.py measures the built sites against the pages' budgets.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ from site_builder import colours  # noqa: E402
 from site_builder.config.schema import named_words  # noqa: E402
 from site_builder.data.readers.movielens import ML100K_GENRES  # noqa: E402
 from site_builder.model.neighbours import top_k_neighbours  # noqa: E402
-from site_builder.pictures import images, sprites  # noqa: E402
 from site_builder.site import pages, recommend  # noqa: E402
 
 GZIPPED = {".html", ".css", ".js", ".json", ".svg", ".txt"}
@@ -155,16 +155,10 @@ def synthetic_portal(site: Path, count: int, dims: int = 100, seed: int = 0) -> 
         figures[f"loss {dtype}"] = recommend.measure_loss(vectors, dtype).describe()
     figures["loss int8 global"] = recommend.measure_loss(vectors, "int8", "global").describe()
 
-    started = time.perf_counter()
-    sheet, cell = sprites.draw_sprite_sheet(labels)
-    sheet_bytes, extension = images.encode_sheet(sheet, "auto", 85)
-    figures["sprite s"] = time.perf_counter() - started
-
     folder = site / "big"
     folder.mkdir(parents=True, exist_ok=True)
     for name, content in data.files.items():
         (folder / name).write_bytes(content)
-    (folder / f"sprite.{extension}").write_bytes(sheet_bytes)
     model = pages.SiteModel(title="Benchmark", description="", sentence_models="uSIF")
     model.portals.append(
         pages.PortalPage(
@@ -177,7 +171,8 @@ def synthetic_portal(site: Path, count: int, dims: int = 100, seed: int = 0) -> 
             num_interactions=ratings,
             preview="big/preview.png",
             preview_size=(1, 1),
-            sprite=f"sprite.{extension}",
+            blocks=data.blocks,
+            block_size=data.block_size,
         )
     )
     (folder / "recommend.html").write_text(pages.render_pages(model)["big/recommend.html"], encoding="utf-8")
@@ -253,21 +248,21 @@ def measure(browser, url: str, profile: dict | None, taste: bool) -> dict:
     page.locator(selector).first.wait_for(timeout=120_000)
     timing = page.evaluate("window.recommendPage.timing")
     origin = page.evaluate("performance.timeOrigin")
-    deadline = time.time() + 120
-    while not any("/sprite." in r.url for r in finished) and time.time() < deadline:
-        page.wait_for_timeout(50)
-    page.wait_for_timeout(200)
-    sprite_done = None
-    transfer = 0
+    page.wait_for_load_state("networkidle")
+    pictures_done = None
+    transfer = before = 0
     files = {}
     for request in finished:
         sizes = request.sizes()
         wire = sizes["responseBodySize"] + sizes["responseHeadersSize"]
         transfer += wire
         files[request.url.rsplit("/", 1)[-1]] = wire
-        if "/sprite." in request.url:
-            t = request.timing
-            sprite_done = t["startTime"] + t["responseEnd"] - origin
+        t = request.timing
+        done = t["startTime"] + t["responseEnd"] - origin
+        if done <= timing["firstResult"]:
+            before += wire
+        if request.resource_type == "image":
+            pictures_done = max(pictures_done or 0, done)
     rank_times = []
     if taste:  # warm rankings: change the taste a few times
         for extra in range(3):
@@ -281,11 +276,12 @@ def measure(browser, url: str, profile: dict | None, taste: bool) -> dict:
     return {
         "first result ms": timing["firstResult"],
         "data parsed ms": timing["data"],
-        "sprite loaded ms": sprite_done,
+        "pictures ms": pictures_done,
         "vectors ms": timing.get("vectors"),
         "rank ms": timing.get("rank"),
         "warm rank ms": statistics.median(rank_times) if rank_times else None,
         "transfer bytes": transfer,
+        "bytes to first result": before,
         "files": files,
     }
 
@@ -321,7 +317,7 @@ def main() -> None:
         big = work / "big-site"
         print(f"synthesising a {args.items:,}-item portal…", flush=True)
         figures = synthetic_portal(big, args.items)
-        for key in ("neighbours s", "page data s", "sprite s"):
+        for key in ("neighbours s", "page data s"):
             print(f"  {key:<14} {figures[key]:.1f}")
         print(f"  vectors        {figures['loss']}")
         print(f"  (global scale) {figures['loss int8 global']}")
@@ -332,14 +328,11 @@ def main() -> None:
         toy, fargo, goldeneye = (
             demo_data["labels"].index(t) for t in ("Toy Story (1995)", "Fargo (1996)", "GoldenEye (1995)")
         )
-        sprite_demo = next(p.name for p in (demo / "movies").glob("sprite.*"))
-        sprite_big = next(p.name for p in (big / "big").glob("sprite.*"))
         cases = {
-            "demo": (demo, "movies", sprite_demo, suspects, [toy, suspects, fargo], [goldeneye]),
+            "demo": (demo, "movies", suspects, [toy, suspects, fargo], [goldeneye]),
             f"{args.items // 1000}k": (
                 big,
                 "big",
-                sprite_big,
                 figures["item"],
                 figures["taste"][:3],
                 figures["taste"][3:],
@@ -348,18 +341,19 @@ def main() -> None:
 
         print("\nfiles of the page (bytes; gzip = what GitHub Pages sends for text files)")
         print(f"{'portal':<8}{'file':<20}{'raw':>12}{'gzip':>12}")
-        for name, (root, folder, sprite, *_rest) in cases.items():
+        for name, (root, folder, *_rest) in cases.items():
+            index = json.loads((root / folder / "recommend.json").read_text(encoding="utf-8"))
             names = [
                 "recommend.html",
                 "../static/recommend.js",
                 "../static/recommend-core.js",
                 "../static/site.css",
                 "recommend.json",
-                "vectors.i8",
-                sprite,
+                index["blocks"]["path"] + "0.json",
+                index["vectors"]["path"],
             ]
             for file, raw, packed in file_table(root / folder, names):
-                print(f"{name:<8}{file.replace('../static/', ''):<20}{raw:>12,}{packed:>12,}")
+                print(f"{name:<8}{file.replace('../static/', '').split('/')[-1]:<20}{raw:>12,}{packed:>12,}")
 
         results = {}
         with sync_playwright() as playwright:
@@ -367,7 +361,7 @@ def main() -> None:
             if executable is None:
                 sys.exit(MISSING)
             browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-            for name, (root, folder, _sprite, item, like, dislike) in cases.items():
+            for name, (root, folder, item, like, dislike) in cases.items():
                 server = serve(root)
                 base = f"http://127.0.0.1:{server.server_address[1]}/{folder}/recommend.html"
                 urls = {
@@ -393,14 +387,14 @@ def main() -> None:
 
     print(f"\nin headless chromium, median of {args.runs} cold loads (empty cache); ms since navigation")
     print(
-        f"{'portal':<8}{'network':<12}{'view':<8}{'transfer':>12}{'data':>8}{'first result':>14}{'sprite':>9}"
+        f"{'portal':<8}{'network':<12}{'view':<8}{'transfer':>12}{'data':>8}{'first result':>14}{'to first':>10}"
         f"{'vectors':>9}{'rank':>7}{'warm rank':>11}"
     )
     for (name, profile_name, kind), runs in results.items():
         print(
             f"{name:<8}{profile_name:<12}{kind:<8}{fmt(med(runs, 'transfer bytes')):>12}"
             f"{fmt(med(runs, 'data parsed ms')):>8}{fmt(med(runs, 'first result ms')):>14}"
-            f"{fmt(med(runs, 'sprite loaded ms')):>9}{fmt(med(runs, 'vectors ms')):>9}"
+            f"{fmt(med(runs, 'bytes to first result')):>10}{fmt(med(runs, 'vectors ms')):>9}"
             f"{fmt1(med(runs, 'rank ms')):>7}{fmt1(med(runs, 'warm rank ms')):>11}"
         )
     print("\nbytes on the wire per file (first run of each case)")

@@ -117,6 +117,12 @@ def test_projector_opens_on_the_precomputed_umap(browser, served_site, demo_site
     second = np.array([[p["umap-0"], p["umap-1"]] for p in saved[1]["projections"]])
     np.testing.assert_allclose(np.array(state["positions"]).reshape(-1, 3)[:, :2], _rescaled(second), atol=1e-4)
 
+    # and back: the PCA, computed once, survives the layouts loaded since
+    page.locator("vz-projector-projections-panel .ink-tab[data-tab='pca']").click()
+    page.wait_for_function("document.querySelector('vz-projector').projection.projectionType === 'pca'", timeout=30_000)
+    again = np.array(page.evaluate(STATE)["positions"]).reshape(-1, 3)
+    np.testing.assert_allclose(again, pca, atol=1e-4)
+
     assert not page.errors, page.errors
     assert not page.outside, f"requests left the site: {page.outside}"
     page.close()
@@ -145,8 +151,14 @@ def test_the_points_come_first_and_the_pictures_once_the_layout_is_shown(browser
     page.wait_for_function("window.portalProjector && window.portalProjector.picturesMs > 0", timeout=LOAD_TIMEOUT)
     status = page.evaluate("window.portalProjector")
     pictures = page.evaluate(PICTURES)
-    assert status["state"] == "applied"
+    # the layout came first: the projector's opening PCA was held back, not computed then replaced
+    assert status["state"] == "applied" and status["pcaHeld"] is True, status
     assert status["dataMs"] <= status["appliedMs"] <= status["picturesMs"], status
+    # and everything the projector loads before it draws was asked for by the page at once (preloaded)
+    preloaded = page.evaluate(
+        "Array.from(document.querySelectorAll('link[rel=preload][as=fetch]')).map(l => l.href.split('/').pop())"
+    )
+    assert preloaded == ["projector_config.json", "tensors.bytes", "metadata.tsv", "bookmarks.json"]
     # the sheet was asked for once, only after the layout was on screen
     assert len(pictures["sheetRequested"]) == 1 and pictures["sheetRequested"][0] >= status["appliedMs"], pictures
     with Image.open(demo_site / "movies" / "sprite.png") as sheet:

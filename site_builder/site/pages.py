@@ -80,6 +80,14 @@ class PortalPage:
         return paths.in_portal(self.name, paths.RECOMMEND_DATA)
 
     @property
+    def map_files(self) -> list[str]:
+        """The files the projector loads before it draws the map (the page preloads them): its
+        config, the vectors (the compact copy, when there is one), the metadata and the layouts."""
+        tensors = paths.MAP_VECTORS if self.vector_scales else paths.TENSORS
+        names = [paths.PROJECTOR_CONFIG, tensors, paths.METADATA] + ([paths.BOOKMARKS] if self.layouts else [])
+        return [paths.in_portal(self.name, name) for name in names]
+
+    @property
     def recommend_blocks(self) -> str:
         return paths.in_portal(self.name, self.blocks)
 

@@ -5,12 +5,16 @@
  * tests/test_browser_projector.py covers each of them.
  *
  * - Bookmarks from the config's bookmarksPath are listed but never applied by
- *   the projector itself, and a state applied before its first PCA has finished
- *   is overwritten by that PCA. So wait until the data is loaded, the PCA
- *   projection is set and the bookmarks have arrived, then apply the first one.
+ *   the projector itself, which computes and shows a PCA as soon as its data is
+ *   in: on a large map a second or more of work before the layout could replace
+ *   it. So that first PCA is held back and the first bookmark applied instead,
+ *   once the data and the bookmarks are in (the page preloads both); the PCA tab
+ *   computes its PCA when it is clicked. Bookmarks that come too late for that
+ *   are applied right after the PCA, before it is painted.
  * - A bookmark replaces every point's coordinates with its own, which would
  *   leave the PCA tab without coordinates (the projector never recomputes a PCA
- *   it has done once): the PCA coordinates are copied into the bookmarks first.
+ *   it has done once): the PCA coordinates, once there are any, are copied into
+ *   the bookmarks before each is loaded.
  * - `#item=<row index>` selects that point once the layout is shown and moves
  *   the camera to it; the hash follows the visitor's selection.
  * - The 3-D view's depth fog fades far pictures towards the background, so a
@@ -156,23 +160,42 @@ function openProjector(projector) {
     if (panel.selectedColorOptionName === colourColumn) panel._selectedColorOptionNameChanged(); // legend and colours
   }
 
-  // Keep the in-browser PCA: a bookmark replaces each point's coordinates wholesale.
-  var merged = new WeakSet();
-  function keepCurrentCoordinates(states) {
-    var points = projector.dataSet.points;
-    states.forEach(function (state) {
-      if (merged.has(state) || !Array.isArray(state.projections)) return;
-      state.projections = state.projections.map(function (given, i) {
-        var both = {};
-        var current = points[i] ? points[i].projections : {};
-        Object.keys(current).forEach(function (key) {
-          if (key.indexOf("pca-") === 0) both[key] = current[key];
+  // Keep the in-browser PCA: a bookmark replaces each point's coordinates wholesale, so before
+  // any bookmark is loaded the PCA coordinates (once computed) are copied into every bookmark.
+  function keepPcaThroughLayouts() {
+    var panel = projector.bookmarkPanel;
+    if (!panel || panel.portalsKeepsPca || typeof panel.loadSavedState !== "function") return;
+    var load = panel.loadSavedState;
+    panel.loadSavedState = function () {
+      var points = projector.dataSet ? projector.dataSet.points : [];
+      if (points.length && points[0].projections["pca-0"] != null) {
+        (panel.savedStates || []).forEach(function (state) {
+          (state.projections || []).forEach(function (given, i) {
+            var current = points[i] && points[i].projections;
+            for (var key in current) if (key.indexOf("pca-") === 0) given[key] = current[key];
+          });
         });
-        Object.keys(given).forEach(function (key) { both[key] = given[key]; });
-        return both;
-      });
-      merged.add(state);
-    });
+      }
+      return load.apply(panel, arguments);
+    };
+    panel.portalsKeepsPca = true;
+  }
+
+  // The projector's first PCA, held back while there is a layout to open on (see the top).
+  var pcaHeld = false;
+  function holdFirstPca() {
+    var panel = projector.projectionsPanel;
+    if (!panel || panel.portalsHoldsPca || typeof panel.showPCA !== "function" || expectedLayouts === 0) return;
+    var showPCA = panel.showPCA;
+    panel.showPCA = function () {
+      if (status.state === "loading" && projector.dataSet && bookmarksArrived()) {
+        pcaHeld = true;
+        Promise.resolve().then(tryApply); // once the projector has finished taking in its data
+        return;
+      }
+      return showPCA.apply(panel, arguments);
+    };
+    panel.portalsHoldsPca = true;
   }
 
   function pcaDone() {
@@ -318,7 +341,8 @@ function openProjector(projector) {
     if (!selectItem(itemFromHash(window.location.hash), true)) onSelectionChanged(projector.selectedPointIndices || []);
   }
 
-  // Apply the first layout once the PCA is done and the bookmarks are in; true when settled.
+  // Apply the first layout once the data and the bookmarks are in (and the PCA is done, unless it
+  // was held back); true when settled.
   function tryApply() {
     if (status.state !== "loading") return true;
     if (status.dataMs == null && projector.dataSet) status.dataMs = performance.now() - started;
@@ -328,7 +352,7 @@ function openProjector(projector) {
       finish();
       return true;
     }
-    if (!pcaDone()) return false;
+    if (!pcaHeld && !pcaDone()) return false;
     if (expectedLayouts > 0 && !bookmarksArrived()) {
       // give up on the layout (never on the page) if the bookmarks do not come
       if (waitingForBookmarksSince == null) waitingForBookmarksSince = performance.now();
@@ -340,7 +364,6 @@ function openProjector(projector) {
       var chosen = (projector.selectedPointIndices || []).slice();
       var search = projector.inspectorPanel && projector.inspectorPanel.searchBox;
       var message = search ? search.message : "";
-      keepCurrentCoordinates(panel.savedStates);
       orderLegend();
       panel.loadSavedState(0);
       frameLayout();
@@ -351,6 +374,7 @@ function openProjector(projector) {
         if (search) search.message = message;
       }
       status.state = "applied";
+      status.pcaHeld = pcaHeld; // true: the layout came first, no PCA computed
       status.layout = panel.savedStates[0].label;
       status.appliedMs = performance.now() - started;
     } else {
@@ -367,6 +391,8 @@ function openProjector(projector) {
   function poll() {
     patchPictures();
     orderLegend();
+    keepPcaThroughLayouts();
+    holdFirstPca();
     if (!listening && Array.isArray(projector.projectionChangedListeners)) {
       listening = true;
       projector.registerProjectionChangedListener(function (projection) {
