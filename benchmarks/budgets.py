@@ -4,9 +4,9 @@ Usage:
     python benchmarks/budgets.py [--runs 3] SITE:PORTAL [SITE:PORTAL ...]
     python benchmarks/budgets.py _site:movies /tmp/site-32m:movies /tmp/site-32m:users
 
-The sites are served on 127.0.0.1 as GitHub Pages serves them (HTML, CSS, JS
-and JSON gzipped: benchmarks/recommend_page.py's server; metadata.tsv and the
-binary files as they are) and opened in headless Chromium, in a fresh context
+The sites are served on 127.0.0.1 as GitHub Pages serves them (HTML, CSS, JS,
+JSON and text gzipped: benchmarks/recommend_page.py's server; the binary
+files as they are) and opened in headless Chromium, in a fresh context
 each time (empty cache), at 10 Mbit/s down with 100 ms round trips, the way
 a phone on 4G sees them. Medians of the runs:
 
@@ -57,9 +57,9 @@ def files(folder: Path) -> list[tuple[str, int, int | None]]:
     index = json.loads((folder / "recommend.json").read_text(encoding="utf-8"))
     config = json.loads((folder / "projector_config.json").read_text(encoding="utf-8"))["embeddings"][0]
     rows = []
-    for name in ("recommend.json", index["blocks"]["path"] + "0.json", config["tensorPath"], "metadata.tsv"):
+    for name in ("recommend.json", index["blocks"]["path"] + "0.json", config["tensorPath"], "metadata.txt"):
         data = (folder / name).read_bytes()
-        packed = len(gzip.compress(data, 6, mtime=0)) if name.endswith(".json") else None
+        packed = len(gzip.compress(data, 6, mtime=0)) if not name.endswith(".bytes") else None
         rows.append((name.split("/")[-1], len(data), packed))
     return rows
 

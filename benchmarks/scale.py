@@ -102,8 +102,8 @@ def quality(site: Path, data: Path) -> dict:
     from site_builder.model.neighbours import top_k_neighbours
 
     config = json.loads((site / "movies" / "projector_config.json").read_text())
-    dim = config["embeddings"][0]["tensorShape"][1]
-    vectors = np.fromfile(site / "movies" / "tensors.bytes", dtype="<f4").reshape(-1, dim)
+    count = config["embeddings"][0]["tensorShape"][0]  # its width is the map's compact copy's, at this size
+    vectors = np.fromfile(site / "movies" / "tensors.bytes", dtype="<f4").reshape(count, -1)
     ids = pd.read_csv(data / "movies.csv", usecols=["movieId"])["movieId"].to_numpy()
     tastes = load_tastes(data, ids)
     method = taste_agreement(top_k_neighbours(vectors, 10)[0], tastes)

@@ -89,7 +89,7 @@ class Tints:
 
 def point_tints(values: pd.Series) -> Tints:
     """The colours the projector (tensorboard 2.21.0) gives the points when coloured by this
-    column, worked out as it does from the text metadata.tsv holds."""
+    column, worked out as it does from the text metadata.txt holds."""
     cells = values.map(cell_text)
     present = cells != ""
     texts = cells[present]

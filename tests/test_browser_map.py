@@ -131,7 +131,7 @@ def test_a_phone_gets_the_map_across_the_screen_and_panels_behind_toggles(browse
     row = page.evaluate("window.portalProjector.item")
     assert row is not None
     labels = [
-        line.split("\t")[0] for line in (demo_site / "movies/metadata.tsv").read_text(encoding="utf-8").splitlines()[1:]
+        line.split("\t")[0] for line in (demo_site / "movies/metadata.txt").read_text(encoding="utf-8").splitlines()[1:]
     ]
     assert card.locator(".point-card-title").inner_text() == labels[row]
     link = card.get_by_role("link", name="Recommendations")
@@ -212,7 +212,7 @@ def test_visitors_get_no_authoring_controls_and_the_labels_are_in_roboto(browser
 
 
 def test_the_users_map_says_what_each_user_watched_and_taste_queries_work_on_users(browser, served_site, demo_site):
-    rows = (demo_site / "users/metadata.tsv").read_text(encoding="utf-8").splitlines()
+    rows = (demo_site / "users/metadata.txt").read_text(encoding="utf-8").splitlines()
     header = rows[0].split("\t")
     first = dict(zip(header, rows[1].split("\t")))
     assert first["favourites"].count("; ") == 2 and "the usual share" in first["leaning"]

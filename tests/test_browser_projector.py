@@ -19,7 +19,7 @@ LOAD_TIMEOUT = 90_000  # ms: SwiftShader on two cores is slow
 
 
 def _row_of(demo_site, portal: str, label: str) -> int:
-    rows = (demo_site / portal / "metadata.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    rows = (demo_site / portal / "metadata.txt").read_text(encoding="utf-8").splitlines()[1:]
     return next(i for i, row in enumerate(rows) if row.split("\t")[0] == label)
 
 
@@ -158,7 +158,7 @@ def test_the_points_come_first_and_the_pictures_once_the_layout_is_shown(browser
     preloaded = page.evaluate(
         "Array.from(document.querySelectorAll('link[rel=preload][as=fetch]')).map(l => l.href.split('/').pop())"
     )
-    assert preloaded == ["projector_config.json", "tensors.bytes", "metadata.tsv", "bookmarks.json"]
+    assert preloaded == ["projector_config.json", "tensors.bytes", "metadata.txt", "bookmarks.json"]
     # the sheet was asked for once, only after the layout was on screen
     assert len(pictures["sheetRequested"]) == 1 and pictures["sheetRequested"][0] >= status["appliedMs"], pictures
     with Image.open(demo_site / "movies" / "sprite.png") as sheet:

@@ -56,13 +56,13 @@ def test_projector_files_are_consistent(demo_site, portal):
 
 
 def test_movie_metadata_columns(demo_site):
-    rows = (demo_site / "movies" / "metadata.tsv").read_text(encoding="utf-8").split("\n")
+    rows = (demo_site / "movies" / "metadata.txt").read_text(encoding="utf-8").split("\n")
     header = rows[0].split("\t")
     assert header == ["title", "id", "year", "decade", "genres", "first_genre", "num_ratings", "mean_rating"]
     toy_story = dict(zip(header, rows[1].split("\t")))
     assert toy_story["title"] == "Toy Story (1995)" and toy_story["decade"] == "1990s"
     assert toy_story["num_ratings"] == "452" and toy_story["first_genre"] == "Animation"
-    users = (demo_site / "users" / "metadata.tsv").read_text(encoding="utf-8").split("\n")[0].split("\t")
+    users = (demo_site / "users" / "metadata.txt").read_text(encoding="utf-8").split("\n")[0].split("\t")
     assert users == ["name", "id", "favourites", "leaning", "age_band", "gender", "occupation", "num_ratings"]
 
 

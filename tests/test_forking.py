@@ -90,7 +90,7 @@ def test_the_page_walks_a_forker_from_data_to_a_built_portal(tmp_path, demo_site
     assert (fork / "content" / "docs" / "music.md").is_file()
 
     portal = fork / "_site" / "music"
-    rows = (portal / "metadata.tsv").read_text(encoding="utf-8").splitlines()
+    rows = (portal / "metadata.txt").read_text(encoding="utf-8").splitlines()
     titles = {row.split("\t")[0] for row in rows[1:]}
     assert titles == {t[1] for t in TRACKS}  # Unicode and punctuation intact
     shape = yaml.safe_load((portal / "projector_config.json").read_text())["embeddings"][0]["tensorShape"]

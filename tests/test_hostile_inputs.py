@@ -707,7 +707,7 @@ def test_fine_inputs_build(name, change, pristine, tmp_path, monkeypatch):
     told = ["--force"] if name == "replacing-a-non-site-folder-when-told-to" else []  # the others need no leave
     result = CliRunner().invoke(main, [*BUILD, *told, "-q"])
     assert result.exit_code == 0, result.output
-    assert (project / "_site" / MARKER).is_file() and (project / "_site/movies/metadata.tsv").is_file()
+    assert (project / "_site" / MARKER).is_file() and (project / "_site/movies/metadata.txt").is_file()
     assert (project / "notes.txt").read_text(encoding="utf-8") == "the user's own file\n"
     has_docs = (project / "content/docs").is_dir() and "docs: false" not in (project / "content/site.yml").read_text()
     assert (project / "_site/docs/index.html").is_file() == has_docs

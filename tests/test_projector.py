@@ -53,7 +53,7 @@ def test_config_relative_and_absolute():
     # the site's own page loads the sheet itself, after the points (static/projector.js)
     assert "sprite" not in files.config(sprite=False)["embeddings"][0]
     absolute = files.config(base="https://u.github.io/r/movies/")["embeddings"][0]
-    assert absolute["metadataPath"] == "https://u.github.io/r/movies/metadata.tsv"
+    assert absolute["metadataPath"] == "https://u.github.io/r/movies/metadata.txt"
     assert absolute["tensorPath"].endswith(".bytes")  # no query string: the projector needs the suffix
 
 

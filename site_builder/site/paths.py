@@ -29,7 +29,7 @@ TENSORS = "tensors.bytes"
 # the map's compact copy of the vectors, for large portals (site.projector): int8, though named
 # .bytes, as the projector reads a file as binary only by that ending (static/map-vectors.js)
 MAP_VECTORS = "map-vectors.i8.bytes"
-METADATA = "metadata.tsv"
+METADATA = "metadata.txt"
 PROJECTOR_CONFIG = "projector_config.json"
 ONLINE_CONFIG = "projector_config.online.json"  # for projector.tensorflow.org, with --base-url
 BOOKMARKS = "bookmarks.json"

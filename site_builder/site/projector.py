@@ -8,7 +8,10 @@ Formats as the projector (tensorboard 2.21.0, demo mode) reads them:
   site's own map loads instead, N x D' int8, the vectors' top D' principal
   components, each scaled by its own factor. static/map-vectors.js decodes
   it for the projector; projector.tensorflow.org never sees it.
-- metadata.tsv: a header row when there is more than one column; no quoting,
+- metadata.txt: tab-separated values (the projector reads any name), named .txt
+  because GitHub Pages compresses text/plain (a quarter of the size or less)
+  and may not compress text/tab-separated-values. A header row when there is
+  more than one column; no quoting,
   so tabs and line breaks inside values are replaced by spaces. The label
   column comes first: the projector labels points by the first non-numeric
   column.

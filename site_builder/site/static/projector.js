@@ -65,7 +65,7 @@ function openProjector(projector) {
   });
 
   // The projector numbers points within its current data set, which is a subset once the
-  // visitor isolates points; links and hashes use the row in metadata.tsv.
+  // visitor isolates points; links and hashes use the row in metadata.txt.
   function rowOf(position) {
     var point = projector.dataSet && projector.dataSet.points[position];
     return point && typeof point.index === "number" ? point.index : position;
@@ -145,7 +145,7 @@ function openProjector(projector) {
   }
 
   // Categories that name numbers ("18-24", "1990s") listed, and so coloured, in the order of
-  // those numbers rather than as first met in metadata.tsv; the build colours the pictures of
+  // those numbers rather than as first met in metadata.txt; the build colours the pictures of
   // the recommendation page and the preview the same way (colours.legend_order).
   function orderLegend() {
     var panel = projector.dataPanel;
