@@ -8,9 +8,11 @@ conftest.py). It fails, not skips, when the browser is missing.
 from __future__ import annotations
 
 import re
+import shutil
 
 import numpy as np
 import pytest
+from browsing import serve
 
 from site_builder.site import recommend
 
@@ -255,3 +257,69 @@ def test_users_portal_evidence_counts_movies(browser, served_site):
     assert re.match(r"^\d+ movies? in common", page.locator(".rec-item .rec-evidence").first.inner_text())
     watch.check()
     page.close()
+
+
+def test_a_page_opened_before_a_redeploy_asks_for_a_reload(browser, demo_site, movies, tmp_path):
+    """The blocks live in a folder named by their content: after a redeploy a page that still holds
+    the old index finds its folder gone, and says to reload rather than show another build's data."""
+    site = tmp_path / "site"
+    shutil.copytree(demo_site, site)
+    server = serve(site)
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/movies/recommend.html")
+        page.locator(".rec-start .rec-card").first.wait_for()  # the index is in; no block asked for yet
+        folder = site / "movies" / movies["blocks"]["path"]
+        folder.rename(folder.with_name("next-build"))
+        box = page.get_by_role("combobox", name="Search movies")
+        box.press_sequentially("usual suspects", delay=10)
+        page.get_by_role("option", name="The Usual Suspects (1995)").wait_for()
+        box.press("Enter")
+        page.locator(".rec-error", has_text="reload the page").wait_for()
+        assert page.locator("#rec-status").inner_text().startswith("Could not load")
+        page.close()
+    finally:
+        server.shutdown()
+
+
+def test_points_with_a_picture_show_their_own_file(browser, tmp_path):
+    """A point with a real picture shows its own small file; the rest are drawn as cards."""
+    from conftest import write_tiny_content
+    from PIL import Image
+
+    from site_builder.build import build_site
+
+    content = write_tiny_content(tmp_path / "content")
+    site_yml = content / "site.yml"
+    site_yml.write_text(
+        site_yml.read_text().replace(
+            "    metadata: [year, genres, num_ratings]\n",
+            "    metadata: [year, genres, num_ratings]\n    images: {sources: [{local: {folder: posters}}]}\n",
+            1,
+        )
+    )
+    (content / "posters").mkdir()
+    Image.new("RGB", (60, 90), (0, 90, 200)).save(content / "posters" / "20.png")  # Toy Story's id
+    build_site(content, tmp_path / "site", tmp_path / "cache")
+    server = serve(tmp_path / "site")
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        finished = []
+        page.on("requestfinished", lambda request: finished.append(request.url.split("/")[-1]))
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/movies/recommend.html#item=1")
+        page.locator(".rec-item .rec-card").first.wait_for()
+        head = page.locator(".rec-item-head .rec-picture")
+        assert re.search(r'url\(".*/recommend/[0-9a-f]{12}/1\.webp"\)', head.evaluate("e => e.style.backgroundImage"))
+        # the file is fetched (and no sprite sheet)
+        for _ in range(100):
+            if "1.webp" in finished:
+                break
+            page.wait_for_timeout(100)
+        assert "1.webp" in finished and not [name for name in finished if name.startswith("sprite.")], finished
+        # its neighbours have no picture: drawn, their label on their colour
+        for card in page.locator(".rec-item .rec-card").all():
+            drawn = card.locator(".rec-drawn")
+            assert drawn.count() == 1 and drawn.inner_text() == card.locator(".rec-card-title").inner_text()
+        page.close()
+    finally:
+        server.shutdown()
