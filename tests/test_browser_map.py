@@ -170,6 +170,8 @@ def test_the_point_card_and_the_neighbour_list_match_the_recommendation_page(bro
         for i in range(rows.count())
     ]
     assert sum(visible) >= 8, visible  # a compact list
+    # each with its picture, though the pictures came after the point was chosen (a link chose it)
+    assert rows.locator(".sprite-image").count() == rows.count()
     on_map = [
         (rows.nth(i).locator(".label").inner_text(), rows.nth(i).locator(".value").inner_text())
         for i in range(rows.count())

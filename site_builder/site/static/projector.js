@@ -321,6 +321,14 @@ function openProjector(projector) {
       adapter.setDataSet(data);
       adapter.updateScatterPlotAttributes();
       adapter.scatterPlot.render();
+      // and in the neighbour list, which the inspector draws with pictures once it knows of them
+      // (as its metadataChanged would set them, without the search reset that comes with that)
+      var inspector = projector.inspectorPanel;
+      if (inspector) {
+        inspector.spriteMeta = { imagePath: image.src, aspectRatio: 1, nCols: Math.floor(image.width / cell),
+                                 singleImageDim: [cell, cell] };
+        inspector.spriteImagesAvailable = true; // redraws the list
+      }
       status.picturesMs = performance.now() - started;
     };
     image.onerror = function () { status.picturesMs = -1; };
