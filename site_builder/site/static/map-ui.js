@@ -9,6 +9,8 @@
  *   draws it), its label, a few metadata columns (data-card-columns) and a link to its
  *   recommendations. It moves with the point whenever the projector draws the map anew (no
  *   work while nothing moves); on a phone it sits at the bottom of the map. It shows for the selected point, else for the one under the pointer.
+ * - The neighbour list, for the cosine metric, is the build's: the chosen point's block of the
+ *   recommendation data, so it matches the recommendation page whatever vectors the map loaded.
  * - The bookmarks panel starts folded (the layout switch on the map does its main job).
  * - Touch: the projector picks the point under the mouse on mouse moves, which a touch
  *   screen never sends, and its camera controls swallow the taps. A short tap is turned
@@ -173,7 +175,11 @@ function aroundProjector(projector) {
       var chosen = projector.selectedPointIndices || [];
       var data = projector.dataSet;
       if (chosen.length === 1 && data && data.points[chosen[0]] && blockUrl(data.points[chosen[0]].index) === url) {
-        projector.notifySelectionChanged(chosen.slice()); // the list again, now the build's
+        // the list again, now the build's; a search's "1 matches." stays (choosing clears it)
+        var search = projector.inspectorPanel && projector.inspectorPanel.searchBox;
+        var message = search ? search.message : "";
+        projector.notifySelectionChanged(chosen.slice());
+        if (search) search.message = message;
       }
     }).catch(function (error) {
       console.warn("the map keeps the projector's own neighbour list:", error.message);
