@@ -1,6 +1,7 @@
 """The one driver: config -> datasets -> for each portal (embeddings -> neighbours ->
-[evaluation] -> layouts -> pictures -> recommendations -> projector files) -> pages ->
-docs -> publish.
+layouts -> pictures -> [evaluation] -> recommendations -> projector files) -> pages ->
+docs -> publish. The evaluations and the later portals' embeddings may be trained
+beside this line, on a second core (site_builder.beside).
 
 Every stage writes what it makes into a fresh staging folder beside the output;
 the staging folder replaces the old site (site.publish) only when all stages
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from site_builder import colours
+from site_builder.beside import Beside
 from site_builder.cache import Cache
 from site_builder.config import PortalConfig, SiteConfig, load_config
 from site_builder.data import datasets, remote
@@ -189,12 +191,13 @@ def build_into(
     )
     downloader = Downloader(config.download, cache.root) if any(map(pictures.uses_network, config.portals)) else None
     try:
-        for portal in config.portals:
-            page, portal_summary = build_portal(
-                portal, loaded[portal.dataset], config, cache, downloader, stage, staging
-            )
-            site.portals.append(page)
-            summary.portals.append(portal_summary)
+        with beside_the_build(config, loaded, cache) as beside:
+            for portal in config.portals:
+                page, portal_summary = build_portal(
+                    portal, loaded[portal.dataset], config, cache, downloader, stage, staging, beside
+                )
+                site.portals.append(page)
+                summary.portals.append(portal_summary)
     finally:
         if downloader is not None:
             downloader.close()
@@ -208,6 +211,36 @@ def build_into(
     if config.docs is not None:
         with stage("docs"):
             docs.build_docs(config.docs, staging.root / paths.DOCS, config.title, config.base_url)
+
+
+def beside_the_build(config: SiteConfig, loaded: dict[str, Dataset], cache: Cache) -> Beside:
+    """The work a second core can do while the main line builds portal after portal (site_builder.beside):
+    each evaluation, and the embeddings of every portal but the first, in that order. Left to the
+    main line when two trainings at once would not fit in memory."""
+    enabled = len(config.portals) > 1 or any(p.recommendations.show_evaluation for p in config.portals)
+    if enabled and not memory.fits_twice(config, loaded):
+        log.info("    training one portal at a time: two at once would not fit in memory")
+        enabled = False
+    beside = Beside({"config": config, "datasets": loaded, "cache": cache}, enabled=enabled)
+    for index, portal in enumerate(config.portals):
+        if portal.recommendations.show_evaluation:
+            beside.submit(f"evaluation: {portal.name}", _evaluation_job, index)
+        if index > 0:
+            beside.submit(f"embeddings: {portal.name}", _embedding_job, index)
+    return beside
+
+
+def _embedding_job(shared: dict, index: int) -> tuple[np.ndarray, bool]:
+    portal = shared["config"].portals[index]
+    sentences = embeddings.build_sentences(shared["datasets"][portal.dataset], portal.points)
+    return embeddings.point_vectors(sentences, portal.embedding, shared["cache"])
+
+
+def _evaluation_job(shared: dict, index: int) -> evaluate.Report:
+    portal = shared["config"].portals[index]
+    return evaluate.evaluate_dataset(
+        shared["datasets"][portal.dataset], portal.embedding, "test", portal.name, shared["cache"]
+    )
 
 
 def load_datasets(config: SiteConfig, roots: dict[str, Path]) -> dict[str, Dataset]:
@@ -238,9 +271,11 @@ def build_portal(
     downloader: Downloader | None,
     stage: Stages,
     staging: Staging,
+    beside: Beside | None = None,
 ) -> tuple[pages.PortalPage, PortalSummary]:
     """One portal's files, written into its folder of `staging`; its card on the landing page and
-    its line in the summary."""
+    its line in the summary. `beside`: where its evaluation and embeddings may already be under way."""
+    beside = beside or Beside({}, enabled=False)
     folder = portal.name
     table = dataset.side(portal.points)
     # the colours the map opens with, which the pictures and the recommendation page share
@@ -257,7 +292,10 @@ def build_portal(
                 f"{empty:,}",
                 f"{sentences.num_points:,}",
             )
-        vectors, cached = embeddings.point_vectors(sentences, portal.embedding, cache)
+        taken = beside.take(f"embeddings: {portal.name}")
+        if taken is None and portal.layouts.umap and not embeddings.in_cache(sentences, portal.embedding, cache):
+            layouts.warm_up(portal.layouts)  # its layouts will not be in the cache either
+        vectors, cached = taken or embeddings.point_vectors(sentences, portal.embedding, cache)
         log.info(
             "    %s vectors of %d dimensions (%s)",
             f"{len(vectors):,}",
@@ -271,18 +309,6 @@ def build_portal(
         knn = neighbours.top_k_neighbours(vectors, portal.neighbours_to_search)
         neighbour_index = np.ascontiguousarray(knn[0][:, : portal.recommendations.k])
         neighbour_score = np.ascontiguousarray(knn[1][:, : portal.recommendations.k])
-
-    figures = None
-    if portal.recommendations.show_evaluation:
-        with stage(f"evaluation: {portal.name}"):
-            report = evaluate.evaluate_dataset(dataset, portal.embedding, "test", portal.name, cache)
-            log.info(
-                "    test split: HitRate@10 %.3f, popularity %.3f, ItemKNN %.3f",
-                report.row("method").hit_rate,
-                report.row("popularity").hit_rate,
-                report.row("ItemKNN").hit_rate,
-            )
-            figures = report.as_dict()
 
     with stage(f"layouts: {portal.name}"):
         layout_states = layouts.bookmarks(
@@ -310,6 +336,20 @@ def build_portal(
         sprite = paths.sprite(art.extension)
         staging.write(paths.in_portal(folder, sprite), art.sheet)
         staging.write(paths.in_portal(folder, paths.PREVIEW), art.preview)
+
+    figures = None
+    if portal.recommendations.show_evaluation:
+        with stage(f"evaluation: {portal.name}"):
+            report = beside.take(f"evaluation: {portal.name}") or evaluate.evaluate_dataset(
+                dataset, portal.embedding, "test", portal.name, cache
+            )
+            log.info(
+                "    test split: HitRate@10 %.3f, popularity %.3f, ItemKNN %.3f",
+                report.row("method").hit_rate,
+                report.row("popularity").hit_rate,
+                report.row("ItemKNN").hit_rate,
+            )
+            figures = report.as_dict()
 
     with stage(f"recommendations: {portal.name}"):
         page_data = recommend.portal_page_data(

@@ -197,3 +197,41 @@ def test_the_summary_counts_every_file_a_portal_and_the_site_hold(tmp_path):
         assert (out / portal.name / "index.html").is_file()
     marker = next(p for p in out.iterdir() if p.name.startswith("."))
     assert summary.site_bytes == size(out) - marker.stat().st_size
+
+
+def test_training_beside_the_build_gives_the_same_site(tmp_path, monkeypatch, caplog):
+    """The evaluation and the later portals' embeddings, trained in a second process (site_builder.beside),
+    give the very files the main line gives when it trains everything itself (one gensim worker: the
+    same vectors for the same seed)."""
+    from site_builder import beside
+
+    site = write_tiny_content(tmp_path / "content").joinpath("site.yml")
+    site.write_text(
+        site.read_text().replace(
+            "    color_by: first_genre\n",
+            "    color_by: first_genre\n    recommendations: {show_evaluation: true}\n",
+            1,
+        )
+    )
+    caplog.set_level("INFO")
+    build_site(tmp_path / "content", tmp_path / "two", tmp_path / "cache-two")
+    assert caplog.text.count("trained beside the build") == 2  # the movies' evaluation, the users' embeddings
+    monkeypatch.setattr(beside, "_cores", lambda: 1)
+    caplog.clear()
+    build_site(tmp_path / "content", tmp_path / "one", tmp_path / "cache-one")
+    assert "trained beside the build" not in caplog.text
+
+    def files(folder):
+        digest = tree_digest(folder)
+        # the evaluation's figures hold its timings, the docs their build date; the rest is the same
+        return {n: value for n, value in digest.items() if n != "movies/recommend.json" and not n.startswith("docs/")}
+
+    assert files(tmp_path / "one") == files(tmp_path / "two")
+    timed = [
+        json.loads((tmp_path / side / "movies" / "recommend.json").read_text())["evaluation"] for side in ("one", "two")
+    ]
+    for figures in timed:
+        for row in figures["methods"]:
+            row.pop("seconds", None)
+        figures.pop("seconds", None)
+    assert timed[0] == timed[1]

@@ -205,7 +205,7 @@ CHOSEN = {
     "word2vec": {
         "vector_size": 100,
         "window": 3,
-        "epochs": 60,
+        "epochs": 40,
         "sg": 1,
         "min_count": 1,
         "negative": 5,
@@ -219,8 +219,8 @@ CHOSEN = {
     "order": "time",
     "min_rating": None,
 }
-# Measured on the test split with CHOSEN (seed 42, workers 1): 153 hits of 943 users.
-PINNED_HIT_RATE = 0.1622
+# Measured on the test split with CHOSEN (seed 42, workers 1): 150 hits of 943 users.
+PINNED_HIT_RATE = 0.1591
 PINNED_ITEMKNN = 0.1559  # 147 of 943: no training involved, so exact
 PINNED_POPULARITY = 0.0859  # 81 of 943
 
@@ -272,7 +272,7 @@ def test_demo_figures_on_the_test_split(demo_report):
     assert knn.hit_rate == pytest.approx(PINNED_ITEMKNN, abs=0.0006)
     assert popularity.hit_rate == pytest.approx(PINNED_POPULARITY, abs=0.0006)
     assert method.hit_rate == pytest.approx(PINNED_HIT_RATE, abs=0.005)
-    # measured 1.04 x ItemKNN: level with it, not the 1.1 x the issue asked for (see the next test)
+    # measured 1.02 x ItemKNN: level with it, not the 1.1 x the issue asked for (see the next test)
     assert method.hit_rate >= knn.hit_rate
     assert method.coverage >= 0.5
     assert method.hit_rate > 1.5 * popularity.hit_rate
@@ -292,7 +292,7 @@ def test_the_movies_page_ships_the_pinned_figures(demo_report, demo_site):
 @pytest.mark.xfail(
     strict=True,
     reason="target not reached: the best setting found on the validation split "
-    "gives 1.04 x ItemKNN on the test split (docs/evaluation.md)",
+    "gives 1.02 x ItemKNN on the test split (docs/evaluation.md)",
 )
 def test_demo_reaches_the_target_of_1_1_times_itemknn(demo_report):
     report, _ = demo_report

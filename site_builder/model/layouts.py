@@ -28,6 +28,7 @@ import functools
 import json
 import logging
 import math
+import threading
 import time
 import warnings
 
@@ -166,8 +167,26 @@ def umap_layouts(
     return result
 
 
+def warm_up(settings: LayoutSettings) -> threading.Thread:
+    """Compile UMAP's numba code on a tiny layout, in a thread started now: about 5 s that every new
+    process pays before its first layout (importing umap, compiling its optimiser), which the build
+    then spends while its main line trains, instead of after. The real layouts wait for the
+    compilation if it is still running (numba holds a lock), and are the same either way."""
+    vectors = np.random.default_rng(0).normal(size=(64, 8)).astype(np.float32)
+    dimensions = 3 if "3d" in settings.umap else 2
+    thread = threading.Thread(
+        target=_fit_umap, args=(vectors, settings, dimensions), kwargs={"quiet": True}, name="umap-warm-up", daemon=True
+    )
+    thread.start()
+    return thread
+
+
 def _fit_umap(
-    vectors: np.ndarray, settings: LayoutSettings, dimensions: int, knn: tuple[np.ndarray, np.ndarray] | None = None
+    vectors: np.ndarray,
+    settings: LayoutSettings,
+    dimensions: int,
+    knn: tuple[np.ndarray, np.ndarray] | None = None,
+    quiet: bool = False,
 ) -> np.ndarray:
     started = time.perf_counter()
     count = vectors.shape[0]
@@ -206,7 +225,8 @@ def _fit_umap(
     coords = np.asarray(coords, dtype=np.float32)
     if not np.isfinite(coords).all():
         coords = np.nan_to_num(coords, nan=0.0, posinf=0.0, neginf=0.0)
-    log.info("    UMAP %d-D of %s points in %.1f s", dimensions, f"{count:,}", time.perf_counter() - started)
+    if not quiet:
+        log.info("    UMAP %d-D of %s points in %.1f s", dimensions, f"{count:,}", time.perf_counter() - started)
     return coords
 
 

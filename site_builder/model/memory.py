@@ -103,14 +103,36 @@ def available_bytes() -> tuple[int, str]:
     return available, source
 
 
+def _limit(config: SiteConfig, held: int) -> tuple[int, str]:
+    if config.max_memory_gb is not None:
+        return int(config.max_memory_gb * GB), f"max_memory_gb: {config.max_memory_gb:g} in site.yml"
+    free, source = available_bytes()
+    return held + int(free * MARGIN), source
+
+
+def _largest_needs(config: SiteConfig, datasets: dict) -> list[int]:
+    needs = []
+    for portal in config.portals:
+        dataset = datasets[portal.dataset]
+        points, tokens = len(dataset.side(portal.points)), len(dataset.other_side(portal.points))
+        needs.append(max(n.bytes for n in portal_needs(portal, dataset.num_interactions, points, tokens)))
+    return needs
+
+
+def fits_twice(config: SiteConfig, datasets: dict) -> bool:
+    """Whether the two largest portals' largest stages fit in memory at once: a worker beside the
+    build (site_builder.beside) trains one portal while the main process works on another."""
+    held = resident_bytes()
+    limit, _ = _limit(config, held)
+    needs = sorted(_largest_needs(config, datasets), reverse=True)
+    # the forked worker shares the loaded data, so only the needs add up
+    return held + sum(needs[:2]) <= limit
+
+
 def check_memory(config: SiteConfig, datasets: dict) -> None:
     """Raise BuildError, before any training, for each portal whose largest stage would not fit."""
     held = resident_bytes()
-    if config.max_memory_gb is not None:
-        limit, source = int(config.max_memory_gb * GB), f"max_memory_gb: {config.max_memory_gb:g} in site.yml"
-    else:
-        free, source = available_bytes()
-        limit = held + int(free * MARGIN)
+    limit, source = _limit(config, held)
     problems = []
     for index, portal in enumerate(config.portals):
         dataset = datasets[portal.dataset]

@@ -1,0 +1,116 @@
+"""Training beside the build's main line, on a second core.
+
+The build makes a site one portal after another, one stage after another. Some
+of its heaviest work does not depend on what comes before it in that line: a
+portal's evaluation (the same model, trained again on a split) and the later
+portals' embeddings. On a machine with two or more cores, `Beside` trains
+those in one forked worker process while the main process goes on, and the
+main process takes each result when its stage comes (`take`), replaying the
+worker's log lines there so the stage log reads as it would have.
+
+A forked worker shares the loaded datasets with the main process (nothing is
+copied until written) and trains with the settings it was given, so a vector
+trained beside is the one the main line would have trained: one gensim worker
+gives the same vectors either way. The worker ignores Ctrl-C: the main process
+stops it. Whatever goes wrong beside (a job that fails, a worker that dies)
+is not an error there: `take` gives None and the main line does the work
+itself, raising any error where it always did.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable
+from multiprocessing.pool import AsyncResult
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# What the jobs read, set before the worker is forked (a forked child sees the parent's memory).
+_SHARED: dict[str, Any] = {}
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.messages: list[tuple[int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append((record.levelno, record.getMessage()))
+
+
+def _quiet_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run(job: Callable[..., Any], args: tuple) -> tuple[Any, list[tuple[int, str]]]:
+    """In the worker: the job's result and its log lines, which are kept for the main process."""
+    logger = logging.getLogger("site_builder")
+    collect = _Collect()
+    saved = logger.handlers[:], logger.propagate, logger.level
+    logger.handlers, logger.propagate = [collect], False
+    logger.setLevel(logging.INFO)
+    try:
+        return job(_SHARED, *args), collect.messages
+    finally:
+        logger.handlers, logger.propagate = saved[0], saved[1]
+        logger.setLevel(saved[2])
+
+
+class Beside:
+    """Jobs run in one forked worker process, in the order given; see the module doc.
+
+    A job is a module-level function taking the shared dict first; its result must pickle.
+    """
+
+    def __init__(self, shared: dict[str, Any], enabled: bool = True):
+        self.jobs: dict[str, AsyncResult] = {}
+        self.pool = None
+        if enabled and _cores() > 1 and "fork" in multiprocessing.get_all_start_methods():
+            _SHARED.clear()
+            _SHARED.update(shared)
+            self.pool = multiprocessing.get_context("fork").Pool(1, initializer=_quiet_worker)
+
+    def submit(self, name: str, job: Callable[..., Any], *args: Any) -> None:
+        if self.pool is not None:
+            self.jobs[name] = self.pool.apply_async(_run, (job, args))
+
+    def take(self, name: str) -> Any | None:
+        """The job's result once it is done (its log lines replayed here), or None when there is
+        no such job or it failed: the caller then does the work itself."""
+        pending = self.jobs.pop(name, None)
+        if pending is None:
+            return None
+        try:
+            result, messages = pending.get()
+        except Exception as error:  # the main line will do the job, and raise any error itself
+            log.debug("    %s beside the build failed (%s); done here instead", name, error)
+            return None
+        for level, message in messages:
+            logging.getLogger("site_builder").log(level, "%s", message)
+        log.info("    (trained beside the build, on a second core)")
+        return result
+
+    def close(self) -> None:
+        """Stop the worker, finished or not."""
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+        _SHARED.clear()
+
+    def __enter__(self) -> Beside:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
