@@ -70,7 +70,8 @@ case "$command" in
         ensure_env test
         ensure_chromium
         cd "$ROOT"
-        exec "$VENV/bin/python" -m pytest "$@"
+        # on every core (pytest-xdist); `-n 0` runs in one process
+        exec "$VENV/bin/python" -m pytest -n auto "$@"
         ;;
     ""|-h|--help)
         sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import os
@@ -126,11 +127,15 @@ DEMO_CACHE = Path(os.environ.get("PORTALS_TEST_CACHE", REPO / ".cache"))
 
 @pytest.fixture(scope="session")
 def demo_site(tmp_path_factory) -> Path:
-    """The demo content built once per test session, with a base URL."""
+    """The demo content built once per test session (per worker, when pytest-xdist runs several), with
+    a base URL. Workers build it one at a time: the first trains, the others find its cache entries."""
     from site_builder.build import build_site
 
     out = tmp_path_factory.mktemp("demo") / "_site"
-    build_site(DEMO_CONTENT, out, DEMO_CACHE, base_url="https://example.github.io/some-repo")
+    DEMO_CACHE.mkdir(parents=True, exist_ok=True)
+    with open(DEMO_CACHE / ".demo-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        build_site(DEMO_CONTENT, out, DEMO_CACHE, base_url="https://example.github.io/some-repo")
     return out
 
 

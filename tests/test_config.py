@@ -30,13 +30,13 @@ def test_defaults_are_the_measured_good_ones():
     settings = EmbeddingSettings()
     assert settings.order == "auto"
     # gensim's defaults (CBOW, 5 epochs) recommend worse than popularity on MovieLens 100K, whose time
-    # order tells something; there `auto` gives skip-gram, window 3, the tuned 60 epochs, one worker and
+    # order tells something; there `auto` gives skip-gram, window 3, the tuned 40 epochs, one worker and
     # gensim's sample
     at_100k = resolve_word2vec(settings, 100_000, "time", 943)
     assert {k: at_100k[k] for k in ("sg", "window", "epochs", "workers", "sample", "alpha")} == {
         "sg": 1,
         "window": 3,
-        "epochs": 60,
+        "epochs": 40,
         "workers": 1,
         "sample": 0.001,
         "alpha": 0.025,
@@ -65,7 +65,7 @@ def test_auto_training_settings_scale_with_the_corpus():
         at_32m["epochs"] == 3 and at_32m["workers"] == cores() and at_32m["sample"] == 3.13e-5
     )  # 1,000 / 32M, 3 digits
     assert resolve_word2vec(auto, 1_000_000, "time", 8_000)["epochs"] == 6
-    assert resolve_word2vec(auto, 10, "time", 5)["epochs"] == 60
+    assert resolve_word2vec(auto, 10, "time", 5)["epochs"] == 40
     # shuffled: fewer epochs on more tokens, at a rate that grows as 1 / sqrt(epochs), up to 0.1
     at_10m = resolve_word2vec(auto, 10_000_000, "shuffled", 40_000)
     assert (at_10m["epochs"], at_10m["alpha"], at_10m["sample"]) == (3, 0.1, 2.5e-5)  # 1 / 40,000

@@ -325,9 +325,11 @@ function openProjector(projector) {
       // (as its metadataChanged would set them, without the search reset that comes with that)
       var inspector = projector.inspectorPanel;
       if (inspector) {
+        var search = inspector.searchBox, message = search ? search.message : "";
         inspector.spriteMeta = { imagePath: image.src, aspectRatio: 1, nCols: Math.floor(image.width / cell),
                                  singleImageDim: [cell, cell] };
-        inspector.spriteImagesAvailable = true; // redraws the list
+        inspector.spriteImagesAvailable = true; // redraws the list, which clears a search's "1 matches."
+        if (search) search.message = message;
       }
       status.picturesMs = performance.now() - started;
     };
