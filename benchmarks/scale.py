@@ -13,9 +13,11 @@ The build then runs cold (an empty cache) in its own process, with the
 product's defaults (the `auto` training settings, UMAP layouts, generated
 cards), and this prints, stage by stage, the seconds and the process's peak
 resident memory when the stage ended, then the total, the site's size and
-the quality check: the share of each movie's 10 nearest neighbours (cosine,
-the vectors the site ships) that have the movie's planted taste, next to the
-same share for ItemKNN on the same data and the chance level.
+the quality check: the share of each movie's 10 nearest neighbours (the
+recommendation data's, cosine on the vectors the site ships) that have the
+movie's planted taste, next to the same share for ItemKNN on the same data and
+the chance level; with --users, the same for the users (their main taste,
+and UserKNN).
 
 --browser opens the built projector page in headless Chromium (Debian's
 chromium, as the tests use it) and reports the time until the projector
@@ -39,13 +41,14 @@ sys.path.insert(0, str(REPO))
 from site_builder.data.synthetic import generate, parse_size  # noqa: E402
 
 RUN_ONE = """
-import json, logging, sys
+import json, logging, resource, sys
 from site_builder.build import build_site
 logging.basicConfig(level=logging.WARNING, format="%(message)s")
 logging.getLogger("site_builder").setLevel(logging.INFO)  # the stage log, on stderr
 s = build_site(sys.argv[1], sys.argv[2], sys.argv[3])
+worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # the worker beside the build
 print(json.dumps({"total": s.total_seconds, "stages": s.stage_seconds, "rss": s.stage_peak_rss,
-                  "bytes": s.site_bytes}))
+                  "bytes": s.site_bytes, "worker_rss": worker}))
 """
 
 SITE = """\
@@ -92,36 +95,49 @@ def dataset(size: int, seed: int) -> Path:
     return folder
 
 
-def quality(site: Path, data: Path) -> dict:
-    """Share of each point's top-10 neighbours with its planted taste: the shipped vectors and ItemKNN."""
+def _knn_share(matrix, tastes, sample) -> float:
+    """Share of the 10 nearest rows (exact cosine on the binary matrix) with the row's taste, over `sample`."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    unit = sp.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ matrix
+    similarity = (unit[sample] @ unit.T.tocsc()).toarray()
+    similarity[np.arange(len(sample)), sample] = -np.inf
+    top = np.argsort(-similarity, axis=1)[:, :10]
+    return float((tastes[top] == tastes[sample][:, None]).mean())
+
+
+def quality(site: Path, data: Path, users: bool = False) -> dict:
+    """Share of each point's top-10 neighbours with its planted taste: the shipped neighbours (the
+    recommendation data's) and ItemKNN / UserKNN on 2,000 sampled points; for the users map too."""
     import numpy as np
     import pandas as pd
     import scipy.sparse as sp
 
     from site_builder.data.synthetic import load_tastes, taste_agreement
-    from site_builder.model.neighbours import top_k_neighbours
+    from site_builder.site.recommend import read_page_data
 
-    config = json.loads((site / "movies" / "projector_config.json").read_text())
-    count = config["embeddings"][0]["tensorShape"][0]  # its width is the map's compact copy's, at this size
-    vectors = np.fromfile(site / "movies" / "tensors.bytes", dtype="<f4").reshape(count, -1)
-    ids = pd.read_csv(data / "movies.csv", usecols=["movieId"])["movieId"].to_numpy()
-    tastes = load_tastes(data, ids)
-    method = taste_agreement(top_k_neighbours(vectors, 10)[0], tastes)
     ratings = pd.read_csv(data / "ratings.csv", usecols=["userId", "movieId"], engine="c")
-    item = pd.Index(ids).get_indexer(ratings["movieId"].to_numpy())
-    user = pd.factorize(ratings["userId"])[0]
-    matrix = sp.csr_matrix((np.ones(len(item), np.float32), (item, user)), shape=(len(ids), user.max() + 1))
-    # ItemKNN's top 10 by blocked sparse products (exact cosine on the binary matrix)
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    unit = sp.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)) @ matrix
-    unit_t = unit.T.tocsc()
-    sample = np.random.default_rng(0).choice(len(ids), size=min(2000, len(ids)), replace=False)
-    similarity = (unit[sample] @ unit_t).toarray()
-    similarity[np.arange(len(sample)), sample] = -np.inf
-    knn_top = np.argsort(-similarity, axis=1)[:, :10]
-    itemknn = float((tastes[knn_top] == tastes[sample][:, None]).mean())
-    shares = np.bincount(tastes) / len(tastes)
-    return {"method": method, "itemknn_sample": itemknn, "chance": float((shares**2).sum())}
+    figures = {}
+    for points in ("items", "users") if users else ("items",):
+        folder = site / ("movies" if points == "items" else "users")
+        shipped = read_page_data(folder)
+        ids = pd.read_csv(folder / "metadata.txt", sep="\t", usecols=["id"])["id"].to_numpy()
+        tastes = load_tastes(data, ids, points)
+        k = shipped["k"]
+        neighbours = np.asarray(shipped["neighbours"]).reshape(-1, k)[:, :10]
+        own = pd.Index(ids).get_indexer((ratings["movieId"] if points == "items" else ratings["userId"]).to_numpy())
+        other = pd.factorize(ratings["userId"] if points == "items" else ratings["movieId"])[0]
+        matrix = sp.csr_matrix((np.ones(len(own), np.float32), (own, other)), shape=(len(ids), other.max() + 1))
+        sample = np.random.default_rng(0).choice(len(ids), size=min(2000, len(ids)), replace=False)
+        shares = np.bincount(tastes) / len(tastes)
+        figures[points] = {
+            "method": taste_agreement(neighbours, tastes),
+            "knn_sample": _knn_share(matrix, tastes, sample),
+            "chance": float((shares**2).sum()),
+        }
+    return figures
 
 
 def open_in_browser(site: Path, points: int) -> dict:
@@ -192,6 +208,10 @@ def main() -> None:
                 print(f"{stage:<28}{seconds:>10.1f}{run['rss'][stage] / 2**20:>10.0f}")
             print(f"{'total':<28}{run['total']:>10.1f}{max(run['rss'].values()) / 2**20:>10.0f}")
             print(
+                f"peak resident memory of the worker beside the build: {run.get('worker_rss', 0) / 2**20:.0f} MB "
+                "(it shares the loaded data with the main process, so the two peaks overstate their sum)"
+            )
+            print(
                 f"site: {run['bytes'] / 2**20:.1f} MB; "
                 + ", ".join(
                     f"{p.name} {p.stat().st_size / 2**20:.1f} MB"
@@ -199,11 +219,12 @@ def main() -> None:
                     if p.stat().st_size > 2**20
                 )
             )
-            figures = quality(work / "site", data)
-            print(
-                f"top-10 neighbours with the same planted taste: method {figures['method']:.3f}, "
-                f"ItemKNN {figures['itemknn_sample']:.3f} (2,000 sampled movies), chance {figures['chance']:.3f}"
-            )
+            for points, figures in quality(work / "site", data, args.users).items():
+                baseline, noun = ("ItemKNN", "movies") if points == "items" else ("UserKNN", "users")
+                print(
+                    f"{noun}: top-10 neighbours with the same planted taste: method {figures['method']:.3f}, "
+                    f"{baseline} {figures['knn_sample']:.3f} (2,000 sampled {noun}), chance {figures['chance']:.3f}"
+                )
             if args.browser:
                 config = json.loads((work / "site" / "movies" / "projector_config.json").read_text())
                 shown = open_in_browser(work / "site", config["embeddings"][0]["tensorShape"][0])

@@ -3,16 +3,18 @@
 The build makes a site one portal after another, one stage after another. Some
 of its heaviest work does not depend on what comes before it in that line: a
 portal's evaluation (the same model, trained again on a split) and the later
-portals' embeddings. On a machine with two or more cores, `Beside` trains
-those in one forked worker process while the main process goes on, and the
-main process takes each result when its stage comes (`take`), replaying the
+portals' embeddings, neighbours and layouts. On a machine with two or more cores, `Beside` trains
+those in one worker process while the main process goes on, and the main
+process takes each result when its stage comes (`take`), replaying the
 worker's log lines there so the stage log reads as it would have.
 
-A forked worker shares the loaded datasets with the main process (nothing is
-copied until written) and trains with the settings it was given, so a vector
-trained beside is the one the main line would have trained: one gensim worker
-gives the same vectors either way. The worker ignores Ctrl-C: the main process
-stops it. Whatever goes wrong beside (a job that fails, a worker that dies)
+The worker is a fresh Python process (spawned, not forked: a fork copies
+whatever locks other threads hold at that moment, such as numba's compiler
+lock while UMAP compiles, or a test runner's, and the copy can wait on them
+forever). It is handed the loaded datasets once, pickled, and trains with the
+settings it was given, so a vector trained beside is the one the main line
+would have trained: one gensim worker gives the same vectors either way. The
+worker ignores Ctrl-C: the main process stops it. Whatever goes wrong beside (a job that fails, a worker that dies)
 is not an error there: `take` gives None and the main line does the work
 itself, raising any error where it always did.
 """
@@ -29,7 +31,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-# What the jobs read, set before the worker is forked (a forked child sees the parent's memory).
+# What the jobs read: in the worker, what the main process handed it when it started.
 _SHARED: dict[str, Any] = {}
 
 
@@ -42,8 +44,9 @@ class _Collect(logging.Handler):
         self.messages.append((record.levelno, record.getMessage()))
 
 
-def _quiet_worker() -> None:
+def _start_worker(shared: dict[str, Any]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _SHARED.update(shared)
 
 
 def _run(job: Callable[..., Any], args: tuple) -> tuple[Any, list[tuple[int, str]]]:
@@ -61,7 +64,7 @@ def _run(job: Callable[..., Any], args: tuple) -> tuple[Any, list[tuple[int, str
 
 
 class Beside:
-    """Jobs run in one forked worker process, in the order given; see the module doc.
+    """Jobs run in one worker process, in the order given; see the module doc.
 
     A job is a module-level function taking the shared dict first; its result must pickle.
     """
@@ -69,10 +72,8 @@ class Beside:
     def __init__(self, shared: dict[str, Any], enabled: bool = True):
         self.jobs: dict[str, AsyncResult] = {}
         self.pool = None
-        if enabled and _cores() > 1 and "fork" in multiprocessing.get_all_start_methods():
-            _SHARED.clear()
-            _SHARED.update(shared)
-            self.pool = multiprocessing.get_context("fork").Pool(1, initializer=_quiet_worker)
+        if enabled and _cores() > 1:
+            self.pool = multiprocessing.get_context("spawn").Pool(1, initializer=_start_worker, initargs=(shared,))
 
     def submit(self, name: str, job: Callable[..., Any], *args: Any) -> None:
         if self.pool is not None:
@@ -91,7 +92,7 @@ class Beside:
             return None
         for level, message in messages:
             logging.getLogger("site_builder").log(level, "%s", message)
-        log.info("    (trained beside the build, on a second core)")
+        log.info("    (done beside the build, on a second core)")
         return result
 
     def close(self) -> None:
@@ -100,7 +101,6 @@ class Beside:
             self.pool.terminate()
             self.pool.join()
             self.pool = None
-        _SHARED.clear()
 
     def __enter__(self) -> Beside:
         return self

@@ -1,7 +1,7 @@
 """The one driver: config -> datasets -> for each portal (embeddings -> neighbours ->
 layouts -> pictures -> [evaluation] -> recommendations -> projector files) -> pages ->
-docs -> publish. The evaluations and the later portals' embeddings may be trained
-beside this line, on a second core (site_builder.beside).
+docs -> publish. The evaluations, and the later portals' embeddings, neighbours and
+layouts, may be computed beside this line, on a second core (site_builder.beside).
 
 Every stage writes what it makes into a fresh staging folder beside the output;
 the staging folder replaces the old site (site.publish) only when all stages
@@ -215,8 +215,9 @@ def build_into(
 
 def beside_the_build(config: SiteConfig, loaded: dict[str, Dataset], cache: Cache) -> Beside:
     """The work a second core can do while the main line builds portal after portal (site_builder.beside):
-    each evaluation, and the embeddings of every portal but the first, in that order. Left to the
-    main line when two trainings at once would not fit in memory."""
+    each evaluation, and for every portal but the first its embeddings, then its neighbours and layouts
+    (which the main line then finds in the cache), in that order. Left to the main line when two
+    trainings at once would not fit in memory."""
     enabled = len(config.portals) > 1 or any(p.recommendations.show_evaluation for p in config.portals)
     if enabled and not memory.fits_twice(config, loaded):
         log.info("    training one portal at a time: two at once would not fit in memory")
@@ -227,6 +228,7 @@ def beside_the_build(config: SiteConfig, loaded: dict[str, Dataset], cache: Cach
             beside.submit(f"evaluation: {portal.name}", _evaluation_job, index)
         if index > 0:
             beside.submit(f"embeddings: {portal.name}", _embedding_job, index)
+            beside.submit(f"neighbours: {portal.name}", _neighbours_job, index)
     return beside
 
 
@@ -234,6 +236,15 @@ def _embedding_job(shared: dict, index: int) -> tuple[np.ndarray, bool]:
     portal = shared["config"].portals[index]
     sentences = embeddings.build_sentences(shared["datasets"][portal.dataset], portal.points)
     return embeddings.point_vectors(sentences, portal.embedding, shared["cache"])
+
+
+def _neighbours_job(shared: dict, index: int) -> tuple[np.ndarray, np.ndarray]:
+    """The portal's neighbours, and its layouts into the cache, from its vectors (in the cache by now)."""
+    portal, cache = shared["config"].portals[index], shared["cache"]
+    vectors, _ = _embedding_job(shared, index)
+    knn = neighbours.top_k_neighbours(vectors, portal.neighbours_to_search)
+    layouts.umap_layouts(vectors, portal.layouts, cache, knn)
+    return knn
 
 
 def _evaluation_job(shared: dict, index: int) -> evaluate.Report:
@@ -259,6 +270,9 @@ def load_datasets(config: SiteConfig, roots: dict[str, Path]) -> dict[str, Datas
             f"{len(data.users):,}",
         )
     datasets.add_summaries_named(config.portals, loaded)
+    too_long = evaluate.check_shown_sizes(config, loaded)
+    if too_long:
+        raise BuildError(too_long)
     memory.check_memory(config, loaded)
     return loaded
 
@@ -306,7 +320,9 @@ def build_portal(
     with stage(f"neighbours: {portal.name}"):
         # one search serves the recommendations and both layouts' UMAP graphs (the first
         # columns of a top-k are the top-k' for any k' < k)
-        knn = neighbours.top_k_neighbours(vectors, portal.neighbours_to_search)
+        knn = beside.take(f"neighbours: {portal.name}") or neighbours.top_k_neighbours(
+            vectors, portal.neighbours_to_search
+        )
         neighbour_index = np.ascontiguousarray(knn[0][:, : portal.recommendations.k])
         neighbour_score = np.ascontiguousarray(knn[1][:, : portal.recommendations.k])
 

@@ -215,11 +215,12 @@ def test_training_beside_the_build_gives_the_same_site(tmp_path, monkeypatch, ca
     )
     caplog.set_level("INFO")
     build_site(tmp_path / "content", tmp_path / "two", tmp_path / "cache-two")
-    assert caplog.text.count("trained beside the build") == 2  # the movies' evaluation, the users' embeddings
+    # the movies' evaluation, the users' embeddings, then their neighbours and layouts
+    assert caplog.text.count("done beside the build") == 3
     monkeypatch.setattr(beside, "_cores", lambda: 1)
     caplog.clear()
     build_site(tmp_path / "content", tmp_path / "one", tmp_path / "cache-one")
-    assert "trained beside the build" not in caplog.text
+    assert "done beside the build" not in caplog.text
 
     def files(folder):
         digest = tree_digest(folder)
@@ -235,3 +236,18 @@ def test_training_beside_the_build_gives_the_same_site(tmp_path, monkeypatch, ca
             row.pop("seconds", None)
         figures.pop("seconds", None)
     assert timed[0] == timed[1]
+
+
+def test_showing_the_evaluation_of_a_very_large_portal_is_refused_with_the_key(tmp_path, monkeypatch):
+    from site_builder.model import evaluate
+
+    site = write_tiny_content(tmp_path / "content").joinpath("site.yml")
+    shown = "    color_by: first_genre\n    recommendations: {show_evaluation: true}\n"
+    site.write_text(site.read_text().replace("    color_by: first_genre\n", shown, 1))
+    monkeypatch.setattr(evaluate, "SHOWN_MAX_INTERACTIONS", 6)  # the tiny data has 7
+    with pytest.raises(BuildError) as raised:
+        build_site(tmp_path / "content", tmp_path / "_site", tmp_path / "cache")
+    message = str(raised.value)
+    assert "portals[0].recommendations.show_evaluation (line 14)" in message, message
+    assert "movies has 7 interactions" in message and "portals evaluate --portal movies" in message
+    assert not (tmp_path / "_site").exists()

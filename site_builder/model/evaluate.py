@@ -307,6 +307,32 @@ class Report:
         return "\n".join(lines)
 
 
+# Above this many interactions, a site does not show the evaluation's figures: the evaluation trains
+# the portal's model a second time and ranks every item for every user (see check_shown_sizes).
+SHOWN_MAX_INTERACTIONS = 10_000_000
+
+
+def check_shown_sizes(config, datasets: dict) -> list:
+    """Problems (errors.Problem) for the portals whose `show_evaluation` would make the build too long."""
+    from site_builder.errors import Problem
+
+    problems = []
+    for index, portal in enumerate(config.portals):
+        count = datasets[portal.dataset].num_interactions
+        if portal.recommendations.show_evaluation and count > SHOWN_MAX_INTERACTIONS:
+            problems.append(
+                Problem(
+                    config.config_file,
+                    config.where("portals", index, "recommendations", "show_evaluation"),
+                    f"{portal.name} has {count:,} interactions: showing the evaluation means training its "
+                    "model a second time and ranking every item for every user, about as long as the rest of "
+                    f"the build at this size, so it is refused above {SHOWN_MAX_INTERACTIONS:,}. "
+                    f"Leave it off and run `portals evaluate --portal {portal.name}` on its own",
+                )
+            )
+    return problems
+
+
 def evaluate_dataset(
     dataset: Dataset, settings: EmbeddingSettings, split_name: str = "test", portal: str = "", cache=None
 ) -> Report:

@@ -167,6 +167,39 @@ def umap_layouts(
     return result
 
 
+_compiled_kept = False
+_compiled_lock = threading.Lock()
+
+
+def keep_compiled_code() -> None:
+    """Keep what numba compiles for UMAP (about 4 s in every new process) for the next process to
+    load: numba's own cache, switched on for each of umap's compiled functions that umap-learn does
+    not cache itself, where numba keeps the others (beside umap's sources in the environment, or
+    the user's cache folder). Not in the build's cache: pointing numba's cache elsewhere makes
+    pynndescent, which umap imports, compile again all it has cached there. Once per process,
+    before the first layout is computed (importing umap takes a second or two that a rebuild from
+    the cache need not spend)."""
+    global _compiled_kept
+    with _compiled_lock:  # the warm-up thread and the main line may both ask
+        if not _compiled_kept:
+            _keep_compiled_code()
+            _compiled_kept = True
+
+
+def _keep_compiled_code() -> None:
+    import umap.layouts
+    import umap.umap_
+    import umap.utils
+    from numba.core.caching import NullCache
+    from numba.core.registry import CPUDispatcher
+
+    for module in (umap.layouts, umap.umap_, umap.utils):
+        for value in vars(module).values():
+            # the dispatchers umap-learn made without a cache (those with one keep theirs)
+            if isinstance(value, CPUDispatcher) and isinstance(value._cache, NullCache):
+                value.enable_caching()
+
+
 def warm_up(settings: LayoutSettings) -> threading.Thread:
     """Compile UMAP's numba code on a tiny layout, in a thread started now: about 5 s that every new
     process pays before its first layout (importing umap, compiling its optimiser), which the build
@@ -175,7 +208,11 @@ def warm_up(settings: LayoutSettings) -> threading.Thread:
     vectors = np.random.default_rng(0).normal(size=(64, 8)).astype(np.float32)
     dimensions = 3 if "3d" in settings.umap else 2
     thread = threading.Thread(
-        target=_fit_umap, args=(vectors, settings, dimensions), kwargs={"quiet": True}, name="umap-warm-up", daemon=True
+        target=_fit_umap,
+        args=(vectors, settings, dimensions),
+        kwargs={"quiet": True},
+        name="umap-warm-up",
+        daemon=True,
     )
     thread.start()
     return thread
@@ -188,6 +225,7 @@ def _fit_umap(
     knn: tuple[np.ndarray, np.ndarray] | None = None,
     quiet: bool = False,
 ) -> np.ndarray:
+    keep_compiled_code()
     started = time.perf_counter()
     count = vectors.shape[0]
     n_neighbors = max(2, min(settings.n_neighbors, count))  # umap counts the point itself

@@ -125,8 +125,8 @@ def fits_twice(config: SiteConfig, datasets: dict) -> bool:
     held = resident_bytes()
     limit, _ = _limit(config, held)
     needs = sorted(_largest_needs(config, datasets), reverse=True)
-    # the forked worker shares the loaded data, so only the needs add up
-    return held + sum(needs[:2]) <= limit
+    # the worker holds its own copy of the loaded data, and the needs add up
+    return 2 * held + sum(needs[:2]) <= limit
 
 
 def check_memory(config: SiteConfig, datasets: dict) -> None:
