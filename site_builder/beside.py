@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable
+from multiprocessing import spawn
 from multiprocessing.pool import AsyncResult
 from typing import Any
 
@@ -73,7 +74,7 @@ class Beside:
         self.jobs: dict[str, AsyncResult] = {}
         self.pool = None
         if enabled and _cores() > 1:
-            self.pool = multiprocessing.get_context("spawn").Pool(1, initializer=_start_worker, initargs=(shared,))
+            self.pool = _spawn_pool(shared)
 
     def submit(self, name: str, job: Callable[..., Any], *args: Any) -> None:
         if self.pool is not None:
@@ -107,6 +108,26 @@ class Beside:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _spawn_pool(shared: dict[str, Any]):
+    """A pool of one spawned worker that does not run the caller's main script again. A spawned
+    process normally imports the parent's __main__ first, which runs a script that calls
+    build_site without an `if __name__ == "__main__":` guard all over again; the jobs live in
+    site_builder's own modules, so the worker needs nothing from __main__."""
+    prepare = spawn.get_preparation_data
+
+    def without_main(name: str) -> dict:
+        data = prepare(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    spawn.get_preparation_data = without_main  # read as the worker starts, inside Pool()
+    try:
+        return multiprocessing.get_context("spawn").Pool(1, initializer=_start_worker, initargs=(shared,))
+    finally:
+        spawn.get_preparation_data = prepare
 
 
 def _cores() -> int:

@@ -213,12 +213,19 @@ def build_into(
             docs.build_docs(config.docs, staging.root / paths.DOCS, config.title, config.base_url)
 
 
+# A second process takes about 2 s to start and be handed the data; the demo (100,000 interactions)
+# saves about 7 s with it, a site of a few thousand interactions nothing.
+BESIDE_MIN_INTERACTIONS = 50_000
+
+
 def beside_the_build(config: SiteConfig, loaded: dict[str, Dataset], cache: Cache) -> Beside:
     """The work a second core can do while the main line builds portal after portal (site_builder.beside):
     each evaluation, and for every portal but the first its embeddings, then its neighbours and layouts
     (which the main line then finds in the cache), in that order. Left to the main line when two
     trainings at once would not fit in memory."""
     enabled = len(config.portals) > 1 or any(p.recommendations.show_evaluation for p in config.portals)
+    if sum(data.num_interactions for data in loaded.values()) < BESIDE_MIN_INTERACTIONS:
+        enabled = False  # too little work to pay for starting a second process
     if enabled and not memory.fits_twice(config, loaded):
         log.info("    training one portal at a time: two at once would not fit in memory")
         enabled = False

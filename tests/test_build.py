@@ -203,8 +203,9 @@ def test_training_beside_the_build_gives_the_same_site(tmp_path, monkeypatch, ca
     """The evaluation and the later portals' embeddings, trained in a second process (site_builder.beside),
     give the very files the main line gives when it trains everything itself (one gensim worker: the
     same vectors for the same seed)."""
-    from site_builder import beside
+    from site_builder import beside, build
 
+    monkeypatch.setattr(build, "BESIDE_MIN_INTERACTIONS", 0)  # the tiny site is below it
     site = write_tiny_content(tmp_path / "content").joinpath("site.yml")
     site.write_text(
         site.read_text().replace(
