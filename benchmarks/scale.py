@@ -209,7 +209,7 @@ def main() -> None:
             print(f"{'total':<28}{run['total']:>10.1f}{max(run['rss'].values()) / 2**20:>10.0f}")
             print(
                 f"peak resident memory of the worker beside the build: {run.get('worker_rss', 0) / 2**20:.0f} MB "
-                "(it shares the loaded data with the main process, so the two peaks overstate their sum)"
+                "(a process of its own, with its own copy of the loaded data: the two peaks add up at most)"
             )
             print(
                 f"site: {run['bytes'] / 2**20:.1f} MB; "

@@ -97,9 +97,13 @@ class Beside:
         return result
 
     def close(self) -> None:
-        """Stop the worker, finished or not."""
+        """Stop the worker: let it exit when every job was taken, else (an error or Ctrl-C on the
+        main line) stop it where it is."""
         if self.pool is not None:
-            self.pool.terminate()
+            if self.jobs:
+                self.pool.terminate()
+            else:
+                self.pool.close()
             self.pool.join()
             self.pool = None
 
