@@ -40,6 +40,15 @@ from site_builder.model import embeddings, neighbours
 
 log = logging.getLogger(__name__)
 
+
+def _quiet_umap() -> None:
+    """numba and umap announce their own internals (e.g. TBB, no transform after a precomputed knn):
+    filtered by module (each filter once), not with catch_warnings(), which is not safe in two
+    threads at once (the UMAP warm-up's and the main line's)."""
+    for module in ("umap", "numba", "pynndescent"):
+        warnings.filterwarnings("ignore", module=rf"{module}(\.|$)")
+
+
 # Below this many points there is nothing to lay out: UMAP needs at least 2 neighbours.
 MIN_POINTS = 3
 # Decimals kept in bookmarks.json: coordinates span [-1, 1], so 1e-4 is far below a pixel.
@@ -225,6 +234,7 @@ def _fit_umap(
     knn: tuple[np.ndarray, np.ndarray] | None = None,
     quiet: bool = False,
 ) -> np.ndarray:
+    _quiet_umap()
     keep_compiled_code()
     started = time.perf_counter()
     count = vectors.shape[0]
@@ -242,24 +252,21 @@ def _fit_umap(
             np.hstack([itself, others]).astype(np.int32),
             np.hstack([np.zeros((count, 1), np.float32), np.clip(1 - similarity, 0, 2)]).astype(np.float32),
         )
-    with warnings.catch_warnings():
-        # numba and umap announce their own internals (e.g. TBB, no transform after a precomputed knn)
-        warnings.simplefilter("ignore")
-        import umap  # imported here: it compiles with numba, seconds that a cached build never pays
+    import umap  # imported here: it compiles with numba, seconds that a cached build never pays
 
-        model = umap.UMAP(
-            n_components=dimensions,
-            n_neighbors=n_neighbors,
-            min_dist=settings.min_dist,
-            metric=settings.metric,
-            random_state=settings.seed,
-            n_jobs=1,
-            n_epochs=_epochs(count),
-            # the spectral initialisation needs more points than dimensions + 1
-            init="spectral" if count > dimensions + 2 else "random",
-            **({"precomputed_knn": graph} if graph is not None else {}),
-        )
-        coords = model.fit_transform(vectors)
+    model = umap.UMAP(
+        n_components=dimensions,
+        n_neighbors=n_neighbors,
+        min_dist=settings.min_dist,
+        metric=settings.metric,
+        random_state=settings.seed,
+        n_jobs=1,
+        n_epochs=_epochs(count),
+        # the spectral initialisation needs more points than dimensions + 1
+        init="spectral" if count > dimensions + 2 else "random",
+        **({"precomputed_knn": graph} if graph is not None else {}),
+    )
+    coords = model.fit_transform(vectors)
     coords = np.asarray(coords, dtype=np.float32)
     if not np.isfinite(coords).all():
         coords = np.nan_to_num(coords, nan=0.0, posinf=0.0, neginf=0.0)
