@@ -240,15 +240,22 @@ def beside_the_build(config: SiteConfig, loaded: dict[str, Dataset], cache: Cach
 
 
 def _embedding_job(shared: dict, index: int) -> tuple[np.ndarray, bool]:
+    """The portal's vectors, kept in the worker for its neighbours job."""
     portal = shared["config"].portals[index]
     sentences = embeddings.build_sentences(shared["datasets"][portal.dataset], portal.points)
-    return embeddings.point_vectors(sentences, portal.embedding, shared["cache"])
+    result = embeddings.point_vectors(sentences, portal.embedding, shared["cache"])
+    shared.setdefault("vectors", {})[index] = result[0]
+    return result
 
 
 def _neighbours_job(shared: dict, index: int) -> tuple[np.ndarray, np.ndarray]:
-    """The portal's neighbours, and its layouts into the cache, from its vectors (in the cache by now)."""
+    """The portal's neighbours, and its layouts into the cache, from the vectors its embedding job made
+    (made again only if that job failed)."""
     portal, cache = shared["config"].portals[index], shared["cache"]
-    vectors, _ = _embedding_job(shared, index)
+    vectors = shared.get("vectors", {}).pop(index, None)
+    if vectors is None:
+        vectors, _ = _embedding_job(shared, index)
+        shared["vectors"].pop(index)
     knn = neighbours.top_k_neighbours(vectors, portal.neighbours_to_search)
     layouts.umap_layouts(vectors, portal.layouts, cache, knn)
     return knn
@@ -304,19 +311,22 @@ def build_portal(
     tints = colours.point_tints(table[column]) if column else colours.Tints.untinted(len(table))
 
     with stage(f"embeddings: {portal.name}"):
-        sentences = embeddings.build_sentences(dataset, portal.points)
-        empty = int((np.diff(sentences.offsets) == 0).sum())
+        # counted from the interactions, not the sentences: a portal trained beside has none here
+        empty = int((np.bincount(dataset.indices(portal.points)[0], minlength=len(table)) == 0).sum())
         if empty:
             log.warning(
                 "portal %s: %s of %s points have no interactions and sit at the origin",
                 portal.name,
                 f"{empty:,}",
-                f"{sentences.num_points:,}",
+                f"{len(table):,}",
             )
         taken = beside.take(f"embeddings: {portal.name}")
-        if taken is None and portal.layouts.umap and not embeddings.in_cache(sentences, portal.embedding, cache):
-            layouts.warm_up(portal.layouts)  # its layouts will not be in the cache either
-        vectors, cached = taken or embeddings.point_vectors(sentences, portal.embedding, cache)
+        if taken is None:
+            sentences = embeddings.build_sentences(dataset, portal.points)
+            if portal.layouts.umap and not embeddings.in_cache(sentences, portal.embedding, cache):
+                layouts.warm_up(portal.layouts)  # its layouts will not be in the cache either
+            taken = embeddings.point_vectors(sentences, portal.embedding, cache)
+        vectors, cached = taken
         log.info(
             "    %s vectors of %d dimensions (%s)",
             f"{len(vectors):,}",

@@ -312,10 +312,8 @@ class Report:
 SHOWN_MAX_INTERACTIONS = 10_000_000
 
 
-def check_shown_sizes(config, datasets: dict) -> list:
-    """Problems (errors.Problem) for the portals whose `show_evaluation` would make the build too long."""
-    from site_builder.errors import Problem
-
+def check_shown_sizes(config: SiteConfig, datasets: dict[str, Dataset]) -> list[Problem]:
+    """Problems for the portals whose `show_evaluation` would make the build too long."""
     problems = []
     for index, portal in enumerate(config.portals):
         count = datasets[portal.dataset].num_interactions

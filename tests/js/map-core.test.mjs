@@ -3,7 +3,7 @@ import { describe, it, test } from "node:test";
 import assert from "node:assert/strict";
 
 import {
-  MAP_READY, callAfter, cardText, itemFromHash, orderLegendItems, scatterPlotOf, span,
+  callAfter, cardText, itemFromHash, keepingSearchMessage, MAP_READY, orderLegendItems, scatterPlotOf, span,
 } from "../../site_builder/site/static/map-core.js";
 
 describe("span", function () {
@@ -95,4 +95,17 @@ test("callAfter leaves what has no such method, and scatterPlotOf waits for the 
   const plot = { render() {} };
   assert.equal(scatterPlotOf({ projectorScatterPlotAdapter: { scatterPlot: plot } }), plot);
   assert.equal(typeof MAP_READY, "string");
+});
+
+test("keepingSearchMessage gives back the search's message after an action that cleared it, even one that throws", () => {
+  const projector = { inspectorPanel: { searchBox: { message: "1 matches." } } };
+  const result = keepingSearchMessage(projector, () => { projector.inspectorPanel.searchBox.message = ""; return 7; });
+  assert.equal(result, 7);
+  assert.equal(projector.inspectorPanel.searchBox.message, "1 matches.");
+  assert.throws(() => keepingSearchMessage(projector, () => {
+    projector.inspectorPanel.searchBox.message = "";
+    throw new Error("boom");
+  }), /boom/);
+  assert.equal(projector.inspectorPanel.searchBox.message, "1 matches.");
+  assert.equal(keepingSearchMessage({}, () => "no panel yet"), "no panel yet");
 });

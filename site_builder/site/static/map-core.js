@@ -56,6 +56,18 @@ export function callAfter(object, name, then) {
   return true;
 }
 
+// Run `action` and keep the search box's message ("1 matches.") as it was: the projector clears it
+// whenever it draws the neighbour list or a selection, even one the page only makes again.
+export function keepingSearchMessage(projector, action) {
+  var search = projector && projector.inspectorPanel && projector.inspectorPanel.searchBox;
+  var message = search ? search.message : "";
+  try {
+    return action();
+  } finally {
+    if (search) search.message = message;
+  }
+}
+
 // The projector's scatter plot (which draws the map), once the projector has made it.
 export function scatterPlotOf(projector) {
   var adapter = projector && projector.projectorScatterPlotAdapter;

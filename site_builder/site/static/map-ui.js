@@ -20,7 +20,7 @@
  * window.portalProjector is there from the start. Its pure helpers are in map-core.js, and the
  * pictures and similarities are placed and written by the recommendation page's own functions.
  */
-import { MAP_READY, callAfter, cardText, scatterPlotOf } from "./map-core.js";
+import { MAP_READY, callAfter, cardText, keepingSearchMessage, scatterPlotOf } from "./map-core.js";
 import { similarityText, spriteOffset } from "./recommend-core.js";
 
 var projectorElement = document.querySelector("vz-projector");
@@ -175,11 +175,8 @@ function aroundProjector(projector) {
       var chosen = projector.selectedPointIndices || [];
       var data = projector.dataSet;
       if (chosen.length === 1 && data && data.points[chosen[0]] && blockUrl(data.points[chosen[0]].index) === url) {
-        // the list again, now the build's; a search's "1 matches." stays (choosing clears it)
-        var search = projector.inspectorPanel && projector.inspectorPanel.searchBox;
-        var message = search ? search.message : "";
-        projector.notifySelectionChanged(chosen.slice());
-        if (search) search.message = message;
+        // the list again, now the build's
+        keepingSearchMessage(projector, function () { projector.notifySelectionChanged(chosen.slice()); });
       }
     }).catch(function (error) {
       console.warn("the map keeps the projector's own neighbour list:", error.message);

@@ -31,7 +31,9 @@
  * (its config, then the tensors), when the projector sets normalizeData and reads it.
  * Its pure helpers are in map-core.js (tested in tests/js/).
  */
-import { MAP_READY, callAfter, itemFromHash, orderLegendItems, scatterPlotOf, span } from "./map-core.js";
+import {
+  MAP_READY, callAfter, itemFromHash, keepingSearchMessage, orderLegendItems, scatterPlotOf, span,
+} from "./map-core.js";
 
 var POLL_MS = 50;
 var projectorElement = document.querySelector("vz-projector");
@@ -325,11 +327,11 @@ function openProjector(projector) {
       // (as its metadataChanged would set them, without the search reset that comes with that)
       var inspector = projector.inspectorPanel;
       if (inspector) {
-        var search = inspector.searchBox, message = search ? search.message : "";
-        inspector.spriteMeta = { imagePath: image.src, aspectRatio: 1, nCols: Math.floor(image.width / cell),
-                                 singleImageDim: [cell, cell] };
-        inspector.spriteImagesAvailable = true; // redraws the list, which clears a search's "1 matches."
-        if (search) search.message = message;
+        keepingSearchMessage(projector, function () {
+          inspector.spriteMeta = { imagePath: image.src, aspectRatio: 1, nCols: Math.floor(image.width / cell),
+                                   singleImageDim: [cell, cell] };
+          inspector.spriteImagesAvailable = true; // redraws the list
+        });
       }
       status.picturesMs = performance.now() - started;
     };
@@ -372,17 +374,14 @@ function openProjector(projector) {
       var panel = projector.bookmarkPanel;
       // a visitor may have searched or picked points already: loading a state clears that
       var chosen = (projector.selectedPointIndices || []).slice();
-      var search = projector.inspectorPanel && projector.inspectorPanel.searchBox;
-      var message = search ? search.message : "";
-      orderLegend();
-      panel.loadSavedState(0);
-      frameLayout();
-      // as the panel's own radio button does: loading a state clears the selection mark
-      panel.setSelectionState(0, true);
-      if (chosen.length) {
-        projector.notifySelectionChanged(chosen);
-        if (search) search.message = message;
-      }
+      keepingSearchMessage(projector, function () {
+        orderLegend();
+        panel.loadSavedState(0);
+        frameLayout();
+        // as the panel's own radio button does: loading a state clears the selection mark
+        panel.setSelectionState(0, true);
+        if (chosen.length) projector.notifySelectionChanged(chosen);
+      });
       status.state = "applied";
       status.pcaHeld = pcaHeld; // true: the layout came first, no PCA computed
       status.layout = panel.savedStates[0].label;
