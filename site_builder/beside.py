@@ -3,10 +3,11 @@
 The build makes a site one portal after another, one stage after another. Some
 of its heaviest work does not depend on what comes before it in that line: a
 portal's evaluation (the same model, trained again on a split) and the later
-portals' embeddings, neighbours and layouts. On a machine with two or more cores, `Beside` trains
-those in one worker process while the main process goes on, and the main
-process takes each result when its stage comes (`take`), replaying the
-worker's log lines there so the stage log reads as it would have.
+portals' embeddings, neighbours and layouts. On a machine with two or more
+cores, `Beside` runs those in one worker process while the main process goes
+on. The worker starts only once the build has something to train (`start`),
+and the main process takes each result when its stage comes (`take`),
+replaying the worker's log lines there so the stage log reads as it would have.
 
 The worker is a fresh Python process (spawned, not forked: a fork copies
 whatever locks other threads hold at that moment, such as numba's compiler
@@ -68,21 +69,36 @@ class Beside:
     """Jobs run in one worker process, in the order given; see the module doc.
 
     A job is a module-level function taking the shared dict first; its result must pickle.
+    Jobs wait in a queue until `start`: the build starts the worker only once it has something
+    to train, so a rebuild that finds everything in the cache does not pay for a second process.
     """
 
     def __init__(self, shared: dict[str, Any], enabled: bool = True):
+        self.shared = shared
+        self.enabled = enabled and _cores() > 1
+        self.queued: dict[str, tuple[Callable[..., Any], tuple]] = {}
         self.jobs: dict[str, AsyncResult] = {}
         self.pool = None
-        if enabled and _cores() > 1:
-            self.pool = _spawn_pool(shared)
 
     def submit(self, name: str, job: Callable[..., Any], *args: Any) -> None:
-        if self.pool is not None:
-            self.jobs[name] = self.pool.apply_async(_run, (job, args))
+        if self.enabled:
+            self.queued[name] = (job, args)
+
+    def start(self) -> None:
+        """Start the worker on the queued jobs, if it has not started and no job's stage has come yet."""
+        if self.pool is None and self.queued:
+            self.pool = pool = _spawn_pool(self.shared)
+            for name, (job, args) in self.queued.items():
+                self.jobs[name] = pool.apply_async(_run, (job, args))
+            self.queued.clear()
 
     def take(self, name: str) -> Any | None:
         """The job's result once it is done (its log lines replayed here), or None when there is
-        no such job or it failed: the caller then does the work itself."""
+        no such job, it never started or it failed: the caller then does the work itself."""
+        if name in self.queued:
+            # its stage came before the worker started: the main line does this job and every
+            # later one itself (the worker would start behind it, on work the main line is doing)
+            self.queued.clear()
         pending = self.jobs.pop(name, None)
         if pending is None:
             return None

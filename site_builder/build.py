@@ -221,8 +221,10 @@ BESIDE_MIN_INTERACTIONS = 50_000
 def beside_the_build(config: SiteConfig, loaded: dict[str, Dataset], cache: Cache) -> Beside:
     """The work a second core can do while the main line builds portal after portal (site_builder.beside):
     each evaluation, and for every portal but the first its embeddings, then its neighbours and layouts
-    (which the main line then finds in the cache), in that order. Left to the main line when two
-    trainings at once would not fit in memory."""
+    (which the main line then finds in the cache), in that order. The worker starts when the main
+    line first has vectors to train (build_portal), on the jobs whose stage has not come yet; a
+    rebuild that finds every portal's vectors in the cache never starts it. Left to the main line
+    when two trainings at once would not fit in memory."""
     enabled = len(config.portals) > 1 or any(p.recommendations.show_evaluation for p in config.portals)
     if sum(data.num_interactions for data in loaded.values()) < BESIDE_MIN_INTERACTIONS:
         enabled = False  # too little work to pay for starting a second process
@@ -256,7 +258,7 @@ def _neighbours_job(shared: dict, index: int) -> tuple[np.ndarray, np.ndarray]:
     if vectors is None:
         vectors, _ = _embedding_job(shared, index)
         shared["vectors"].pop(index)
-    knn = neighbours.top_k_neighbours(vectors, portal.neighbours_to_search)
+    knn = neighbours.cached_top_k_neighbours(vectors, portal.neighbours_to_search, cache)
     layouts.umap_layouts(vectors, portal.layouts, cache, knn)
     return knn
 
@@ -323,8 +325,12 @@ def build_portal(
         taken = beside.take(f"embeddings: {portal.name}")
         if taken is None:
             sentences = embeddings.build_sentences(dataset, portal.points)
-            if portal.layouts.umap and not embeddings.in_cache(sentences, portal.embedding, cache):
-                layouts.warm_up(portal.layouts)  # its layouts will not be in the cache either
+            if not embeddings.in_cache(sentences, portal.embedding, cache):
+                # something to train: the second core takes the later portals (a rebuild that
+                # finds every portal in the cache never starts it)
+                beside.start()
+                if portal.layouts.umap:
+                    layouts.warm_up(portal.layouts)  # its layouts will not be in the cache either
             taken = embeddings.point_vectors(sentences, portal.embedding, cache)
         vectors, cached = taken
         log.info(
@@ -337,8 +343,8 @@ def build_portal(
     with stage(f"neighbours: {portal.name}"):
         # one search serves the recommendations and both layouts' UMAP graphs (the first
         # columns of a top-k are the top-k' for any k' < k)
-        knn = beside.take(f"neighbours: {portal.name}") or neighbours.top_k_neighbours(
-            vectors, portal.neighbours_to_search
+        knn = beside.take(f"neighbours: {portal.name}") or neighbours.cached_top_k_neighbours(
+            vectors, portal.neighbours_to_search, cache
         )
         neighbour_index = np.ascontiguousarray(knn[0][:, : portal.recommendations.k])
         neighbour_score = np.ascontiguousarray(knn[1][:, : portal.recommendations.k])

@@ -106,6 +106,24 @@ class ArrayCodec:
         return np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
 
 
+class ArraysCodec:
+    """A tuple of numpy arrays as .npy records, one after another (no pickles)."""
+
+    suffix = ".npys"
+
+    def encode(self, value: tuple[np.ndarray, ...]) -> bytes:
+        buffer = io.BytesIO()
+        for array in value:
+            np.save(buffer, array, allow_pickle=False)
+        return buffer.getvalue()
+
+    def decode(self, data: bytes) -> tuple[np.ndarray, ...]:
+        buffer, arrays = io.BytesIO(data), []
+        while buffer.tell() < len(data):
+            arrays.append(np.lib.format.read_array(buffer, allow_pickle=False))
+        return tuple(arrays)
+
+
 class BytesCodec:
     """Bytes as they are, in a file with the given suffix."""
 
@@ -120,6 +138,7 @@ class BytesCodec:
 
 
 ARRAY = ArrayCodec()
+ARRAYS = ArraysCodec()
 
 
 class Cache:

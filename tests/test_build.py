@@ -218,6 +218,12 @@ def test_training_beside_the_build_gives_the_same_site(tmp_path, monkeypatch, ca
     build_site(tmp_path / "content", tmp_path / "two", tmp_path / "cache-two")
     # the movies' evaluation, the users' embeddings, then their neighbours and layouts
     assert caplog.text.count("done beside the build") == 3
+    # a rebuild that finds every portal's vectors in the cache starts no second process
+    spawned = []
+    spawn = beside._spawn_pool
+    monkeypatch.setattr(beside, "_spawn_pool", lambda shared: spawned.append(1) or spawn(shared))
+    build_site(tmp_path / "content", tmp_path / "again", tmp_path / "cache-two")
+    assert spawned == []
     monkeypatch.setattr(beside, "_cores", lambda: 1)
     caplog.clear()
     build_site(tmp_path / "content", tmp_path / "one", tmp_path / "cache-one")

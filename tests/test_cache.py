@@ -9,7 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from site_builder.cache import ARRAY, BytesCodec, Cache, Kind
+from site_builder.cache import ARRAY, ARRAYS, BytesCodec, Cache, Kind
 
 KIND = Kind("vectors", "test-v1")
 
@@ -42,6 +42,20 @@ def test_a_damaged_entry_is_computed_again(tmp_path, damage):
     assert not hit and value.tolist() == [0.0, 1.0, 2.0]
     again, hit = cache.memo(KIND, "k", lambda: np.zeros(3), ARRAY, accept=lambda v: v.shape == (3,))
     assert hit and again.tolist() == [0.0, 1.0, 2.0]  # stored over the damaged one
+
+
+@pytest.mark.parametrize("damage", [b"garbage", b"", b"\x93NUMPY\x01\x00\x10\x00{'descr': '<f8', 'fortran"])
+def test_several_arrays_in_one_entry(tmp_path, damage):
+    cache = Cache(tmp_path)
+    pair = (np.arange(6, dtype=np.int32).reshape(2, 3), np.linspace(0, 1, 6, dtype=np.float32).reshape(2, 3))
+    cache.memo(KIND, "pair", lambda: pair, ARRAYS)
+    (indices, scores), hit = cache.memo(KIND, "pair", lambda: (), ARRAYS)
+    assert hit and indices.dtype == np.int32 and scores.dtype == np.float32
+    assert indices.tolist() == pair[0].tolist() and scores.tolist() == pair[1].tolist()
+    path = cache.path(KIND, "pair", ARRAYS.suffix)
+    path.write_bytes(path.read_bytes()[:-7] if damage == b"" else damage)  # cut short, or garbage
+    value, hit = cache.memo(KIND, "pair", lambda: pair, ARRAYS, accept=lambda value: len(value) == 2)
+    assert not hit and value is pair
 
 
 def test_an_entry_that_does_not_fit_is_computed_again(tmp_path):

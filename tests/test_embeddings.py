@@ -78,6 +78,40 @@ def test_long_sentence_depends_on_its_last_tokens_with_usif():
     assert np.abs(a - b).max() > 1e-3  # tokens 20,001..25,000 changed the vector
 
 
+@pytest.mark.parametrize("from_file", [False, True])
+def test_the_vocabulary_from_counts_is_the_one_gensim_scans(tmp_path, from_file):
+    """Same words, counts, order, down-sampling, noise table, starting vectors and corpus size as
+    build_vocab over the very chunks that training reads (a text file with several workers)."""
+    from gensim.models import Word2Vec
+
+    from site_builder.model import embeddings
+
+    rng = np.random.default_rng(5)
+    lengths = rng.integers(0, 30_000, 12)
+    lengths[3] = 0  # a point without interactions
+    tokens = (rng.zipf(1.6, lengths.sum()) % 500).astype(np.int32)  # ties in counts, unseen ids
+    sentences = Sentences(tokens=tokens, offsets=np.concatenate([[0], np.cumsum(lengths)]), num_tokens=520)
+    corpus = embeddings._Corpus(tmp_path / "corpus.txt" if from_file else None)
+    settings = {"vector_size": 8, "min_count": 1, "sample": 1e-3, "seed": 7}
+    scanned, counted = Word2Vec(**settings), Word2Vec(**settings)
+    scanned.build_vocab(**corpus.of(sentences))
+    embeddings._build_vocab(counted, sentences)
+
+    def state(model):
+        return (
+            model.wv.index_to_key,
+            model.wv.expandos["count"].tolist(),
+            model.wv.expandos["sample_int"].tolist(),
+            model.cum_table.tolist(),
+            model.wv.vectors.tolist(),
+            model.corpus_count,
+            model.corpus_total_words,
+        )
+
+    assert state(counted) == state(scanned)
+    assert counted.corpus_count > len(lengths)  # long sentences are several chunks
+
+
 @pytest.mark.parametrize("workers", [1, 2])  # 2: gensim's corpus_file mode
 def test_word2vec_trains_tokens_beyond_position_10000(workers):
     from gensim.models import Word2Vec

@@ -7,6 +7,7 @@ import logging
 import numpy as np
 import pytest
 
+from site_builder.cache import Cache
 from site_builder.model import neighbours
 from site_builder.model.neighbours import top_k_neighbours, unit_rows
 
@@ -132,3 +133,24 @@ def test_small_sets_and_zero_vectors(method):
         assert indices.shape == scores.shape == (count, 0)
     indices, scores = top_k_neighbours(np.array([[1.0, 1.0], [2.0, 2.0]]), 5, block_floats=1, method=method)
     assert indices.tolist() == [[1], [0]] and np.allclose(scores, 1.0)
+
+
+def test_cached_neighbours_are_searched_once_per_vectors_and_k(tmp_path, monkeypatch, caplog):
+    vectors = np.random.default_rng(3).normal(size=(40, 8)).astype(np.float32)
+    cache = Cache(tmp_path)
+    searches = []
+    search = neighbours.top_k_neighbours
+    monkeypatch.setattr(neighbours, "top_k_neighbours", lambda *args: searches.append(args[1]) or search(*args))
+    caplog.set_level(logging.INFO)
+    first = neighbours.cached_top_k_neighbours(vectors, 5, cache)
+    again = neighbours.cached_top_k_neighbours(vectors, 5, cache)
+    assert searches == [5] and "neighbours from cache" in caplog.text
+    for got, expected in zip(again, search(vectors, 5), strict=True):
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)
+    assert np.array_equal(first[0], again[0])
+    neighbours.cached_top_k_neighbours(vectors, 7, cache)  # another k
+    neighbours.cached_top_k_neighbours(vectors * 2 + 1, 5, cache)  # other vectors
+    assert searches == [5, 7, 5]
+    tiny = neighbours.cached_top_k_neighbours(vectors[:3], 5, cache)  # k shrinks to N - 1, cached as such
+    assert tiny[0].shape == (3, 2) and neighbours.cached_top_k_neighbours(vectors[:3], 5, cache)[0].shape == (3, 2)
+    assert searches == [5, 7, 5, 5]

@@ -99,6 +99,29 @@ def test_links_add_tmdb_and_imdb_ids(tmp_path):
     assert items.loc[30, "tmdbId"] == ""
 
 
+@pytest.mark.parametrize("key_bits", [63, 8])  # one key; too many ranks for one key (lexsort itself)
+def test_favourites_order_is_lexsorts(key_bits, monkeypatch):
+    """By user; best rated first, unrated last; then the less popular item; ties as they come."""
+    from types import SimpleNamespace
+
+    from site_builder.data import datasets
+
+    monkeypatch.setattr(datasets, "KEY_BITS", key_bits)
+    rng = np.random.default_rng(2)
+    count = 5_000
+    rating = (rng.integers(0, 7, count) / 2).astype(np.float64)
+    rating[rng.random(count) < 0.05] = np.nan
+    popularity = rng.integers(0, 20, 300)  # ties in popularity
+    data = SimpleNamespace(
+        users=range(400),
+        rating=rating,
+        user_index=rng.integers(0, 400, count).astype(np.int32),
+        item_index=rng.integers(0, 300, count).astype(np.int32),
+    )
+    expected = np.lexsort((popularity[data.item_index], -rating, data.user_index))
+    assert datasets._best_first(data, popularity).tolist() == expected.tolist()
+
+
 def test_users_summaries_name_their_favourites_and_leaning(tmp_path, monkeypatch):
     from site_builder.data import datasets
     from site_builder.data.datasets import add_summaries

@@ -110,7 +110,7 @@ def test_tmdb_secret_reaches_only_the_build_step():
 def test_every_cache_folder_is_restored_with_its_computed_key():
     steps = _workflow("deploy.yml")["jobs"]["build"]["steps"]
     caches = {s["with"]["path"]: s["with"]["key"] for s in steps if s.get("uses", "").startswith("actions/cache@")}
-    for name in ("datasets", "downloads", "vectors", "layouts", "sprites"):
+    for name in ("datasets", "downloads", "vectors", "layouts", "neighbours", "sprites"):
         assert caches[f".cache/{name}"] == f"portals-{name}-${{{{ steps.keys.outputs.{name} }}}}"
     assert ".cache/wheelhouse" in caches
 
@@ -125,7 +125,7 @@ def test_cache_keys_change_when_and_only_when_their_inputs_change(tmp_path):
 
     site.write_text(site.read_text().replace("{vector_size: 8, epochs: 2}", "{vector_size: 8, epochs: 3}", 1))
     after_settings = cache_keys(load_config(content))
-    assert after_settings["vectors"] != before["vectors"]
+    assert after_settings["vectors"] != before["vectors"] and after_settings["neighbours"] != before["neighbours"]
     assert after_settings["downloads"] == before["downloads"] and after_settings["datasets"] == before["datasets"]
 
     ratings = content / "data" / "ratings.csv"

@@ -145,8 +145,7 @@ def add_summaries(dataset: Dataset, item_label: str | None = None, category: str
     item_label = item_label or next((c for c in ("title", "label") if c in items), "id")
     labels = items[item_label].astype(str).to_numpy(object)
     popularity = items["num_ratings"].to_numpy()
-    # each user's interactions, best rated first, then the less popular item first (more telling)
-    order = np.lexsort((popularity[dataset.item_index], -dataset.rating, dataset.user_index))
+    order = _best_first(dataset, popularity)
     user_sorted = dataset.user_index[order]
     starts = np.searchsorted(user_sorted, np.arange(len(users)))
     rank = np.arange(len(order)) - starts[user_sorted]
@@ -173,6 +172,26 @@ def add_summaries(dataset: Dataset, item_label: str | None = None, category: str
     users["leaning"] = [
         f"{names[c]} ({lift[u, c]:.1f}× the usual share)" if lift[u, c] > 1 else "" for u, c in enumerate(top)
     ]
+
+
+KEY_BITS = 63  # of a sort key in an int64
+
+
+def _best_first(dataset: Dataset, popularity: np.ndarray) -> np.ndarray:
+    """The interactions by user; each user's best rated first (unrated last), then the less popular
+    item first (more telling); ties as they come. That is np.lexsort's order, found by one sort of
+    a single integer key where the three ranks fit in 63 bits: 4 s for 32 million interactions
+    instead of 10 s."""
+    codes, values = pd.factorize(dataset.rating, sort=True)  # unrated (NaN): -1
+    rating_rank = np.where(codes < 0, len(values), len(values) - 1 - codes)  # best first, unrated last
+    counts, item_rank = np.unique(popularity, return_inverse=True)
+    bits = [max(1, int(n).bit_length()) for n in (len(dataset.users), len(values) + 1, len(counts))]
+    if sum(bits) > KEY_BITS:
+        return np.lexsort((popularity[dataset.item_index], -dataset.rating, dataset.user_index))
+    key = dataset.user_index.astype(np.int64) << (bits[1] + bits[2])
+    key |= rating_rank.astype(np.int64) << bits[2]
+    key |= item_rank[dataset.item_index].astype(np.int64)
+    return np.argsort(key, kind="stable")
 
 
 def _add_computed_columns(dataset: Dataset) -> None:
