@@ -105,7 +105,7 @@ def test_too_few_precomputed_neighbours_are_searched_again(tmp_path, monkeypatch
     assert searches == [14] and result["umap-2d"].shape == (90, 2)
 
 
-def test_large_portals_take_fewer_epochs(tmp_path, monkeypatch):
+def test_large_portals_start_from_a_pca_and_take_fewer_epochs(tmp_path, monkeypatch):
     import umap
 
     vectors = _clusters()
@@ -115,13 +115,15 @@ def test_large_portals_take_fewer_epochs(tmp_path, monkeypatch):
     params = {"dimensions": 2, "n_neighbors": 15, "min_dist": 0.1, "metric": "cosine", "seed": 42}
     assert below == layouts.LAYOUTS.key([90, 12], vectors.tobytes(), params)
 
-    epochs = []
+    asked = []
     model = umap.UMAP
-    monkeypatch.setattr(umap, "UMAP", lambda **kwargs: epochs.append(kwargs.get("n_epochs")) or model(**kwargs))
+    monkeypatch.setattr(
+        umap, "UMAP", lambda **kwargs: asked.append((kwargs["init"], kwargs.get("n_epochs"))) or model(**kwargs)
+    )
     layouts.umap_layouts(vectors, settings, Cache(tmp_path / "small"))
     monkeypatch.setattr(layouts, "LARGE_LAYOUT", 60)  # these 90 points now count as a large portal
     coords = layouts.umap_layouts(vectors, settings, Cache(tmp_path / "large"))["umap-2d"]
-    assert epochs == [None, layouts.LARGE_LAYOUT_EPOCHS]
+    assert asked == [("spectral", None), ("pca", layouts.LARGE_LAYOUT_EPOCHS)]
     assert layouts.layout_key(vectors, settings, 2) != below
     again = layouts.umap_layouts(vectors, settings, Cache(tmp_path / "again"))["umap-2d"]
     np.testing.assert_array_equal(again, coords)  # still seeded
