@@ -116,7 +116,7 @@ def test_the_kernel_works_without_a_cache_folder(monkeypatch, caplog):
     monkeypatch.setattr(numba.config, "CACHE_LOCATOR_CLASSES", "NoWritableFolder")
     monkeypatch.setattr(neighbours, "_compiled", None)
     vectors = _with_ties(200, 5, seed=7)
-    with caplog.at_level(logging.INFO, logger="site_builder"):
+    with caplog.at_level(logging.INFO, logger=neighbours.__name__):
         kernel = top_k_neighbours(vectors, 9, method="kernel")
     assert "cannot be cached" in caplog.text
     _assert_same(kernel, top_k_neighbours(vectors, 9, method="numpy"))

@@ -189,12 +189,7 @@ def test_users_page_data_counts_shared_items():
     assert document["vectors"]["path"].endswith("/vectors.f16") and document["vectors"]["bytes"] == 5 * 4 * 2
 
 
-@pytest.mark.parametrize("kernel", [False, True])
-def test_common_counts_equal_the_dense_product_for_any_block_size(kernel, monkeypatch):
-    monkeypatch.setattr(recommend, "KERNEL_MIN_ENTRIES", 0 if kernel else 10**12)
-    asked = []
-    real = recommend._common_kernel
-    monkeypatch.setattr(recommend, "_common_kernel", lambda: asked.append(1) or real())
+def test_common_counts_equal_the_dense_product_for_any_block_size():
     rng = np.random.default_rng(7)
     points, others = 300, 200
     matrix = sparse.random(points, others, density=0.05, random_state=8, format="csr")
@@ -206,13 +201,6 @@ def test_common_counts_equal_the_dense_product_for_any_block_size(kernel, monkey
     expected = np.einsum("ik,ijk->ij", dense, dense[neighbour_index])
     for block in (1, 50, 1_000, 10**9):
         np.testing.assert_array_equal(recommend.common_counts(binary, neighbour_index, block_entries=block), expected)
-    assert bool(asked) == kernel and (not kernel or real() is not None)
-    # the same rows with each entry twice, out of order (not canonical): counted once
-    doubled = [np.concatenate([row, row])[::-1] for row in np.split(binary.indices, binary.indptr[1:-1])]
-    indptr = np.concatenate([[0], np.cumsum([len(row) for row in doubled])])
-    unsorted = sparse.csr_matrix((np.ones(indptr[-1], np.int32), np.concatenate(doubled), indptr), (points, others))
-    assert not unsorted.has_canonical_format
-    np.testing.assert_array_equal(recommend.common_counts(unsorted, neighbour_index), expected)
 
 
 def clustered(count: int, dims: int, clusters: int = 40, seed: int = 0) -> np.ndarray:

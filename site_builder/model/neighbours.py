@@ -43,7 +43,6 @@ from typing import Literal
 import numpy as np
 
 from site_builder.cache import ARRAYS, Cache, Kind
-from site_builder.model.kernels import compile_kernel
 
 log = logging.getLogger(__name__)
 
@@ -231,12 +230,22 @@ def _kernel():
         _unavailable = True
         return None
     _prange = numba.prange
-
-    def probe(compiled) -> bool:
-        index, score = np.zeros((3, 1), np.int32), np.zeros((3, 1), np.float32)
-        compiled(np.array([[1, 0.5, 0.25]], dtype=np.float32), 0, 1, index, score)
-        return index[0, 0] == 1 and score[0, 0] == 0.5
-
-    _compiled = compile_kernel(_select_rows, probe, "neighbour", parallel=True, nogil=True, boundscheck=False)
-    _unavailable = _compiled is None
+    options = {"parallel": True, "nogil": True, "boundscheck": False}
+    probe = np.array([[1, 0.5, 0.25]], dtype=np.float32)
+    for cache in (True, False):
+        try:
+            compiled = numba.njit(cache=cache, **options)(_select_rows)
+            index, score = np.zeros((3, 1), np.int32), np.zeros((3, 1), np.float32)
+            compiled(probe, 0, 1, index, score)  # compiles (or loads) now, not mid-build
+            if index[0, 0] != 1 or score[0, 0] != 0.5:
+                raise RuntimeError(f"wrong answer on a probe: {index[0, 0]}, {score[0, 0]}")
+            break
+        except Exception as error:
+            if cache:  # e.g. no writable cache folder: neither next to this file nor NUMBA_CACHE_DIR
+                log.info("    the neighbour kernel cannot be cached (%s): compiling it for this build", error)
+            else:  # pragma: no cover - a broken numba installation
+                log.warning("the numba neighbour kernel failed (%s): neighbours are found the slower numpy way", error)
+                _unavailable = True
+                return None
+    _compiled = compiled
     return _compiled

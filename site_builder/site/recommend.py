@@ -73,7 +73,6 @@ from site_builder.colours import Tints, cell_text
 from site_builder.config import Named
 from site_builder.config.schema import named_words
 from site_builder.data.dataset import COMPUTED_COLUMNS, interaction_matrix
-from site_builder.model.kernels import compile_kernel
 from site_builder.model.neighbours import unit_rows
 from site_builder.site.paths import RECOMMEND_BLOCKS, RECOMMEND_DATA, VECTOR_FILES
 from site_builder.site.projector import metadata_columns
@@ -110,23 +109,11 @@ def common_counts(
     matrix: sparse.csr_matrix, neighbour_index: np.ndarray, block_entries: int = BLOCK_ENTRIES
 ) -> np.ndarray:
     """int32 N x k: for every point and each of its neighbours, how many other-side
-    entries (users of an item, items of a user) the two share.
-
-    By a numba kernel when there is one (`_common_kernel`): about 1 s for 87,585
-    points x 12 neighbours at 32 million interactions, where the numpy way
-    (sparse rows multiplied pair by pair, in blocks whose pair rows hold about
-    `block_entries` entries) takes about 10 s. Both give the same counts."""
+    entries (users of an item, items of a user) the two share. Rows are taken in
+    blocks whose pair rows hold about `block_entries` entries."""
     count, k = neighbour_index.shape
     out = np.zeros((count, k), dtype=np.int32)
     if k == 0 or count == 0:
-        return out
-    if not matrix.has_canonical_format:  # each entry once per row
-        matrix = matrix.copy()
-        matrix.sum_duplicates()
-        matrix.data[:] = 1
-    kernel = _common_kernel() if matrix.nnz >= KERNEL_MIN_ENTRIES else None
-    if kernel is not None:
-        kernel(matrix.indptr, matrix.indices, np.asarray(neighbour_index, dtype=np.int64), matrix.shape[1], out)
         return out
     lengths = np.diff(matrix.indptr).astype(np.int64)
     ends = np.cumsum(lengths)
@@ -141,42 +128,6 @@ def common_counts(
         out[start:stop] = np.asarray(left.multiply(right).sum(axis=1)).reshape(-1, k)
         start = stop
     return out
-
-
-# From this many interactions the kernel is used (below, numpy takes well under a second).
-KERNEL_MIN_ENTRIES = 1_000_000
-
-
-def _count_common(indptr, indices, neighbour_index, width, out):  # pragma: no cover - runs compiled
-    """out[p, j] = the entries row p shares with row neighbour_index[p, j]: p's entries are marked
-    in a table of the other side, then each neighbour's are looked up in it."""
-    marked = np.zeros(width, dtype=np.bool_)
-    for p in range(neighbour_index.shape[0]):
-        for e in range(indptr[p], indptr[p + 1]):
-            marked[indices[e]] = True
-        for j in range(neighbour_index.shape[1]):
-            q = neighbour_index[p, j]
-            shared = 0
-            for e in range(indptr[q], indptr[q + 1]):
-                shared += marked[indices[e]]
-            out[p, j] = shared
-        for e in range(indptr[p], indptr[p + 1]):
-            marked[indices[e]] = False
-
-
-_common_compiled: list = []  # the kernel, or None without numba, once asked for
-
-
-def _common_kernel():
-    if not _common_compiled:
-
-        def probe(compiled) -> bool:
-            out = np.zeros((2, 1), np.int32)
-            compiled(np.array([0, 2, 4]), np.array([0, 1, 1, 2], np.int32), np.array([[1], [0]]), 3, out)
-            return out.ravel().tolist() == [1, 1]
-
-        _common_compiled.append(compile_kernel(_count_common, probe, "shared counts", nogil=True, boundscheck=False))
-    return _common_compiled[0]
 
 
 def _split(value: str) -> list[str]:
