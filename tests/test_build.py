@@ -214,7 +214,7 @@ def test_training_beside_the_build_gives_the_same_site(tmp_path, monkeypatch, ca
             1,
         )
     )
-    caplog.set_level("INFO")
+    caplog.set_level("INFO", logger="site_builder")
     build_site(tmp_path / "content", tmp_path / "two", tmp_path / "cache-two")
     # the movies' evaluation, the users' embeddings, then their neighbours and layouts
     assert caplog.text.count("done beside the build") == 3

@@ -141,7 +141,7 @@ def test_cached_neighbours_are_searched_once_per_vectors_and_k(tmp_path, monkeyp
     searches = []
     search = neighbours.top_k_neighbours
     monkeypatch.setattr(neighbours, "top_k_neighbours", lambda *args: searches.append(args[1]) or search(*args))
-    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.INFO, logger=neighbours.__name__)
     first = neighbours.cached_top_k_neighbours(vectors, 5, cache)
     again = neighbours.cached_top_k_neighbours(vectors, 5, cache)
     assert searches == [5] and "neighbours from cache" in caplog.text
