@@ -82,7 +82,7 @@ def main(argv=None) -> int:
         on_vectors = float((tastes[knn[0][sample, :K]] == tastes[sample, None]).mean())
         print(f"{name:<8} {len(ids):>8,} {'':>6} {'cosine':<6} {'':>8} {on_vectors:>10.3f}  (chance {chance:.3f})")
         for epochs in [int(text) for text in args.epochs.split(",")]:
-            layouts._large_layout = lambda count, epochs=epochs: {"init": args.init, "n_epochs": epochs}
+            layouts._large_layout = lambda shape, dimensions, epochs=epochs: {"init": args.init, "n_epochs": epochs}
             for dimensions in (3, 2):
                 started = time.perf_counter()
                 coords = layouts._fit_umap(vectors, settings, dimensions, knn, quiet=True)

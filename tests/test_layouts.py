@@ -127,6 +127,9 @@ def test_large_portals_start_from_a_pca_and_take_fewer_epochs(tmp_path, monkeypa
     assert layouts.layout_key(vectors, settings, 2) != below
     again = layouts.umap_layouts(vectors, settings, Cache(tmp_path / "again"))["umap-2d"]
     np.testing.assert_array_equal(again, coords)  # still seeded
+    # vectors of fewer dimensions than a 3-D layout: no PCA of 3 components, a spectral start
+    flat = layouts.umap_layouts(vectors[:, :2], LayoutSettings(umap=["3d"]), Cache(tmp_path / "flat"))["umap-3d"]
+    assert flat.shape == (90, 3) and asked[-1] == ("spectral", layouts.LARGE_LAYOUT_EPOCHS)
 
     labels = np.arange(len(vectors)) % 3  # and the clusters are still apart
     centres = np.array([coords[labels == c].mean(axis=0) for c in range(3)])

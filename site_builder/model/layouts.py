@@ -114,15 +114,16 @@ def layout_key(vectors: np.ndarray, settings: LayoutSettings, dimensions: int) -
         "metric": settings.metric,
         "seed": settings.seed,
     }
-    large = _large_layout(vectors.shape[0])
+    large = _large_layout(vectors.shape, dimensions)
     if large:  # only large portals: the keys of the others stay as they were
         params |= large
     return LAYOUTS.key(list(vectors.shape), vectors.tobytes(), params)
 
 
-def _large_layout(count: int) -> dict:
-    """UMAP's init and n_epochs for `count` points from LARGE_LAYOUT on (else {}: umap's spectral
-    initialisation and its 200 epochs, 500 below 10,000 points).
+def _large_layout(shape: tuple[int, ...], dimensions: int) -> dict:
+    """UMAP's init and n_epochs for a layout of vectors of this shape from LARGE_LAYOUT points on
+    (else {}: umap's spectral initialisation and its 200 epochs, 500 below 10,000 points). The PCA
+    needs at least as many vector dimensions as the layout has; with fewer, the start stays spectral.
 
     At that size both costs are most of a layout's time, on one core (the layout is seeded):
     the spectral initialisation of 200,947 users took 33 s for the 3-D layout (19 s for the 2-D),
@@ -134,7 +135,10 @@ def _large_layout(count: int) -> dict:
     vectors themselves). Measured on the 32M synthetic site by benchmarks/layouts.py. The
     settings enter the cache key of large portals only, so the keys of smaller ones are unchanged.
     """
-    return {"init": "pca", "n_epochs": LARGE_LAYOUT_EPOCHS} if count >= LARGE_LAYOUT else {}
+    count, features = shape
+    if count < LARGE_LAYOUT:
+        return {}
+    return {"init": "pca" if features >= dimensions else "spectral", "n_epochs": LARGE_LAYOUT_EPOCHS}
 
 
 def umap_layouts(
@@ -262,7 +266,7 @@ def _fit_umap(
         random_state=settings.seed,
         n_jobs=1,
         # the spectral initialisation needs more points than dimensions + 1
-        **({"init": "spectral" if count > dimensions + 2 else "random"} | _large_layout(count)),
+        **({"init": "spectral" if count > dimensions + 2 else "random"} | _large_layout(vectors.shape, dimensions)),
         **({"precomputed_knn": graph} if graph is not None else {}),
     )
     coords = model.fit_transform(vectors)
