@@ -207,10 +207,13 @@ def main() -> None:
             for stage, seconds in run["stages"].items():
                 print(f"{stage:<28}{seconds:>10.1f}{run['rss'][stage] / 2**20:>10.0f}")
             print(f"{'total':<28}{run['total']:>10.1f}{max(run['rss'].values()) / 2**20:>10.0f}")
-            print(
-                f"peak resident memory of the worker beside the build: {run.get('worker_rss', 0) / 2**20:.0f} MB "
-                "(a process of its own, with its own copy of the loaded data: the two peaks add up at most)"
-            )
+            if run.get("worker_rss", 0):
+                print(
+                    f"peak resident memory of the worker beside the build: {run['worker_rss'] / 2**20:.0f} MB "
+                    "(a process of its own, with its own copy of the loaded data: the two peaks add up at most)"
+                )
+            else:
+                print("no second process: every portal's vectors were in the cache")
             print(
                 f"site: {run['bytes'] / 2**20:.1f} MB; "
                 + ", ".join(
