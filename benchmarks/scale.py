@@ -213,7 +213,7 @@ def main() -> None:
                     "(a process of its own, with its own copy of the loaded data: the two peaks add up at most)"
                 )
             else:
-                print("no second process: every portal's vectors were in the cache")
+                print("no second process ran: the first portal's vectors were in the cache, or it was not worth one")
             print(
                 f"site: {run['bytes'] / 2**20:.1f} MB; "
                 + ", ".join(
