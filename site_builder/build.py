@@ -324,14 +324,16 @@ def build_portal(
             )
         taken = beside.take(f"embeddings: {portal.name}")
         if taken is None:
-            sentences = embeddings.build_sentences(dataset, portal.points)
-            if not embeddings.in_cache(sentences, portal.embedding, cache):
-                # something to train: the second core takes the later portals (a rebuild that
-                # finds every portal in the cache never starts it)
+
+            def before_training() -> None:
+                # the second core takes the later portals (a rebuild that finds every portal's
+                # vectors in the cache never starts it), and UMAP compiles while this one trains
                 beside.start()
                 if portal.layouts.umap:
                     layouts.warm_up(portal.layouts)  # its layouts will not be in the cache either
-            taken = embeddings.point_vectors(sentences, portal.embedding, cache)
+
+            sentences = embeddings.build_sentences(dataset, portal.points)
+            taken = embeddings.point_vectors(sentences, portal.embedding, cache, before_training)
         vectors, cached = taken
         log.info(
             "    %s vectors of %d dimensions (%s)",

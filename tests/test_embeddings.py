@@ -146,11 +146,15 @@ def test_corrupt_cache_entry_is_a_miss(tmp_path):
     sentences = _long_corpus(10)
     settings = _settings(model="average")
     cache = Cache(tmp_path)
-    vectors, _ = point_vectors(sentences, settings, cache)
+    trainings = []  # what only a training needs (the build starts its second process there)
+    vectors, _ = point_vectors(sentences, settings, cache, lambda: trainings.append(1))
+    assert trainings == [1]
+    point_vectors(sentences, settings, cache, lambda: trainings.append(2))
+    assert trainings == [1]  # found in the cache: nothing started
     for entry in (tmp_path / "vectors").glob("*.npy"):
         entry.write_bytes(b"garbage")
-    again, cached = point_vectors(sentences, settings, cache)
-    assert not cached
+    again, cached = point_vectors(sentences, settings, cache, lambda: trainings.append(3))
+    assert not cached and trainings == [1, 3]  # a damaged entry is trained again, and says so first
     np.testing.assert_array_equal(vectors, again)
 
 

@@ -58,10 +58,12 @@ import logging
 import math
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from tqdm import tqdm
 
@@ -144,6 +146,11 @@ class Sentences:
     def vocabulary(self) -> int:
         """How many distinct tokens occur."""
         return int(np.count_nonzero(np.bincount(self.tokens, minlength=self.num_tokens)))
+
+    @property
+    def num_chunks(self) -> int:
+        """How many pieces `chunks` gives."""
+        return int(np.sum(-(-np.diff(self.offsets) // MAX_TOKENS)))
 
     def chunks(self):
         """(point, start, end) for every piece of at most MAX_TOKENS tokens."""
@@ -297,26 +304,27 @@ def vectors_key(prepared: Sentences, settings: EmbeddingSettings) -> str:
 
 
 def point_vectors(
-    sentences: Sentences, settings: EmbeddingSettings, cache: Cache | None = None
+    sentences: Sentences,
+    settings: EmbeddingSettings,
+    cache: Cache | None = None,
+    before_training: Callable[[], object] | None = None,
 ) -> tuple[np.ndarray, bool]:
-    """The (num_points, vector_size) float32 matrix, and whether it came from the cache."""
+    """The (num_points, vector_size) float32 matrix, and whether it came from the cache.
+    `before_training` is called when the vectors are to be trained (not in the cache, or their
+    entry is damaged), just before: what only a training needs can start then."""
     prepared = prepare_sentences(sentences, settings)
+
+    def train() -> np.ndarray:
+        if before_training is not None:
+            before_training()
+        return _train_prepared(prepared, settings)
+
     if cache is None:
-        return _train_prepared(prepared, settings), False
+        return train(), False
     shape = (prepared.num_points, settings.word2vec.vector_size)
     return cache.memo(
-        VECTORS,
-        vectors_key(prepared, settings),
-        lambda: _train_prepared(prepared, settings),
-        ARRAY,
-        accept=lambda vectors: vectors.shape == shape,
+        VECTORS, vectors_key(prepared, settings), train, ARRAY, accept=lambda vectors: vectors.shape == shape
     )
-
-
-def in_cache(sentences: Sentences, settings: EmbeddingSettings, cache: Cache) -> bool:
-    """Whether point_vectors would find these vectors in the cache rather than train them."""
-    prepared = prepare_sentences(sentences, settings)
-    return cache.path(VECTORS, vectors_key(prepared, settings), ARRAY.suffix).is_file()
 
 
 def train_point_vectors(sentences: Sentences, settings: EmbeddingSettings) -> np.ndarray:
@@ -452,12 +460,9 @@ def _build_vocab(model, sentences: Sentences) -> None:
     the vectors are the very same."""
     tokens = sentences.tokens
     counts = np.bincount(tokens, minlength=sentences.num_tokens)
-    first = np.full(sentences.num_tokens, len(tokens), dtype=np.int64)
-    np.minimum.at(first, tokens, np.arange(len(tokens), dtype=np.int64))
-    occurring = np.flatnonzero(counts)
-    in_order = occurring[np.argsort(first[occurring], kind="stable")]
-    chunks = int(np.sum(-(-np.diff(sentences.offsets) // MAX_TOKENS)))  # lines of the corpus
-    model.build_vocab_from_freq({str(token): int(counts[token]) for token in in_order}, corpus_count=chunks)
+    in_order = pd.unique(tokens)  # in the order of their first occurrence
+    words = {str(token): int(counts[token]) for token in in_order}
+    model.build_vocab_from_freq(words, corpus_count=sentences.num_chunks)  # a chunk is a line of the corpus
     model.corpus_total_words = len(tokens)
 
 

@@ -114,9 +114,7 @@ def layout_key(vectors: np.ndarray, settings: LayoutSettings, dimensions: int) -
         "metric": settings.metric,
         "seed": settings.seed,
     }
-    large = _large_layout(vectors.shape, dimensions)
-    if large:  # only large portals: the keys of the others stay as they were
-        params |= large
+    params |= _large_layout(vectors.shape, dimensions)  # only large portals': the others' keys stay as they were
     return LAYOUTS.key(list(vectors.shape), vectors.tobytes(), params)
 
 
@@ -258,6 +256,8 @@ def _fit_umap(
         )
     import umap  # imported here: it compiles with numba, seconds that a cached build never pays
 
+    # the spectral initialisation needs more points than dimensions + 1; large portals start otherwise
+    start = {"init": "spectral" if count > dimensions + 2 else "random"} | _large_layout(vectors.shape, dimensions)
     model = umap.UMAP(
         n_components=dimensions,
         n_neighbors=n_neighbors,
@@ -265,8 +265,7 @@ def _fit_umap(
         metric=settings.metric,
         random_state=settings.seed,
         n_jobs=1,
-        # the spectral initialisation needs more points than dimensions + 1
-        **({"init": "spectral" if count > dimensions + 2 else "random"} | _large_layout(vectors.shape, dimensions)),
+        **start,
         **({"precomputed_knn": graph} if graph is not None else {}),
     )
     coords = model.fit_transform(vectors)

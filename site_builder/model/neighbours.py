@@ -79,7 +79,7 @@ def top_k_neighbours(
     """
     unit = unit_rows(vectors)
     count = unit.shape[0]
-    k = max(0, min(k, count - 1))
+    k = _columns(count, k)
     indices = np.zeros((count, k), dtype=np.int32)
     scores = np.zeros((count, k), dtype=np.float32)
     if k == 0:
@@ -109,8 +109,7 @@ def cached_top_k_neighbours(vectors: np.ndarray, k: int, cache: Cache) -> tuple[
     """top_k_neighbours(vectors, k), kept in the cache under the vectors' bytes and k: a rebuild
     with the same vectors does not search again (60 s at 200,000 points)."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    count = vectors.shape[0]
-    shape = (count, max(0, min(k, count - 1)))
+    shape = (len(vectors), _columns(len(vectors), k))
     (indices, scores), cached = cache.memo(
         NEIGHBOURS,
         NEIGHBOURS.key(list(vectors.shape), vectors.tobytes(), k),
@@ -121,6 +120,11 @@ def cached_top_k_neighbours(vectors: np.ndarray, k: int, cache: Cache) -> tuple[
     if cached:
         log.info("    neighbours from cache")
     return indices, scores
+
+
+def _columns(count: int, k: int) -> int:
+    """The neighbours listed per point: k, or N - 1 with fewer points."""
+    return max(0, min(k, count - 1))
 
 
 def _similarities(unit: np.ndarray, start: int, stop: int, buffer: np.ndarray) -> np.ndarray:
