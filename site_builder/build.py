@@ -31,7 +31,7 @@ from site_builder.config import PortalConfig, SiteConfig, load_config
 from site_builder.data import datasets, remote
 from site_builder.data.dataset import Dataset
 from site_builder.errors import BuildError, Problem, collect_warnings, quoting_files_in
-from site_builder.model import embeddings, evaluate, layouts, memory, neighbours
+from site_builder.model import embeddings, evaluate, layouts, memory, neighbours, regions
 from site_builder.pictures import fonts
 from site_builder.pictures import make as pictures
 from site_builder.pictures.download import Downloader
@@ -352,15 +352,22 @@ def build_portal(
         neighbour_score = np.ascontiguousarray(knn[1][:, : portal.recommendations.k])
 
     with stage(f"layouts: {portal.name}"):
-        layout_states = layouts.bookmarks(
-            layouts.umap_layouts(vectors, portal.layouts, cache, knn),
-            int(vectors.shape[1]),
-            portal.label,
-            column,
-            portal.layouts,
-        )
+        laid_out = layouts.umap_layouts(vectors, portal.layouts, cache, knn)
+        layout_states = layouts.bookmarks(laid_out, int(vectors.shape[1]), portal.label, column, portal.layouts)
         if layout_states:
             staging.write(paths.in_portal(folder, paths.BOOKMARKS), layouts.bookmarks_json(layout_states))
+
+    named_regions = None
+    if laid_out:
+        with stage(f"regions: {portal.name}"):
+            popularity = table["num_ratings"].to_numpy() if "num_ratings" in table else None
+            found = [
+                regions.find_regions(coords, table, [*portal.metadata, column or ""], portal.label, popularity)
+                for coords in laid_out.values()
+            ]
+            named_regions = paths.in_portal(folder, paths.REGIONS)
+            staging.write(named_regions, regions.regions_json(found))
+            log.info("    %s", "; ".join(f"{name}: {len(f)} regions" for name, f in zip(laid_out, found)))
 
     with stage(f"pictures: {portal.name}"):
         art = pictures.make_pictures(
@@ -445,6 +452,7 @@ def build_portal(
         online_url=online_url,
         sprite=sprite,
         cell=art.cell,
+        regions=named_regions,
         layouts=[state["label"] for state in layout_states],
         card_columns=[c for c in portal.metadata if c != portal.label][:CARD_FACTS],
         neighbours=portal.recommendations.k,

@@ -22,7 +22,8 @@ from site_builder.errors import BuildError, Problem, clip, did_you_mean, quoted
 
 # Columns a portal of users may name, computed from the interactions when one does (add_summaries):
 # favourites: the labels of the FAVOURITES items each user rated highest; leaning: the category of
-# the items that takes a larger share of the user's interactions than of everyone's, with how much.
+# the items that takes the largest share of the user's interactions compared with everyone's (a category
+# as the items' own, so that a map of users can be coloured and its regions named by it).
 SUMMARY_COLUMNS = ["favourites", "leaning"]
 FAVOURITES = 3
 LEANING_MIN = 3  # interactions in a category before it can be a user's leaning
@@ -169,9 +170,7 @@ def add_summaries(dataset: Dataset, item_label: str | None = None, category: str
     overall = counts.sum(axis=0) / max(counts.sum(), 1)
     lift = np.where(counts >= LEANING_MIN, share / np.maximum(overall, 1e-12), 0)
     top = lift.argmax(axis=1)
-    users["leaning"] = [
-        f"{names[c]} ({lift[u, c]:.1f}× the usual share)" if lift[u, c] > 1 else "" for u, c in enumerate(top)
-    ]
+    users["leaning"] = [str(names[c]) if lift[u, c] > 1 else "" for u, c in enumerate(top)]
 
 
 KEY_BITS = 63  # of a sort key in an int64

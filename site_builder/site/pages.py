@@ -27,6 +27,7 @@ STATIC_FILES = [
     "projector.js",
     "map-ui.js",
     "map-core.js",
+    "map-regions.js",
     "favicon.svg",
 ]
 
@@ -45,6 +46,7 @@ class PortalPage:
     online_url: str | None = None
     sprite: str = paths.sprite("png")  # the sprite sheet's file name in the portal folder
     cell: int = 0  # the side of its cells, in pixels
+    regions: str | None = None  # site-relative path of its named regions (model.regions), if laid out
     # names of the precomputed layouts (bookmarks.json); the projector page opens on the first
     layouts: list[str] = field(default_factory=list)
     # metadata columns the map's point card lists under the label

@@ -33,6 +33,7 @@ METADATA = "metadata.txt"
 PROJECTOR_CONFIG = "projector_config.json"
 ONLINE_CONFIG = "projector_config.online.json"  # for projector.tensorflow.org, with --base-url
 BOOKMARKS = "bookmarks.json"
+REGIONS = "regions.json"  # the layouts' named regions (model.regions), in the bookmarks' order
 PREVIEW = "preview.png"  # the landing page's picture of the portal
 
 

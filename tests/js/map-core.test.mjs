@@ -3,7 +3,8 @@ import { describe, it, test } from "node:test";
 import assert from "node:assert/strict";
 
 import {
-  callAfter, cardText, itemFromHash, keepingSearchMessage, MAP_READY, orderLegendItems, scatterPlotOf, span,
+  callAfter, cardText, itemFromHash, keepingSearchMessage, MAP_READY, orderLegendItems, placeNames, scatterPlotOf, span,
+  toScreen,
 } from "../../site_builder/site/static/map-core.js";
 
 describe("span", function () {
@@ -108,4 +109,53 @@ test("keepingSearchMessage gives back the search's message after an action that 
   }), /boom/);
   assert.equal(projector.inspectorPanel.searchBox.message, "1 matches.");
   assert.equal(keepingSearchMessage({}, () => "no panel yet"), "no panel yet");
+});
+
+describe("toScreen", function () {
+  const identity = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
+  const box = { left: 100, top: 50, width: 400, height: 200 };
+
+  it("maps clip space onto the box, y downwards", function () {
+    assert.deepEqual(toScreen(identity, identity, [0, 0, 0], box), { x: 300, y: 150, ahead: true });
+    assert.deepEqual(toScreen(identity, identity, [1, 1, 0], box), { x: 500, y: 50, ahead: true });
+    assert.deepEqual(toScreen(identity, identity, [-1, -1, 0], box), { x: 100, y: 250, ahead: true });
+  });
+
+  it("moves with the camera and divides by depth, and knows what is behind it", function () {
+    const moved = identity.slice();
+    moved[12] = -0.5; // the view matrix of a camera half a unit to the right
+    assert.equal(toScreen(moved, identity, [0, 0, 0], box).x, 200);
+    // a perspective that puts -z in front (w = -z), as three.js' does
+    const lens = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, -1, -1, 0, 0, 0, 0];
+    assert.equal(toScreen(identity, lens, [1, 0, -2], box).x, 400); // x / w = 1 / 2
+    assert.equal(toScreen(identity, lens, [1, 0, -2], box).ahead, true);
+    assert.equal(toScreen(identity, lens, [1, 0, 2], box).ahead, false);
+  });
+});
+
+describe("placeNames", function () {
+  const box = { left: 0, top: 0, right: 400, bottom: 300 };
+  const options = { gap: 4, minRadius: 30, maxRadius: 150, finest: 2 };
+  const name = (x, y, level, radius, width) => ({ x, y, level, radius, width: width || 80, height: 20 });
+
+  it("keeps the first of two names that would overlap, with the gap between them", function () {
+    const shown = placeNames([name(100, 100, 0, 10), name(150, 110, 0, 10), name(100, 200, 0, 10)], box, options);
+    assert.deepEqual(shown.map((s) => s.index), [0, 2]);
+    assert.deepEqual(shown[0], { index: 0, left: 60, top: 90 });
+    // 2 px apart is within the gap; 5 px apart is not
+    assert.equal(placeNames([name(100, 100, 0, 10), name(182, 100, 0, 10)], box, options).length, 1);
+    assert.equal(placeNames([name(100, 100, 0, 10), name(185, 100, 0, 10)], box, options).length, 2);
+  });
+
+  it("shows finer names once their region is large on screen, coarser ones until it fills the view", function () {
+    const candidates = [name(100, 50, 0, 20), name(100, 120, 1, 20), name(100, 200, 2, 40)];
+    assert.deepEqual(placeNames(candidates, box, options).map((s) => s.index), [0, 2]);
+    const zoomed = [name(100, 50, 0, 400), name(100, 120, 1, 100), name(100, 200, 2, 200)];
+    assert.deepEqual(placeNames(zoomed, box, options).map((s) => s.index), [1, 2]);
+  });
+
+  it("moves a name near an edge inside the view, and drops one whose place is off it", function () {
+    const shown = placeNames([name(10, 295, 0, 10), name(-5, 100, 0, 10), name(200, 100, 0, 10, 500)], box, options);
+    assert.deepEqual(shown, [{ index: 0, left: 0, top: 280 }]);
+  });
 });

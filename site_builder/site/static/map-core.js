@@ -77,3 +77,46 @@ export function scatterPlotOf(projector) {
 // The event projector.js sends on the document when the map has opened (on its layout, or as the
 // visitor chose), before it selects the point a link names; map-ui.js starts on it.
 export var MAP_READY = "portals:map-ready";
+
+// Where a point of the map is on screen: `world` [x, y, z] through a camera's view matrix (its
+// matrixWorldInverse) and projection matrix (both column-major 4x4 arrays, three.js' `elements`),
+// onto `box` ({left, top, width, height}). {x, y, ahead}: ahead is false behind the camera.
+export function toScreen(view, projection, world, box) {
+  const eye = [0, 1, 2, 3].map((r) => view[r] * world[0] + view[4 + r] * world[1] + view[8 + r] * world[2] + view[12 + r]);
+  const clip = [0, 1, 3].map((r) => projection[r] * eye[0] + projection[4 + r] * eye[1] +
+    projection[8 + r] * eye[2] + projection[12 + r] * eye[3]);
+  return {
+    x: box.left + ((clip[0] / clip[2] + 1) / 2) * box.width,
+    y: box.top + ((1 - clip[1] / clip[2]) / 2) * box.height,
+    ahead: clip[2] > 0,
+  };
+}
+
+// Which region names to show, and where: `candidates` in priority order (coarse levels first, then
+// larger regions), each {x, y, width, height, radius, level} in screen pixels, (x, y) the centre of
+// the name and `radius` its region's on screen. A name shows when its box lies inside `box`
+// ({left, top, right, bottom}), overlaps no name placed before it (with `gap` pixels between), and
+// its region is neither too small on screen for its level (finer levels need `minRadius`; the
+// coarsest level always may) nor, for a level with finer ones below it, so large that it fills the
+// view (over `maxRadius`): then the finer names take over. A name near an edge of `box` is moved
+// inside it. The names shown: [{index, left, top}], with the top left corner of each.
+export function placeNames(candidates, box, options) {
+  const gap = options.gap || 0, finest = options.finest;
+  const placed = [], shown = [];
+  candidates.forEach((name, index) => {
+    if (name.level > 0 && name.radius < options.minRadius) return;
+    if (name.level < finest && name.radius > options.maxRadius) return;
+    // a name whose anchor is on screen is moved inside it, if it fits there
+    if (name.x < box.left || name.x > box.right || name.y < box.top || name.y > box.bottom) return;
+    if (name.width > box.right - box.left || name.height > box.bottom - box.top) return;
+    const left = Math.min(Math.max(name.x - name.width / 2, box.left), box.right - name.width);
+    const top = Math.min(Math.max(name.y - name.height / 2, box.top), box.bottom - name.height);
+    const rect = { left: left, right: left + name.width, top: top, bottom: top + name.height };
+    const overlaps = placed.some((other) => rect.left < other.right + gap && other.left < rect.right + gap &&
+      rect.top < other.bottom + gap && other.top < rect.bottom + gap);
+    if (overlaps) return;
+    placed.push(rect);
+    shown.push({ index: index, left: rect.left, top: rect.top });
+  });
+  return shown;
+}

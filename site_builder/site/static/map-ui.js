@@ -20,7 +20,7 @@
  * window.portalProjector is there from the start. Its pure helpers are in map-core.js, and the
  * pictures and similarities are placed and written by the recommendation page's own functions.
  */
-import { MAP_READY, callAfter, cardText, keepingSearchMessage, scatterPlotOf } from "./map-core.js";
+import { MAP_READY, callAfter, cardText, keepingSearchMessage, scatterPlotOf, toScreen } from "./map-core.js";
 import { similarityText, spriteOffset } from "./recommend-core.js";
 
 var projectorElement = document.querySelector("vz-projector");
@@ -257,16 +257,10 @@ function aroundProjector(projector) {
     if (!positions || !plot.camera || positions.length < 3 * (index + 1)) return null;
     var camera = plot.camera;
     camera.updateMatrixWorld();
-    var v = camera.matrixWorldInverse.elements, p = camera.projectionMatrix.elements;
-    var world = [positions[3 * index], positions[3 * index + 1], positions[3 * index + 2], 1];
-    var eye = [0, 1, 2, 3].map(function (r) { return v[r] * world[0] + v[4 + r] * world[1] + v[8 + r] * world[2] + v[12 + r]; });
-    var clip = [0, 1, 3].map(function (r) { return p[r] * eye[0] + p[4 + r] * eye[1] + p[8 + r] * eye[2] + p[12 + r] * eye[3]; });
     var canvas = plot.container.querySelector("canvas").getBoundingClientRect();
-    return {
-      x: canvas.left + ((clip[0] / clip[2] + 1) / 2) * canvas.width,
-      y: canvas.top + ((1 - clip[1] / clip[2]) / 2) * canvas.height,
-      canvas: canvas, ahead: clip[2] > 0,
-    };
+    var world = [positions[3 * index], positions[3 * index + 1], positions[3 * index + 2]];
+    var at = toScreen(camera.matrixWorldInverse.elements, camera.projectionMatrix.elements, world, canvas);
+    return { x: at.x, y: at.y, canvas: canvas, ahead: at.ahead };
   }
 
   function placeCard() {

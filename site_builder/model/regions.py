@@ -1,0 +1,258 @@
+"""Named regions of a layout: what is where on the map, found and named at build time.
+
+Finding them. HDBSCAN (scikit-learn's) over the laid-out points, at three levels
+of detail (LEVELS): the "excess of mass" clusters of a minimum size of 1/40 of
+the map, then the leaves of the same tree, then the leaves at 1/100. A density
+clustering of the layout, not of the vectors, because the names must sit on
+what the visitor sees: a dense patch of the map; points between patches belong
+to no region (HDBSCAN's noise) and carry no name. It needs no number of regions
+(a map of two arms gets two coarse regions, a map of six gets six), and its one
+tree gives the coarse and the fine levels alike. Above SAMPLE points it
+clusters a seeded sample and gives every other point the region of its nearest
+sampled point.
+
+Naming them. Each category column of the portal (its metadata and colour
+columns whose cells hold at most MAX_VALUES distinct values, a cell "A|B"
+counting for both A and B) is a vocabulary; a value names a region when it is
+much more common there than on the whole map: its share in the region s and
+on the map S score s * log(s / S) (the value's term in the region's
+Kullback-Leibler divergence from the map), with s / S of at least MIN_LIFT, s
+of at least MIN_SHARE. A name has the best value and a second one when it
+scores at least half as well. A region no value sets apart, or a portal with
+no category column, is named by its best-known members (the most interactions).
+No network, no language model, and the same names on every build.
+
+Where they go. Each region is anchored at its member nearest its centre (so the
+name follows a real point, as the point card does, whatever the projector does
+to the coordinates), with the radius of its members around that centre, in the
+projector's own world units (each axis of the layout scaled to [-1, 1]), which
+the page uses to show the finer names only once the visitor is close enough.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from site_builder.colours import MAX_CATEGORIES, cell_text
+
+# (HDBSCAN's cluster selection, the map's size divided by the minimum cluster size), coarse to fine
+LEVELS = (("eom", 40), ("leaf", 40), ("leaf", 100))
+MIN_CLUSTER = 5  # points, at least, in a region
+SAMPLE = 20_000  # points clustered at most; the rest take their nearest sampled point's region
+SEED = 42
+MAX_VALUES = MAX_CATEGORIES  # a column of more distinct values names nothing (ids, titles, numbers)
+MIN_LIFT = 1.5
+MIN_SHARE = 0.2
+SECOND_TERM = 0.5  # of the best value's score, for a second value in the name
+MEMBERS_NAMED = 2  # best-known members in a name made of members
+RADIUS_QUANTILE = 0.75  # of the members' distances from the centre
+SAME_REGION = 0.8  # a finer region sharing this much (Jaccard) with a coarser one is that one again
+
+
+@dataclass(frozen=True)
+class Term:
+    """A value that sets a region apart: `share` of the region has it, `overall` of the map."""
+
+    column: str
+    value: str
+    share: float
+    overall: float
+    alone: bool = True  # the column gives each point one value at most (so two of them are "A or B")
+
+    @property
+    def score(self) -> float:
+        return self.share * float(np.log(self.share / self.overall))
+
+    @property
+    def text(self) -> str:
+        """The value in the dataset's words; one with no word in it ("18-24", "M") says its column."""
+        if re.search(r"[^\W\d_]{2}", self.value):
+            return self.value
+        return f"{self.column.replace('_', ' ')} {self.value}"
+
+
+@dataclass
+class Region:
+    level: int  # 0: the coarsest
+    anchor: int  # the row (in metadata.txt) of the member nearest the centre
+    radius: float  # in the projector's world units
+    count: int
+    name: str = ""
+    terms: list[Term] = field(default_factory=list)  # empty: named by its best-known members
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "level": self.level,
+            "anchor": self.anchor,
+            "radius": round(self.radius, 4),
+            "count": self.count,
+            "terms": [
+                {"column": t.column, "value": t.value, "share": round(t.share, 3), "overall": round(t.overall, 3)}
+                for t in self.terms
+            ],
+        }
+
+
+class Vocabulary:
+    """One category column: its values and which points have each (a cell "A|B" has both)."""
+
+    def __init__(self, column: str, values: list[str], has: np.ndarray):
+        self.column = column
+        self.values = values
+        self.has = has  # (points, values) bool
+        self.overall = has.mean(axis=0)
+        self.alone = bool(has.sum(axis=1).max() <= 1)
+
+    @classmethod
+    def of(cls, column: str, cells: pd.Series) -> Vocabulary | None:
+        """None when the column holds one value, or more than MAX_VALUES."""
+        texts = cells.map(cell_text)
+        split = texts.str.split("|", regex=False)
+        values = sorted({value.strip() for parts in split for value in parts if value.strip()})
+        if not 1 < len(values) <= MAX_VALUES:
+            return None
+        index = {value: i for i, value in enumerate(values)}
+        has = np.zeros((len(cells), len(values)), dtype=bool)
+        for row, parts in enumerate(split):
+            for value in parts:
+                if value.strip():
+                    has[row, index[value.strip()]] = True
+        return cls(column, values, has)
+
+    def terms(self, members: np.ndarray) -> list[Term]:
+        share = self.has[members].mean(axis=0)
+        return [
+            Term(self.column, value, float(s), float(o), self.alone)
+            for value, s, o in zip(self.values, share, self.overall)
+            if s >= MIN_SHARE and o > 0 and s >= MIN_LIFT * o
+        ]
+
+
+def vocabularies(table: pd.DataFrame, columns: list[str]) -> list[Vocabulary]:
+    """The category columns among `columns` (in that order, each once)."""
+    found = []
+    for column in dict.fromkeys(columns):
+        if column in table:
+            vocabulary = Vocabulary.of(column, table[column])
+            if vocabulary is not None:
+                found.append(vocabulary)
+    return found
+
+
+def world(coords: np.ndarray) -> np.ndarray:
+    """Each axis scaled to [-1, 1], as the projector draws a layout (float64)."""
+    coords = np.asarray(coords, dtype=np.float64)
+    low, high = coords.min(axis=0), coords.max(axis=0)
+    width = np.where(high > low, high - low, 1.0)
+    return (coords - low) / width * 2 - 1
+
+
+def cluster_levels(points: np.ndarray) -> list[np.ndarray]:
+    """One label per point and level of LEVELS (-1: in no region), from HDBSCAN on at most SAMPLE points."""
+    from sklearn.cluster import HDBSCAN
+    from sklearn.neighbors import KDTree
+
+    count = len(points)
+    sample = np.arange(count)
+    if count > SAMPLE:
+        sample = np.sort(np.random.default_rng(SEED).choice(count, SAMPLE, replace=False))
+    nearest = None
+    if count > SAMPLE:
+        nearest = KDTree(points[sample]).query(points, k=1, return_distance=False)[:, 0]
+    levels = []
+    for method, share in LEVELS:
+        size = max(MIN_CLUSTER, len(sample) // share)
+        if len(sample) < 2 * size:
+            levels.append(np.full(count, -1))
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # sklearn's note about `copy`'s coming default
+            labels = HDBSCAN(min_cluster_size=size, cluster_selection_method=method, copy=True).fit_predict(
+                points[sample]
+            )
+        levels.append(labels if nearest is None else labels[nearest])
+    return levels
+
+
+def find_regions(
+    coords: np.ndarray, table: pd.DataFrame, columns: list[str], label: str, popularity: np.ndarray | None
+) -> list[Region]:
+    """The named regions of one layout (N x 2 or N x 3) of the points of `table`, coarse first.
+
+    `columns`: the portal's columns that may name a region (those with few values do); `label`:
+    the column of the points' names, for regions named by members; `popularity`: how well known
+    each point is (its interactions), None for the table's order."""
+    count = len(coords)
+    if count < 2 * MIN_CLUSTER:
+        return []
+    points = world(coords)
+    named_by = vocabularies(table, columns)
+    fame = np.arange(count, 0, -1) if popularity is None else np.asarray(popularity)
+    labels = [cell_text(value) for value in table[label]]
+    regions = []
+    coarser: list[np.ndarray] = []  # the member sets of the levels above
+    for level, clusters in enumerate(cluster_levels(points)):
+        this_level = []
+        for cluster in range(int(clusters.max()) + 1):
+            members = np.flatnonzero(clusters == cluster)
+            if len(members) < MIN_CLUSTER or any(_jaccard(members, other) >= SAME_REGION for other in coarser):
+                continue
+            this_level.append(members)
+            centre = points[members].mean(axis=0)
+            distance = np.linalg.norm(points[members] - centre, axis=1)
+            region = Region(
+                level=level,
+                anchor=int(members[np.argmin(distance)]),
+                radius=float(np.quantile(distance, RADIUS_QUANTILE)),
+                count=len(members),
+            )
+            region.terms = best_terms(named_by, members)
+            if region.terms:
+                region.name = name_of(region.terms)
+            else:
+                known = members[np.argsort(-fame[members], kind="stable")[:MEMBERS_NAMED]]
+                region.name = ", ".join(labels[row] for row in known if labels[row]) or f"{len(members):,} points"
+            regions.append(region)
+        coarser += this_level
+    return regions
+
+
+def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """|a & b| / |a | b| of two sorted arrays of distinct rows."""
+    shared = len(np.intersect1d(a, b, assume_unique=True))
+    return shared / (len(a) + len(b) - shared)
+
+
+def name_of(terms: list[Term]) -> str:
+    """A name: "Horror · 1980s"; two values of one column as "decade 1950s or 1960s"."""
+    if len(terms) == 2 and terms[0].column == terms[1].column and terms[0].alone:
+        return f"{terms[0].text} or {terms[1].value}"
+    return " · ".join(term.text for term in terms)
+
+
+def best_terms(named_by: list[Vocabulary], members: np.ndarray) -> list[Term]:
+    """The value that best sets these members apart, and a second one when it nearly does."""
+    terms = sorted((t for v in named_by for t in v.terms(members)), key=lambda t: (-t.score, t.column, t.value))
+    if not terms:
+        return []
+    best = [terms[0]]
+    for term in terms[1:]:
+        if term.score < SECOND_TERM * terms[0].score:
+            break
+        if term.value != terms[0].value:  # genres=Drama and first_genre=Drama say one thing
+            best.append(term)
+            break
+    return best
+
+
+def regions_json(layouts: list[list[Region]]) -> bytes:
+    """regions.json: {"layouts": [regions of the first bookmark's layout, ...]}, UTF-8."""
+    payload = {"levels": len(LEVELS), "layouts": [[region.as_dict() for region in found] for found in layouts]}
+    return (json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False) + "\n").encode("utf-8")

@@ -1,0 +1,132 @@
+"""Named regions (site_builder.model.regions): found on the layout, named from the points' categories."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from site_builder.model import regions
+
+GENRES = ["Horror", "Western", "Musical", "Film-Noir"]
+
+
+def planted(dimensions: int, per_blob: int = 150, purity: float = 0.8, seed: int = 0):
+    """Four dense blobs far apart, each mostly of one genre (`purity`), the rest of the genres spread."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(-10, 10, size=(len(GENRES), dimensions)) + np.eye(len(GENRES), dimensions) * 30
+    coords, genres, decades = [], [], []
+    for blob, centre in enumerate(centres):
+        coords.append(centre + rng.normal(scale=0.6, size=(per_blob, dimensions)))
+        own = rng.random(per_blob) < purity
+        genres += [GENRES[blob] if keep else GENRES[rng.integers(len(GENRES))] for keep in own]
+        decades += [f"{1950 + 10 * rng.integers(5)}s" for _ in range(per_blob)]
+    table = pd.DataFrame(
+        {
+            "title": [f"Movie {i}" for i in range(len(genres))],
+            "genre": genres,
+            # a multi-valued cell names each of its values; an id column names nothing
+            "genres": [f"{g}|Drama" for g in genres],
+            "decade": decades,
+            "id": np.arange(len(genres)),
+        }
+    )
+    return np.vstack(coords).astype(np.float32), table
+
+
+@pytest.mark.parametrize("dimensions", [2, 3])
+def test_the_coarse_regions_are_the_planted_blobs_named_by_their_genre(dimensions):
+    coords, table = planted(dimensions)
+    found = regions.find_regions(coords, table, ["genre", "decade", "id"], "title", None)
+    coarse = [r for r in found if r.level == 0]
+    assert sorted(r.name for r in coarse) == sorted(GENRES)
+    truth = table["genre"].to_numpy()
+    for region in coarse:
+        term = region.terms[0]
+        assert (term.column, term.value) == ("genre", region.name)
+        # the figures are the map's: the anchor is a member of the blob its name says
+        assert truth[region.anchor // 150 * 150 : region.anchor // 150 * 150 + 150].tolist().count(region.name) > 100
+        assert term.overall == pytest.approx((truth == term.value).mean(), abs=1e-9)
+        assert term.share >= regions.MIN_LIFT * term.overall and term.share > 0.7
+        assert 0 < region.radius < 0.5 and region.count >= 140
+
+
+def test_a_multi_valued_column_names_by_its_values_and_two_values_of_one_column_read_as_either():
+    coords, table = planted(2)
+    found = regions.find_regions(coords, table, ["genres"], "title", None)
+    names = sorted(r.name for r in found if r.level == 0)
+    assert names == sorted(GENRES)  # Drama is in every cell: it sets nothing apart
+    horror = regions.Term("genre", "Horror", 0.5, 0.1)
+    noir = regions.Term("genre", "Film-Noir", 0.4, 0.1)
+    assert regions.name_of([horror, noir]) == "Horror or Film-Noir"
+    tagged = [
+        regions.Term("genres", "Horror", 0.5, 0.1, alone=False),
+        regions.Term("genres", "Comedy", 0.4, 0.1, False),
+    ]
+    assert regions.name_of(tagged) == "Horror · Comedy"
+    # a value with no word in it says its column
+    assert regions.Term("age_band", "18-24", 0.5, 0.1).text == "age band 18-24"
+    assert regions.Term("decade", "1990s", 0.5, 0.1).text == "decade 1990s"
+    assert regions.Term("leaning", "Sci-Fi", 0.5, 0.1).text == "Sci-Fi"
+
+
+def test_without_a_category_a_region_is_named_by_its_best_known_members():
+    coords, table = planted(3)
+    popularity = np.zeros(len(table), dtype=np.int64)
+    popularity[[3, 7]] = [500, 900]  # in the first blob
+    found = regions.find_regions(coords, table, ["id", "title"], "title", popularity)
+    first = next(r for r in found if r.level == 0 and r.anchor < 150)
+    assert first.name == "Movie 7, Movie 3" and first.terms == []
+
+
+def test_regions_are_the_same_on_every_build_and_a_sampled_map_finds_the_same_blobs(monkeypatch):
+    coords, table = planted(2, per_blob=400)
+    first = regions.regions_json([regions.find_regions(coords, table, ["genre"], "title", None)])
+    assert first == regions.regions_json([regions.find_regions(coords, table, ["genre"], "title", None)])
+    monkeypatch.setattr(regions, "SAMPLE", 600)  # clusters 600 of the 1,600 points, the rest by their nearest
+    sampled = regions.find_regions(coords, table, ["genre"], "title", None)
+    coarse = [r for r in sampled if r.level == 0]
+    assert sorted(r.name for r in coarse) == sorted(GENRES)
+    assert sum(r.count for r in coarse) > 0.9 * len(coords)  # every point has a region, not only the sample's
+
+
+def test_a_finer_region_that_is_a_coarser_one_again_is_left_out():
+    coords, table = planted(2)
+    found = regions.find_regions(coords, table, ["genre"], "title", None)
+    by_level = [[r for r in found if r.level == level] for level in range(len(regions.LEVELS))]
+    assert len(by_level[0]) == 4
+    # four tight blobs: the finer levels find the same four, which say nothing new
+    assert all((r.name, r.anchor) not in {(c.name, c.anchor) for c in by_level[0]} for r in by_level[1] + by_level[2])
+
+
+def test_a_tiny_map_has_no_regions_and_the_json_lists_every_layout():
+    coords, table = planted(2)
+    assert regions.find_regions(coords[:6], table[:6], ["genre"], "title", None) == []
+    payload = json.loads(regions.regions_json([[], regions.find_regions(coords, table, ["genre"], "title", None)]))
+    assert payload["levels"] == len(regions.LEVELS) and payload["layouts"][0] == []
+    first = payload["layouts"][1][0]
+    assert set(first) == {"name", "level", "anchor", "radius", "count", "terms"}
+    assert set(first["terms"][0]) == {"column", "value", "share", "overall"}
+
+
+@pytest.mark.parametrize("portal", ["movies", "users"])
+def test_the_demos_regions_hold_what_they_are_named_after(demo_site, portal):
+    """Each named region of the demo: its values are as common on the whole map as metadata.txt says,
+    and at least MIN_LIFT times more common in the region; both layouts have names at every level."""
+    rows = (demo_site / portal / "metadata.txt").read_text(encoding="utf-8").splitlines()
+    header = rows[0].split("\t")
+    cells = [dict(zip(header, row.split("\t"))) for row in rows[1:]]
+    payload = json.loads((demo_site / portal / "regions.json").read_text(encoding="utf-8"))
+    assert len(payload["layouts"]) == 2
+    for found in payload["layouts"]:
+        assert {region["level"] for region in found} == set(range(len(regions.LEVELS)))
+        named = [region for region in found if region["terms"]]
+        assert len(named) >= len(found) / 2
+        for region in named:
+            assert 0 <= region["anchor"] < len(cells)
+            for term in region["terms"]:
+                has = [term["value"] in cell[term["column"]].split("|") for cell in cells]
+                assert term["overall"] == pytest.approx(sum(has) / len(has), abs=1e-3)
+                assert term["share"] >= regions.MIN_LIFT * term["overall"] - 1e-3
