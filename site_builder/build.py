@@ -361,13 +361,17 @@ def build_portal(
     if laid_out:
         with stage(f"regions: {portal.name}"):
             popularity = table["num_ratings"].to_numpy() if "num_ratings" in table else None
-            found = [
-                regions.find_regions(coords, table, [*portal.metadata, column or ""], portal.label, popularity)
-                for coords in laid_out.values()
-            ]
+            found, cached = regions.cached_regions_json(
+                list(laid_out.values()), table, [*portal.metadata, column or ""], portal.label, popularity, cache
+            )
             named_regions = paths.in_portal(folder, paths.REGIONS)
-            staging.write(named_regions, regions.regions_json(found))
-            log.info("    %s", "; ".join(f"{name}: {len(f)} regions" for name, f in zip(laid_out, found)))
+            staging.write(named_regions, found)
+            counts = [len(found_in) for found_in in json.loads(found)["layouts"]]
+            log.info(
+                "    %s%s",
+                "; ".join(f"{name}: {count} regions" for name, count in zip(laid_out, counts)),
+                " (from cache)" if cached else "",
+            )
 
     with stage(f"pictures: {portal.name}"):
         art = pictures.make_pictures(

@@ -15,7 +15,7 @@ from pathlib import Path
 from site_builder.cache import Kind, stable_hash
 from site_builder.config import DatasetConfig, PortalConfig, SiteConfig
 from site_builder.data.dataset import fingerprint
-from site_builder.model import embeddings, layouts, neighbours
+from site_builder.model import embeddings, layouts, neighbours, regions
 from site_builder.pictures import fonts
 from site_builder.pictures import make as pictures
 
@@ -40,6 +40,7 @@ def cache_keys(config: SiteConfig) -> dict[str, str]:
     for kind, inputs in [
         (embeddings.VECTORS, per_portal(embeddings.config_inputs)),
         (layouts.LAYOUTS, per_portal(layouts.config_inputs)),
+        (regions.REGIONS, per_portal(lambda p: [layouts.config_inputs(p), p.label, p.metadata, p.color_by])),
         (neighbours.NEIGHBOURS, per_portal(lambda p: [embeddings.config_inputs(p), p.neighbours_to_search])),
         (pictures.SPRITES, per_portal(lambda p: pictures.config_inputs(p, config.content_dir, config.download))),
         (fonts.WEB_FONT_CACHE, []),

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from site_builder.cache import BytesCodec, Cache, Kind
 from site_builder.colours import MAX_CATEGORIES, cell_text
 
 # (HDBSCAN's cluster selection, the map's size divided by the minimum cluster size), coarse to fine
@@ -53,6 +54,11 @@ SECOND_TERM = 0.5  # of the best value's score, for a second value in the name
 MEMBERS_NAMED = 2  # best-known members in a name made of members
 RADIUS_QUANTILE = 0.75  # of the members' distances from the centre
 SAME_REGION = 0.8  # a finer region sharing this much (Jaccard) with a coarser one is that one again
+
+
+# In the layouts' cache folder, so that the deploy workflow restores them with the layouts
+REGIONS = Kind("layouts", "named-regions-v1", ("scikit-learn",))
+JSON = BytesCodec(".json")
 
 
 @dataclass(frozen=True)
@@ -250,6 +256,33 @@ def best_terms(named_by: list[Vocabulary], members: np.ndarray) -> list[Term]:
             best.append(term)
             break
     return best
+
+
+def cached_regions_json(
+    laid_out: list[np.ndarray],
+    table: pd.DataFrame,
+    columns: list[str],
+    label: str,
+    popularity: np.ndarray | None,
+    cache: Cache,
+) -> tuple[bytes, bool]:
+    """regions.json for these layouts (find_regions on each), from the cache when it was made from
+    the same coordinates, columns and settings; and whether it came from there."""
+    used = [c for c in dict.fromkeys([*columns, label]) if c in table]
+    key = REGIONS.key(
+        [np.ascontiguousarray(coords, dtype=np.float32).tobytes() for coords in laid_out],
+        used,
+        label,
+        pd.util.hash_pandas_object(table[used].astype(str), index=False).to_numpy().tobytes(),
+        None if popularity is None else np.asarray(popularity, dtype=np.int64).tobytes(),
+        [LEVELS, MIN_CLUSTER, SAMPLE, SEED, MAX_VALUES, MIN_LIFT, MIN_SHARE, SECOND_TERM, MEMBERS_NAMED],
+        [RADIUS_QUANTILE, SAME_REGION],
+    )
+
+    def compute() -> bytes:
+        return regions_json([find_regions(coords, table, columns, label, popularity) for coords in laid_out])
+
+    return cache.memo(REGIONS, key, compute, JSON)
 
 
 def regions_json(layouts: list[list[Region]]) -> bytes:
