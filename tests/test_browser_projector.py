@@ -302,6 +302,10 @@ def _sample_legend_colours(page) -> list[str]:
     page.wait_for_function("window.portalProjector.picturesMs > 0", timeout=LOAD_TIMEOUT)  # the sprite sheet
     page.wait_for_timeout(500)  # a few frames
     scene = page.evaluate(POINTS_ON_SCREEN)
+    # the page's own text over the map (region names, the key) is not what is measured here
+    page.evaluate(
+        "document.querySelectorAll('.region-names, .map-key').forEach(e => { e.style.visibility = 'hidden'; })"
+    )
     shot = Image.open(BytesIO(page.screenshot())).convert("RGB")
     box = scene["canvas"]
     points = [

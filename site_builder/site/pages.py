@@ -28,6 +28,7 @@ STATIC_FILES = [
     "map-ui.js",
     "map-core.js",
     "map-regions.js",
+    "map-key.js",
     "favicon.svg",
 ]
 

@@ -71,7 +71,7 @@ function start(projector, source) {
     place();
   }
 
-  // "Horror: 84% of these 60 movies, 5% of the map" (the name's tooltip).
+  // "Horror: 84% of these 60 points, 5% of the map" (the name's tooltip).
   function describe(region) {
     const points = region.count.toLocaleString("en") + " points";
     if (!region.terms.length) return region.name + ": the best known of " + points;
