@@ -60,6 +60,13 @@ _JS_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d
 
 
 @dataclass(frozen=True)
+class KeyEntry:
+    label: str
+    colour: str  # "#rrggbb"
+    count: int | None  # None for a gradient's ends
+
+
+@dataclass(frozen=True)
 class Tints:
     """The colour the projector gives each point (it multiplies the point's picture by it), as
     `palette` entries and one palette index per point, and the legend: (value, colour) pairs."""
@@ -68,6 +75,7 @@ class Tints:
     of_point: np.ndarray  # int32, an index into palette per point
     legend: list[tuple[str, tuple[int, int, int]]]
     ordered: bool = False  # the legend's order is legend_order's, not the projector's: the page sets it
+    gradient: bool = False  # a number column: the legend is the gradient's two ends
 
     @classmethod
     def untinted(cls, count: int) -> Tints:
@@ -78,6 +86,16 @@ class Tints:
     def page_order(self) -> list[str]:
         """The legend's categories when the page must put them in order (map-ui.js), else []."""
         return [category for category, _ in self.legend] if self.ordered else []
+
+    def key(self, values: pd.Series) -> list[KeyEntry]:
+        """The legend as the pages show it beside the colours: each category with its colour and how
+        many of `values` (the column these tints were made from) hold it; a gradient's two ends
+        with no count."""
+        counts = values.map(cell_text).value_counts() if not self.gradient else {}
+        return [
+            KeyEntry(label, "#{:02x}{:02x}{:02x}".format(*colour), None if self.gradient else int(counts.get(label, 0)))
+            for label, colour in self.legend
+        ]
 
     def rgb(self) -> np.ndarray:
         """(N, 3) uint8."""
@@ -103,7 +121,7 @@ def point_tints(values: pd.Series) -> Tints:
         of_point = np.zeros(len(cells), dtype=np.int32)
         of_point[present.to_numpy()] = inverse.ravel() + 1
         legend = [(cell_text(low), GRADIENT[0]), (cell_text(high), GRADIENT[1])]
-        return Tints([NO_VALUE, *map(tuple, palette.tolist())], of_point, legend)
+        return Tints([NO_VALUE, *map(tuple, palette.tolist())], of_point, legend, gradient=True)
     first_seen = texts.unique().tolist()
     categories = legend_order(first_seen)
     if len(categories) > MAX_CATEGORIES:

@@ -80,3 +80,32 @@ def test_the_key_follows_the_colouring_the_visitor_picks(browser, served_site, d
     page.evaluate("document.querySelector('vz-projector').dataPanel.selectedColorOptionName = 'No color map'")
     page.wait_for_function("document.getElementById('map-key').hidden")
     page.close()
+
+
+def test_the_landing_and_recommendation_pages_say_what_the_colours_mean(browser, served_site, demo_site):
+    """Beside the landing page's previews and on the recommendation page: the colouring's categories,
+    their colours (the map's) and counts; a category opens the map showing it alone."""
+    from bs4 import BeautifulSoup
+
+    genres = Counter(_column(demo_site, "first_genre"))
+    for page_path in ("index.html", "movies/recommend.html"):
+        soup = BeautifulSoup((demo_site / page_path).read_text(encoding="utf-8"), "html.parser")
+        key = soup.select(".colour-key")[0]  # the landing page's first card is the movies'
+        assert "first genre" in key.select_one(".colour-key-title").get_text()
+        entries = {
+            a.get_text(" ", strip=True).rsplit(" ", 1)[0]: a.select_one(".colour-key-count").get_text()
+            for a in key.select(".colour-key-list a")
+        }
+        assert entries == {genre: f"{count:,}" for genre, count in genres.items()}, page_path
+    users = BeautifulSoup((demo_site / "index.html").read_text(encoding="utf-8"), "html.parser").select(".colour-key")[
+        1
+    ]
+    assert "age band" in users.get_text()
+
+    page = browser.new_page(**PHONE)
+    page.goto(f"{served_site}/index.html")
+    page.locator(".colour-key-list a", has_text="Horror").first.tap()
+    page.wait_for_function("window.portalKey && window.portalKey.filter === 'Horror'", timeout=60_000)
+    assert page.locator(".map-key-status").text_content() == f"Showing {genres['Horror']} of 1,682 movies: Horror"
+    assert page.evaluate("location.hash") == "#only=Horror"
+    page.close()

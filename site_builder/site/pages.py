@@ -13,6 +13,7 @@ from importlib.resources import files
 
 import jinja2
 
+from site_builder import colours
 from site_builder.config import Named
 from site_builder.config.schema import named_words
 from site_builder.site import paths
@@ -29,6 +30,7 @@ STATIC_FILES = [
     "map-core.js",
     "map-regions.js",
     "map-key.js",
+    "map-view.js",
     "favicon.svg",
 ]
 
@@ -57,6 +59,9 @@ class PortalPage:
     # the opening colour column's categories in legend order, when it is not the projector's own
     legend_order: list[str] = field(default_factory=list)
     colour_column: str | None = None
+    # the colours the map opens with, for the key beside the landing page's preview and on the
+    # recommendation page (colours.Tints.key)
+    key: list[colours.KeyEntry] = field(default_factory=list)
     # a label to show as an example of what the search finds (the point with the most interactions)
     example: str = ""
     # the recommendation data's blocks: their folder in the portal's folder, and points per block

@@ -3,7 +3,8 @@ import { describe, it, test } from "node:test";
 import assert from "node:assert/strict";
 
 import {
-  callAfter, cardText, itemFromHash, keepingSearchMessage, MAP_READY, orderLegendItems, placeNames, scatterPlotOf, span,
+  callAfter, cardText, itemFromHash, keepingSearchMessage, MAP_READY, orderLegendItems, placeNames, readView,
+  scatterPlotOf, span, writeView,
   toScreen,
 } from "../../site_builder/site/static/map-core.js";
 
@@ -157,5 +158,38 @@ describe("placeNames", function () {
   it("moves a name near an edge inside the view, and drops one whose place is off it", function () {
     const shown = placeNames([name(10, 295, 0, 10), name(-5, 100, 0, 10), name(200, 100, 0, 10, 500)], box, options);
     assert.deepEqual(shown, [{ index: 0, left: 0, top: 280 }]);
+  });
+});
+
+describe("readView and writeView", function () {
+  it("read an old link as a view with only a point", function () {
+    assert.deepEqual(readView("#item=49"),
+      { item: 49, layout: null, colour: null, only: null, search: null, camera: null });
+    assert.deepEqual(readView(""), readView("#"));
+  });
+
+  it("write only what is set, and read back what they wrote", function () {
+    const view = {
+      item: 49, layout: 1, colour: "decade", only: "Children's & Family", search: "star wars",
+      camera: { position: [0.12345, -1, 2.5], target: [0, 0.0004, -0.3], zoom: 2.345 },
+    };
+    const hash = writeView(view);
+    assert.equal(hash, "#item=49&layout=1&colour=decade&only=Children%27s+%26+Family&search=star+wars" +
+      "&camera=0.123,-1,2.5,0,0,-0.3,2.35");
+    assert.deepEqual(readView(hash), {
+      item: 49, layout: 1, colour: "decade", only: "Children's & Family", search: "star wars",
+      camera: { position: [0.123, -1, 2.5], target: [0, 0, -0.3], zoom: 2.35 },
+    });
+    assert.equal(writeView({ item: null, camera: { position: [1, 2, 3], target: [0, 0, 0], zoom: null } }),
+      "#camera=1,2,3,0,0,0");
+    assert.equal(writeView({}), "");
+  });
+
+  it("ignore what they cannot read", function () {
+    const view = readView("#item=x&layout=-1&camera=1,2,nope,4,5,6");
+    assert.equal(view.item, null);
+    assert.equal(view.layout, null);
+    assert.equal(view.camera, null);
+    assert.equal(readView("#camera=1,2,3").camera, null);
   });
 });

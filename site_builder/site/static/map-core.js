@@ -120,3 +120,43 @@ export function placeNames(candidates, box, options) {
   });
   return shown;
 }
+
+// The view a map link keeps, read from a location hash: "#item=49&layout=1&colour=decade&only=1990s
+// &search=star&camera=x,y,z,tx,ty,tz[,zoom]". {item, layout, colour, only, search, camera}, each
+// null when the hash does not say (or says it wrongly); camera {position, target, zoom (2-D)}.
+// An old link, "#item=49", is a view with only a point.
+export function readView(hash) {
+  const params = new URLSearchParams(String(hash || "").replace(/^#/, ""));
+  const whole = (text) => (/^\d+$/.test(text || "") ? Number(text) : null);
+  const numbers = (params.get("camera") || "").split(",").map(Number);
+  const camera = (numbers.length === 6 || numbers.length === 7) && numbers.every(Number.isFinite)
+    ? { position: numbers.slice(0, 3), target: numbers.slice(3, 6), zoom: numbers.length === 7 ? numbers[6] : null }
+    : null;
+  return {
+    item: whole(params.get("item")),
+    layout: whole(params.get("layout")),
+    colour: params.get("colour"),
+    only: params.get("only"),
+    search: params.get("search"),
+    camera: camera,
+  };
+}
+
+// The hash of a view (readView's inverse): only what is set, in a fixed order, the camera to a
+// thousandth of the map's span ([-1, 1]) and its 2-D zoom to a hundredth. "" for an empty view.
+export function writeView(view) {
+  const params = new URLSearchParams();
+  if (view.item != null) params.set("item", String(view.item));
+  if (view.layout != null) params.set("layout", String(view.layout));
+  if (view.colour != null) params.set("colour", view.colour);
+  if (view.only != null) params.set("only", view.only);
+  if (view.search) params.set("search", view.search);
+  if (view.camera) {
+    const round = (value, digits) => String(Number(value.toFixed(digits)) || 0); // "-0" as "0"
+    const parts = view.camera.position.concat(view.camera.target).map((value) => round(value, 3));
+    if (view.camera.zoom != null) parts.push(round(view.camera.zoom, 2));
+    params.set("camera", parts.join(","));
+  }
+  const text = params.toString().replace(/%2C/g, ",");
+  return text ? "#" + text : "";
+}

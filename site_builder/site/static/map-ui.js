@@ -364,8 +364,13 @@ function aroundProjector(projector) {
   function showLayout(number) {
     var panel = projector.bookmarkPanel;
     if (!panel || !panel.savedStates || !panel.savedStates[number]) return;
-    panel.loadSavedState(number);
-    panel.setSelectionState(number, true);
+    // loading a state clears the selection: the chosen points stay chosen in the other layout
+    var chosen = (projector.selectedPointIndices || []).slice();
+    keepingSearchMessage(projector, function () {
+      panel.loadSavedState(number);
+      panel.setSelectionState(number, true);
+      if (chosen.length) projector.notifySelectionChanged(chosen);
+    });
   }
 
   // The switch shows the layout on screen, however it was chosen (here or in the bookmarks panel).

@@ -16,7 +16,7 @@
  *   it has done once): the PCA coordinates, once there are any, are copied into
  *   the bookmarks before each is loaded.
  * - `#item=<row index>` selects that point once the layout is shown and moves
- *   the camera to it; the hash follows the visitor's selection.
+ *   the camera to it (map-view.js keeps the rest of the view in the address).
  * - The 3-D view's depth fog fades far pictures towards the background, so a
  *   point would not show its legend colour: the pictures are drawn without it
  *   (their size still falls off with distance).
@@ -64,6 +64,8 @@ function openProjector(projector) {
   // What happened, for the curious and for the browser tests.
   var status = (window.portalProjector = {
     state: "loading", layout: null, dataMs: null, appliedMs: null, picturesMs: null, item: null, cameraFocused: false,
+    // choose the point of row `row`, moving the camera to it or not (map-view.js, for links)
+    select: function (row, moveCamera) { return selectItem(row, moveCamera); },
   });
 
   // The projector numbers points within its current data set, which is a subset once the
@@ -95,13 +97,6 @@ function openProjector(projector) {
       recommendLink.href = recommendBase + "#item=" + rowOf(position);
       recommendLink.textContent = "Recommendations for " + labelOf(position);
     }
-  }
-
-  function updateHash(row) {
-    var wanted = row == null ? "" : "#item=" + row;
-    if ((window.location.hash || "") === wanted) return;
-    var url = window.location.pathname + window.location.search + wanted;
-    window.history.replaceState(window.history.state, "", url);
   }
 
   // Move the camera to a point: towards it along the current line of sight in 3-D,
@@ -143,7 +138,6 @@ function openProjector(projector) {
     var position = positions && positions.length === 1 ? positions[0] : null;
     status.item = position == null ? null : rowOf(position);
     updateLink(position);
-    updateHash(status.item);
   }
 
   // Categories that name numbers ("18-24", "1990s") listed, and so coloured, in the order of
