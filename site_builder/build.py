@@ -362,7 +362,13 @@ def build_portal(
         with stage(f"regions: {portal.name}"):
             popularity = table["num_ratings"].to_numpy() if "num_ratings" in table else None
             found, cached = regions.cached_regions_json(
-                list(laid_out.values()), table, [*portal.metadata, column or ""], portal.label, popularity, cache
+                # as the page has them (bookmarks.json), so that anyone can find them again from the site
+                [layouts.shipped(coords) for coords in laid_out.values()],
+                table,
+                [*portal.metadata, column or ""],
+                portal.label,
+                popularity,
+                cache,
             )
             named_regions = paths.in_portal(folder, paths.REGIONS)
             staging.write(named_regions, found)

@@ -288,6 +288,11 @@ def normalise(coords: np.ndarray) -> np.ndarray:
     return centred / half if half > 0 else centred
 
 
+def shipped(coords: np.ndarray) -> np.ndarray:
+    """A layout's coordinates as bookmarks.json holds them: normalised, to DECIMALS decimals."""
+    return np.round(normalise(coords), DECIMALS) + 0.0  # + 0.0: no -0.0
+
+
 def bookmarks(
     layouts: dict[str, np.ndarray],
     dimensions: int,
@@ -304,10 +309,10 @@ def bookmarks(
     settings = settings or LayoutSettings()
     states = []
     for name, coords in layouts.items():
-        coords = normalise(coords)
+        coords = shipped(coords)
         count, components = coords.shape
         keys = [f"umap-{c}" for c in range(components)]
-        projections = [{key: round(float(value), DECIMALS) + 0.0 for key, value in zip(keys, row)} for row in coords]
+        projections = [dict(zip(keys, row)) for row in coords.tolist()]
         states.append(
             {
                 "label": LAYOUT_NAMES.get(name, name),

@@ -91,6 +91,7 @@ class Region:
     count: int
     name: str = ""
     terms: list[Term] = field(default_factory=list)  # empty: named by its best-known members
+    members: np.ndarray | None = field(default=None, repr=False)  # its points' rows (not in regions.json)
 
     def as_dict(self) -> dict:
         return {
@@ -218,6 +219,7 @@ def find_regions(
                 anchor=int(members[np.argmin(distance)]),
                 radius=float(np.quantile(distance, RADIUS_QUANTILE)),
                 count=len(members),
+                members=members,
             )
             region.terms = best_terms(named_by, members)
             if region.terms:

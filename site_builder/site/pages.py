@@ -31,6 +31,7 @@ STATIC_FILES = [
     "map-regions.js",
     "map-key.js",
     "map-view.js",
+    "map-chosen.js",
     "favicon.svg",
 ]
 

@@ -193,3 +193,16 @@ describe("readView and writeView", function () {
     assert.equal(readView("#camera=1,2,3").camera, null);
   });
 });
+
+describe("placeNames with places to try and boxes kept free", function () {
+  const box = { left: 0, top: 0, right: 400, bottom: 300 };
+  const label = (places) => ({ places, width: 60, height: 20, level: 0, radius: 0 });
+
+  it("takes the first place that fits, and never covers a box kept free", function () {
+    const card = { left: 150, top: 80, right: 300, bottom: 200 };
+    const shown = placeNames(
+      [label([{ x: 100, y: 100 }]), label([{ x: 120, y: 100 }, { x: 100, y: 140 }]), label([{ x: 200, y: 120 }])],
+      box, { gap: 2, blocked: [card] });
+    assert.deepEqual(shown, [{ index: 0, left: 70, top: 90 }, { index: 1, left: 70, top: 130 }]);
+  });
+});

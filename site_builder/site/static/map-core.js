@@ -92,31 +92,37 @@ export function toScreen(view, projection, world, box) {
   };
 }
 
-// Which region names to show, and where: `candidates` in priority order (coarse levels first, then
-// larger regions), each {x, y, width, height, radius, level} in screen pixels, (x, y) the centre of
-// the name and `radius` its region's on screen. A name shows when its box lies inside `box`
-// ({left, top, right, bottom}), overlaps no name placed before it (with `gap` pixels between), and
-// its region is neither too small on screen for its level (finer levels need `minRadius`; the
-// coarsest level always may) nor, for a level with finer ones below it, so large that it fills the
-// view (over `maxRadius`): then the finer names take over. A name near an edge of `box` is moved
-// inside it. The names shown: [{index, left, top}], with the top left corner of each.
+// Which names to show over the map, and where: `candidates` in priority order (coarse levels first,
+// then larger regions), each {x, y, width, height, radius, level} in screen pixels, (x, y) the centre
+// of the name and `radius` its region's on screen; or with `places`, a list of centres to try in
+// turn (the first that fits wins). A name shows when its box lies inside `box` ({left, top, right,
+// bottom}), overlaps neither a name placed before it nor one of `options.blocked` (boxes kept free,
+// such as the point card) with `gap` pixels between, and its region is neither too small on screen
+// for its level (finer levels need `minRadius`; the coarsest level always may) nor, for a level with
+// finer ones below it, so large that it fills the view (over `maxRadius`): then the finer names take
+// over. A name near an edge of `box` is moved inside it. The names shown: [{index, left, top}], with
+// the top left corner of each.
 export function placeNames(candidates, box, options) {
-  const gap = options.gap || 0, finest = options.finest;
-  const placed = [], shown = [];
+  const gap = options.gap || 0, finest = options.finest || 0;
+  const placed = (options.blocked || []).slice(), shown = [];
+  const overlaps = (rect) => placed.some((other) => rect.left < other.right + gap && other.left < rect.right + gap &&
+    rect.top < other.bottom + gap && other.top < rect.bottom + gap);
   candidates.forEach((name, index) => {
     if (name.level > 0 && name.radius < options.minRadius) return;
     if (name.level < finest && name.radius > options.maxRadius) return;
-    // a name whose anchor is on screen is moved inside it, if it fits there
-    if (name.x < box.left || name.x > box.right || name.y < box.top || name.y > box.bottom) return;
     if (name.width > box.right - box.left || name.height > box.bottom - box.top) return;
-    const left = Math.min(Math.max(name.x - name.width / 2, box.left), box.right - name.width);
-    const top = Math.min(Math.max(name.y - name.height / 2, box.top), box.bottom - name.height);
-    const rect = { left: left, right: left + name.width, top: top, bottom: top + name.height };
-    const overlaps = placed.some((other) => rect.left < other.right + gap && other.left < rect.right + gap &&
-      rect.top < other.bottom + gap && other.top < rect.bottom + gap);
-    if (overlaps) return;
-    placed.push(rect);
-    shown.push({ index: index, left: rect.left, top: rect.top });
+    const places = name.places || [{ x: name.x, y: name.y }];
+    for (const place of places) {
+      // a name whose place is on screen is moved inside it
+      if (!(place.x >= box.left && place.x <= box.right && place.y >= box.top && place.y <= box.bottom)) continue;
+      const left = Math.min(Math.max(place.x - name.width / 2, box.left), box.right - name.width);
+      const top = Math.min(Math.max(place.y - name.height / 2, box.top), box.bottom - name.height);
+      const rect = { left: left, right: left + name.width, top: top, bottom: top + name.height };
+      if (overlaps(rect)) continue;
+      placed.push(rect);
+      shown.push({ index: index, left: left, top: top });
+      return;
+    }
   });
   return shown;
 }

@@ -7,7 +7,7 @@
  * (so names follow pan, zoom and rotation); coarse names first, finer ones once their region is
  * large enough on screen, never two over each other (map-core.placeNames). They are elements of the
  * page, so screen readers and the browser's find see them; they let the pointer through to the map.
- * The "Names" switch hides them. Names show only on the precomputed layouts they were found on, with
+ * The "Names" switch hides them, and they give way to a chosen point's neighbours (map-chosen.js). Names show only on the precomputed layouts they were found on, with
  * every point on the map (not after the visitor isolates some, or runs a projection of their own).
  *
  * An ES module, run after projector.js; it starts when the map has opened (MAP_READY).
@@ -94,7 +94,9 @@ function start(projector, source) {
     const all = projector.originalDataSet || data;
     const complete = data && positions && data.points.length > 0 && data.points.length === positions.length / 3 &&
       data.points.length === all.points.length;
-    layer.hidden = hidden || !ordered.length || layout == null || !complete || !plot.camera;
+    // a chosen point's neighbours are named instead (map-chosen.js)
+    const chosen = (projector.selectedPointIndices || []).length === 1;
+    layer.hidden = hidden || chosen || !ordered.length || layout == null || !complete || !plot.camera;
     document.body.classList.toggle("regions-shown", !layer.hidden);
     if (layer.hidden) return;
     if (!sizes) measure();
@@ -162,6 +164,7 @@ function start(projector, source) {
     projector.registerProjectionChangedListener(() => {
       if (!loading) useLayout(null);
     });
+    projector.registerSelectionChangedListener(() => place());
     window.addEventListener("resize", place);
     place();
   }

@@ -99,8 +99,11 @@ function openProjector(projector) {
     }
   }
 
-  // Move the camera to a point: towards it along the current line of sight in 3-D,
-  // centred and zoomed in 2-D. Uses the scatter plot's own camera setter.
+  // Move the camera to a point and its neighbours: towards it along the current line of sight in
+  // 3-D, centred in 2-D, as near as lets every neighbour show with a margin (and no nearer than
+  // NEAREST, where a few pictures would fill the view). Uses the scatter plot's own camera setter.
+  var NEAREST = 0.35; // the map spans [-1, 1]; the projector starts about 1.9 away
+  var AROUND = 1.35; // room around the neighbours
   function focusCamera(index) { // index: position in the current data set
     var adapter = projector.projectorScatterPlotAdapter;
     var plot = adapter && adapter.scatterPlot;
@@ -109,18 +112,27 @@ function openProjector(projector) {
       return false;
     }
     var point = [positions[3 * index], positions[3 * index + 1], positions[3 * index + 2]];
+    var reach = 0; // how far the neighbours are from the point, in world units
+    (projector.neighborsOfFirstPoint || []).forEach(function (neighbour) {
+      var at = 3 * neighbour.index;
+      reach = Math.max(reach, Math.hypot(positions[at] - point[0], positions[at + 1] - point[1],
+        plot.sceneIs3D() ? positions[at + 2] - point[2] : 0));
+    });
     var eye = plot.getCameraPosition();
     var target = plot.getCameraTarget();
+    var camera = plot.camera;
     if (plot.sceneIs3D()) {
       var away = [eye[0] - target[0], eye[1] - target[1], eye[2] - target[2]];
       var length = Math.hypot(away[0], away[1], away[2]) || 1;
-      var distance = 0.6; // the map spans [-1, 1]; the projector starts about 1.9 away
+      var half = Math.tan((camera.fov * Math.PI) / 360) * Math.min(1, camera.aspect);
+      var distance = Math.min(length, Math.max(NEAREST, (reach * AROUND) / half + reach));
       eye = [0, 1, 2].map(function (i) { return point[i] + (away[i] / length) * distance; });
     } else {
       eye = [point[0], point[1], eye[2]];
-      // points are drawn larger as the 2-D camera zooms: a little closer, not a wall of posters
-      plot.camera.zoom = Math.max(plot.camera.zoom, 1.5);
-      plot.camera.updateProjectionMatrix();
+      var halfView = Math.min(camera.right - camera.left, camera.top - camera.bottom) / 2;
+      // points are drawn larger as the 2-D camera zooms: close enough for the neighbours, no wall of posters
+      camera.zoom = Math.max(camera.zoom, Math.min(halfView / Math.max(reach * AROUND, 1e-6), 4));
+      camera.updateProjectionMatrix();
     }
     plot.setCameraPositionAndTarget(eye, point);
     return true;
