@@ -266,15 +266,17 @@ def test_hovering_a_point_shows_its_card_without_choosing_it(browser, served_sit
 
 @pytest.fixture(scope="module")
 def compact_site(tmp_path_factory):
-    """The demo built as a large portal is built (projector.map_vectors): its maps load the int8
-    copy of the vectors' 16 main components."""
+    """The demo built as a large portal is built: its maps load the int8 copy of the vectors' 16 main
+    components (projector.map_vectors) and draw dots, its sprite cells being too small to read
+    (pages.MIN_READABLE_CELL)."""
     from conftest import DEMO_CACHE, DEMO_CONTENT
 
     from site_builder.build import build_site
-    from site_builder.site import projector
+    from site_builder.site import pages, projector
 
     site = tmp_path_factory.mktemp("compact") / "_site"
     with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pages, "MIN_READABLE_CELL", 129)  # the demo's cells are 128 px
         patch.setattr(projector, "MAP_FLOAT32_BYTES", 0)
         patch.setattr(projector, "MAP_COMPACT_BYTES", 1682 * 16)
         build_site(DEMO_CONTENT, site, DEMO_CACHE)
@@ -295,9 +297,16 @@ def test_a_large_portals_map_loads_compact_vectors_and_lists_the_builds_neighbou
     fetched = []
     page.on("requestfinished", lambda request: fetched.append(request.url.rsplit("/movies/", 1)[-1]))
     page.goto(f"{address}/movies/index.html#item={star_wars}")
-    page.wait_for_function("window.portalProjector && window.portalProjector.picturesMs > 0", timeout=LOAD_TIMEOUT)
+    page.wait_for_function("document.body.classList.contains('map-ready')", timeout=LOAD_TIMEOUT)
     assert page.evaluate("window.portalProjector.state") == "applied"
     assert "map-vectors.i8.bytes" in fetched and "tensors.bytes" not in fetched
+    # dots in the points' colours, and no sprite sheet fetched for them
+    assert not any(name.startswith("sprite.") for name in fetched)
+    assert (
+        page.evaluate("document.querySelector('vz-projector').projectorScatterPlotAdapter.getSpriteImageMode()")
+        is False
+    )
+    assert page.locator(".map-key-entry").count() > 10
     # the projector holds the decoded copy: 16 components a point, as the build wrote them
     held = np.array(
         page.evaluate(f"Array.from(document.querySelector('vz-projector').dataSet.points[{star_wars}].vector)")

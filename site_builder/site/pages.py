@@ -36,6 +36,9 @@ STATIC_FILES = [
 ]
 
 
+MIN_READABLE_CELL = 40  # px: a sprite cell below this is drawn as a dot on the map (PortalPage.map_pictures)
+
+
 @dataclass
 class PortalPage:
     name: str
@@ -103,6 +106,14 @@ class PortalPage:
     @property
     def sprite_sheet(self) -> str:
         return paths.in_portal(self.name, self.sprite)
+
+    @property
+    def map_pictures(self) -> bool:
+        """Whether the map draws each point as its picture: only when a sprite cell is large enough to
+        be read. A large portal's cells shrink to fit the sheet (27 px at 87,585 points, 18 px at
+        200,947), where a card is a speck of ink: its map draws dots in the points' colours, and
+        the names of its regions carry the overview."""
+        return self.cell >= MIN_READABLE_CELL
 
 
 @dataclass
