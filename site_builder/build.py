@@ -308,9 +308,9 @@ def build_portal(
     beside = beside or Beside({}, enabled=False)
     folder = portal.name
     table = dataset.side(portal.points)
-    # the colours the map opens with, which the pictures and the recommendation page share
+    # the colours the map opens with, which the pictures and the recommendation page share (a portal
+    # that names none opens coloured by its most telling category, known once its regions are)
     column = portal.opening_colours
-    tints = colours.point_tints(table[column]) if column else colours.Tints.untinted(len(table))
 
     with stage(f"embeddings: {portal.name}"):
         # counted from the interactions, not the sentences: a portal trained beside has none here
@@ -353,9 +353,6 @@ def build_portal(
 
     with stage(f"layouts: {portal.name}"):
         laid_out = layouts.umap_layouts(vectors, portal.layouts, cache, knn)
-        layout_states = layouts.bookmarks(laid_out, int(vectors.shape[1]), portal.label, column, portal.layouts)
-        if layout_states:
-            staging.write(paths.in_portal(folder, paths.BOOKMARKS), layouts.bookmarks_json(layout_states))
 
     named_regions = None
     if laid_out:
@@ -365,7 +362,7 @@ def build_portal(
                 # as the page has them (bookmarks.json), so that anyone can find them again from the site
                 [layouts.shipped(coords) for coords in laid_out.values()],
                 table,
-                [*portal.metadata, column or ""],
+                [*portal.metadata, column or "", *(["leaning"] if portal.picks_colours else [])],
                 portal.label,
                 popularity,
                 cache,
@@ -378,6 +375,16 @@ def build_portal(
                 "; ".join(f"{name}: {count} regions" for name, count in zip(laid_out, counts)),
                 " (from cache)" if cached else "",
             )
+            if portal.picks_colours:
+                column = regions.most_telling(found, table)
+                if column:
+                    log.info("    opens coloured by %s, the column that sets its regions apart the most", column)
+
+    tints = colours.point_tints(table[column]) if column else colours.Tints.untinted(len(table))
+    with stage(f"layouts: {portal.name}"):
+        layout_states = layouts.bookmarks(laid_out, int(vectors.shape[1]), portal.label, column, portal.layouts)
+        if layout_states:
+            staging.write(paths.in_portal(folder, paths.BOOKMARKS), layouts.bookmarks_json(layout_states))
 
     with stage(f"pictures: {portal.name}"):
         art = pictures.make_pictures(
@@ -434,7 +441,7 @@ def build_portal(
             bookmarks=paths.BOOKMARKS if layout_states else None,
             map_dims=compact.dims if compact else None,
         )
-        columns = projector.metadata_columns(portal.label, portal.metadata, portal.color_by)
+        columns = projector.metadata_columns(portal.label, portal.metadata, portal.color_by or column)
         staging.write(paths.in_portal(folder, paths.TENSORS), projector.tensor_bytes(vectors))
         if compact:
             staging.write(paths.in_portal(folder, paths.MAP_VECTORS), compact.data)

@@ -130,3 +130,44 @@ def test_the_demos_regions_hold_what_they_are_named_after(demo_site, portal):
                 has = [term["value"] in cell[term["column"]].split("|") for cell in cells]
                 assert term["overall"] == pytest.approx(sum(has) / len(has), abs=1e-3)
                 assert term["share"] >= regions.MIN_LIFT * term["overall"] - 1e-3
+
+
+def test_most_telling_is_the_colourable_column_that_sets_the_regions_apart_the_most():
+    table = pd.DataFrame({"genre": ["A", "B"] * 30, "tags": [f"t{i}|u{i}" for i in range(60)], "era": ["x"] * 60})
+
+    def region(count, *terms):
+        keys = ("column", "value", "share", "overall")
+        return {"count": count, "terms": [dict(zip(keys, term)) for term in terms]}
+
+    found = {"layouts": [[region(40, ("genre", "A", 0.9, 0.5)), region(10, ("tags", "t1", 0.9, 0.01))], []]}
+    assert regions.most_telling(json.dumps(found).encode(), table) == "genre"
+    # tags set the regions apart more, but 60 combinations cannot be coloured
+    found["layouts"][0].append(region(30, ("tags", "u2", 0.8, 0.01)))
+    assert regions.most_telling(json.dumps(found).encode(), table) == "genre"
+    assert regions.most_telling(json.dumps({"layouts": [[region(40)]]}).encode(), table) is None
+
+
+def test_a_portal_that_names_no_colours_opens_coloured_by_its_most_telling_category(tmp_path):
+    """The demo without its color_by lines: the movies open coloured by a category that names their
+    regions, the moviegoers by what they like (their leaning, added to their metadata)."""
+    import re
+    import shutil
+
+    from conftest import DEMO_CACHE, DEMO_CONTENT
+
+    from site_builder.build import build_site
+
+    content = tmp_path / "content"
+    shutil.copytree(DEMO_CONTENT, content)
+    site_yml = content / "site.yml"
+    site_yml.write_text(re.sub(r"\n\s*color_by: \w+", "", site_yml.read_text(encoding="utf-8")), encoding="utf-8")
+    assert "color_by" not in site_yml.read_text(encoding="utf-8")
+    build_site(content, tmp_path / "site", DEMO_CACHE)
+    opened = {}
+    for portal in ("movies", "users"):
+        states = json.loads((tmp_path / "site" / portal / "bookmarks.json").read_text(encoding="utf-8"))
+        opened[portal] = {state["selectedColorOptionName"] for state in states}
+    assert opened["users"] == {"leaning"}
+    assert len(opened["movies"]) == 1 and opened["movies"] <= {"first_genre", "decade"}
+    header = (tmp_path / "site" / "users" / "metadata.txt").read_text(encoding="utf-8").splitlines()[0].split("\t")
+    assert "leaning" in header

@@ -412,6 +412,12 @@ class PortalConfig(_Strict):
         return None if self.images.sources else self.color_by
 
     @property
+    def picks_colours(self) -> bool:
+        """A portal that names no `color_by` and shows no photographs opens coloured by its most
+        telling category (model.regions.most_telling), a portal of users also by its `leaning`."""
+        return self.color_by is None and not self.images.sources
+
+    @property
     def neighbours_to_search(self) -> int:
         """How many neighbours per point the build searches once: the recommendations' k, or the
         cosine UMAP graph's n_neighbors - 1 (umap counts the point itself), whichever is more."""

@@ -130,7 +130,8 @@ def add_summaries_named(portals: list, datasets: dict[str, Dataset]) -> None:
     """add_summaries for each dataset a portal of users takes SUMMARY_COLUMNS from, by the label and
     colours of the dataset's portal of items when it has one."""
     for portal in portals:
-        if portal.points != "users" or not {portal.label, portal.color_by, *portal.metadata} & set(SUMMARY_COLUMNS):
+        named = {portal.label, portal.color_by, *portal.metadata} & set(SUMMARY_COLUMNS)
+        if portal.points != "users" or not (named or portal.picks_colours):  # its leaning may colour it
             continue
         items = next((p for p in portals if p.dataset == portal.dataset and p.points == "items"), None)
         add_summaries(datasets[portal.dataset], items.label if items else None, items.color_by if items else None)

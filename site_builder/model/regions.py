@@ -287,6 +287,26 @@ def cached_regions_json(
     return cache.memo(REGIONS, key, compute, JSON)
 
 
+def most_telling(found: bytes, table: pd.DataFrame) -> str | None:
+    """The column a map that names no colours opens coloured by: of the columns that name its regions
+    (regions.json, its first layout) and that the projector can colour (at most MAX_CATEGORIES
+    distinct cells: "A|B" cells of many combinations cannot), the one whose values set the regions
+    apart the most (the sum over regions of their size times their terms' scores); None when no
+    region is named by a category."""
+    weight: dict[str, float] = {}
+    layouts = json.loads(found)["layouts"]
+    for region in layouts[0] if layouts else []:
+        for term in region["terms"]:
+            score = region["count"] * term["share"] * float(np.log(term["share"] / term["overall"]))
+            weight[term["column"]] = weight.get(term["column"], 0.0) + score
+    colourable = [
+        column
+        for column in weight
+        if column in table and table[column].map(cell_text).replace("", np.nan).nunique() <= MAX_CATEGORIES
+    ]
+    return max(colourable, key=lambda column: (weight[column], column)) if colourable else None
+
+
 def regions_json(layouts: list[list[Region]]) -> bytes:
     """regions.json: {"layouts": [regions of the first bookmark's layout, ...]}, UTF-8."""
     payload = {"levels": len(LEVELS), "layouts": [[region.as_dict() for region in found] for found in layouts]}
