@@ -136,7 +136,7 @@ PICTURES = r"""() => {
     texture: !!(sprites && sprites.texture),
     image: info.spriteImage ? [info.spriteImage.naturalWidth, info.spriteImage.naturalHeight] : null,
     cell: info.spriteMetadata ? info.spriteMetadata.singleImageDim : null,
-    sheetRequested: performance.getEntriesByType('resource').filter(e => /\/sprite\.(png|jpg)$/.test(e.name))
+    sheetRequested: performance.getEntriesByType('resource').filter(e => /\/sprite\.(webp|png|jpg)$/.test(e.name))
       .map(e => e.startTime - window.portalProjector.startedAt),
   };
 }"""
@@ -161,7 +161,7 @@ def test_the_points_come_first_and_the_pictures_once_the_layout_is_shown(browser
     assert preloaded == ["projector_config.json", "tensors.bytes", "metadata.txt", "bookmarks.json"]
     # the sheet was asked for once, only after the layout was on screen
     assert len(pictures["sheetRequested"]) == 1 and pictures["sheetRequested"][0] >= status["appliedMs"], pictures
-    with Image.open(demo_site / "movies" / "sprite.png") as sheet:
+    with Image.open(demo_site / "movies" / "sprite.webp") as sheet:
         assert pictures["image"] == list(sheet.size)
     cell = json.loads((demo_site / "movies" / "projector_config.online.json").read_text())["embeddings"][0]
     assert pictures["cell"] == cell["sprite"]["singleImageDim"]

@@ -41,8 +41,9 @@ def test_projector_files_are_consistent(demo_site, portal):
     online = json.loads((folder / "projector_config.online.json").read_text())["embeddings"][0]
     page = (folder / "index.html").read_text(encoding="utf-8")
     cell_w, cell_h = online["sprite"]["singleImageDim"]
-    assert f'data-sprite="sprite.png" data-sprite-cell="{cell_w}"' in page
-    with Image.open(folder / "sprite.png") as sprite:
+    # the demo's cards: lossless WebP, the smallest (images.encode_sheet)
+    assert f'data-sprite="sprite.webp" data-sprite-cell="{cell_w}"' in page
+    with Image.open(folder / "sprite.webp") as sprite:
         width, height = sprite.size
     assert cell_w == cell_h and width == height <= 8192
     cells_per_side = width // cell_w
@@ -52,7 +53,7 @@ def test_projector_files_are_consistent(demo_site, portal):
     for key in ("tensorPath", "metadataPath"):
         assert (folder / embedding[key]).is_file()
         assert online[key] == f"{BASE_URL}/{portal}/{embedding[key]}"
-    assert online["sprite"]["imagePath"] == f"{BASE_URL}/{portal}/sprite.png"
+    assert online["sprite"]["imagePath"] == f"{BASE_URL}/{portal}/sprite.webp"
 
 
 def test_movie_metadata_columns(demo_site):

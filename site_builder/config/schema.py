@@ -76,8 +76,8 @@ class SpriteSettings(_Strict):
 
     max_cell: int = Field(128, ge=8, le=1024)
     max_sheet: int = Field(8192, ge=64, le=8192)
-    # png, jpeg, or auto: whichever file is smaller (JPEG at `jpeg_quality`).
-    format: Literal["auto", "png", "jpeg"] = "auto"
+    # webp (lossless), png, jpeg, or auto: the smaller of lossless WebP and JPEG (at `jpeg_quality`).
+    format: Literal["auto", "webp", "png", "jpeg"] = "auto"
     jpeg_quality: int = Field(85, ge=30, le=100)
 
 

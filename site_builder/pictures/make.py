@@ -42,7 +42,7 @@ PREVIEW_POINTS = 12
 @dataclass
 class Pictures:
     sheet: bytes
-    extension: str  # "png" or "jpg"
+    extension: str  # "webp", "png" or "jpg"
     cell: int
     preview: bytes  # PNG
     preview_size: tuple[int, int]
@@ -62,7 +62,7 @@ class Pictures:
         return self.report["failed"]
 
 
-SPRITES = Kind("sprites", "pictures-v4", ("pillow", "font-roboto"))
+SPRITES = Kind("sprites", "pictures-v5", ("pillow", "font-roboto"))
 
 
 def config_inputs(portal: PortalConfig, content_dir: Path, download: DownloadSettings) -> list:

@@ -38,7 +38,7 @@ PREVIEW = "preview.png"  # the landing page's picture of the portal
 
 
 def sprite(extension: str) -> str:
-    """The sprite sheet's name in the portal folder: sprite.png or sprite.jpg."""
+    """The sprite sheet's name in the portal folder: sprite.webp, sprite.png or sprite.jpg."""
     return f"sprite.{extension}"
 
 

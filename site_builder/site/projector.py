@@ -118,7 +118,7 @@ class ProjectorFiles:
     shape: tuple[int, int]
     cell: int
     map_dims: int | None = None  # D' of the map's compact vectors, when it has them (map_vectors)
-    sprite: str = "sprite.png"  # or sprite.jpg
+    sprite: str = "sprite.png"  # or sprite.webp, sprite.jpg
     bookmarks: str | None = None  # bookmarks.json: precomputed layouts (model.layouts)
 
     def config(self, base: str = "", sprite: bool = True) -> dict:
