@@ -17,7 +17,8 @@ For every region of every layout (found again exactly as the build found them,
 and checked against the site's regions.json) it takes the dominant planted
 taste of its points and prints, per map, layout and level:
 
-- regions: how many, and how many are named by a category (the rest by members);
+- regions: how many, and how many are named by a category (the rest by a
+  quarter of a column of numbers, or by their best-known members);
 - purity: the median share of a region's points that have its dominant taste
   (chance: the dominant taste's share of the whole map);
 - named after its taste: the share of the regions named by a category whose
@@ -123,9 +124,9 @@ def measure(site: Path, data: Path, portal: str, points: str) -> list[dict]:
                 dominant = int(counts.argmax())
                 purity.append(counts[dominant] / region.count)
                 chance.append(overall[dominant])
-                if region.terms:
+                first = region.terms[0] if region.terms else None
+                if first is not None and first.value[:2] not in ("≤ ", "≥ "):  # a category, not a quarter of numbers
                     named += 1
-                    first = region.terms[0]
                     after += first.value in genres_of[dominant]
                     lift.append(first.share / first.overall)
             rows.append(

@@ -76,9 +76,36 @@ def test_without_a_category_a_region_is_named_by_its_best_known_members():
     coords, table = planted(3)
     popularity = np.zeros(len(table), dtype=np.int64)
     popularity[[3, 7]] = [500, 900]  # in the first blob
-    found = regions.find_regions(coords, table, ["id", "title"], "title", popularity)
+    found = regions.find_regions(coords, table, ["title"], "title", popularity)
     first = next(r for r in found if r.level == 0 and r.anchor < 150)
     assert first.name == "Movie 7, Movie 3" and first.terms == []
+
+
+def test_where_no_category_sets_a_region_apart_a_quarter_of_a_column_of_numbers_does():
+    coords, table = planted(2)
+    # the second blob's points are the most rated, the fourth's the least; the genre is spread evenly
+    table["num_ratings"] = np.r_[np.full(150, 50), np.full(150, 900), np.full(150, 60), np.full(150, 3)]
+    table["num_ratings"] += np.arange(600) % 37  # more distinct numbers than a category has values
+    table["genre"] = np.resize(GENRES, 600)
+    found = regions.find_regions(coords, table, ["genre", "num_ratings"], "title", None)
+    names = {r.anchor // 150: r.name for r in found if r.level == 0}
+    low, high = regions.Vocabulary.numbers_of("num_ratings", table["num_ratings"]).values
+    assert names[1] == f"num ratings {high}" and names[3] == f"num ratings {low}"
+    high = next(r for r in found if r.name == f"num ratings {high}")
+    assert high.terms[0].share == 1.0 and high.terms[0].overall == pytest.approx(0.25, abs=0.02)
+    # a category that sets a region apart comes first
+    table.loc[150:299, "genre"] = "Western"
+    assert {
+        r.anchor // 150: r.name
+        for r in regions.find_regions(coords, table, ["genre", "num_ratings"], "title", None)
+        if r.level == 0
+    }[1] == "Western"
+    # years are written as years, large counts with separators, fractions to three figures
+    years = regions.Vocabulary.numbers_of("year", pd.Series(np.arange(1900, 2000)))
+    assert years.values == ["≤ 1925", "≥ 1974"]
+    assert regions.Vocabulary.numbers_of("n", pd.Series(np.arange(0, 100_000, 1000))).values == ["≤ 24,750", "≥ 74,250"]
+    assert regions.Vocabulary.numbers_of("r", pd.Series(np.linspace(1, 5, 101))).values == ["≤ 2", "≥ 4"]
+    assert regions.Vocabulary.numbers_of("r", pd.Series(["1", "x"] * 40)) is None
 
 
 def test_regions_are_the_same_on_every_build_and_a_sampled_map_finds_the_same_blobs(monkeypatch):
@@ -111,6 +138,14 @@ def test_a_tiny_map_has_no_regions_and_the_json_lists_every_layout():
     assert set(first["terms"][0]) == {"column", "value", "share", "overall"}
 
 
+def _holds(cell: str, value: str) -> bool:
+    """Whether a metadata cell has a term's value: one of its "|" values, or a number past "≤ q" or "≥ Q"."""
+    if value[:2] in ("≤ ", "≥ "):
+        bound = float(value[2:].replace(",", ""))
+        return cell != "" and (float(cell) <= bound if value[0] == "≤" else float(cell) >= bound)
+    return value in cell.split("|")
+
+
 @pytest.mark.parametrize("portal", ["movies", "users"])
 def test_the_demos_regions_hold_what_they_are_named_after(demo_site, portal):
     """Each named region of the demo: its values are as common on the whole map as metadata.txt says,
@@ -127,7 +162,7 @@ def test_the_demos_regions_hold_what_they_are_named_after(demo_site, portal):
         for region in named:
             assert 0 <= region["anchor"] < len(cells)
             for term in region["terms"]:
-                has = [term["value"] in cell[term["column"]].split("|") for cell in cells]
+                has = [_holds(cell[term["column"]], term["value"]) for cell in cells]
                 assert term["overall"] == pytest.approx(sum(has) / len(has), abs=1e-3)
                 assert term["share"] >= regions.MIN_LIFT * term["overall"] - 1e-3
 

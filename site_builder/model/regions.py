@@ -18,8 +18,10 @@ much more common there than on the whole map: its share in the region s and
 on the map S score s * log(s / S) (the value's term in the region's
 Kullback-Leibler divergence from the map), with s / S of at least MIN_LIFT, s
 of at least MIN_SHARE. A name has the best value and a second one when it
-scores at least half as well. A region no value sets apart, or a portal with
-no category column, is named by its best-known members (the most interactions).
+scores at least half as well. A region no category sets apart is named, in
+the same way, by the bottom or top quarter of a column of numbers ("num
+ratings ≥ 148": the demo's two arms of moviegoers are its heavy and its light
+raters), and failing that by its best-known members (the most interactions).
 No network, no language model, and the same names on every build.
 
 Where they go. Each region is anchored at its member nearest its centre (so the
@@ -57,7 +59,7 @@ SAME_REGION = 0.8  # a finer region sharing this much (Jaccard) with a coarser o
 
 
 # In the layouts' cache folder, so that the deploy workflow restores them with the layouts
-REGIONS = Kind("layouts", "named-regions-v1", ("scikit-learn",))
+REGIONS = Kind("layouts", "named-regions-v2", ("scikit-learn",))
 JSON = BytesCodec(".json")
 
 
@@ -110,8 +112,9 @@ class Region:
 class Vocabulary:
     """One category column: its values and which points have each (a cell "A|B" has both)."""
 
-    def __init__(self, column: str, values: list[str], has: np.ndarray):
+    def __init__(self, column: str, values: list[str], has: np.ndarray, numbers: bool = False):
         self.column = column
+        self.numbers = numbers  # the bottom and top quarters of a column of numbers
         self.values = values
         self.has = has  # (points, values) bool
         self.overall = has.mean(axis=0)
@@ -119,11 +122,15 @@ class Vocabulary:
 
     @classmethod
     def of(cls, column: str, cells: pd.Series) -> Vocabulary | None:
-        """None when the column holds one value, or more than MAX_VALUES."""
+        """The column's values; a column of numbers with more than MAX_VALUES of them as its
+        bottom and top quarters (numbers_of); None when it holds one value, or more than
+        MAX_VALUES texts."""
         texts = cells.map(cell_text)
         split = texts.str.split("|", regex=False)
         values = sorted({value.strip() for parts in split for value in parts if value.strip()})
-        if not 1 < len(values) <= MAX_VALUES:
+        if len(values) > MAX_VALUES:
+            return cls.numbers_of(column, cells)
+        if len(values) < 2:
             return None
         index = {value: i for i, value in enumerate(values)}
         has = np.zeros((len(cells), len(values)), dtype=bool)
@@ -132,6 +139,27 @@ class Vocabulary:
                 if value.strip():
                     has[row, index[value.strip()]] = True
         return cls(column, values, has)
+
+    @classmethod
+    def numbers_of(cls, column: str, cells: pd.Series) -> Vocabulary | None:
+        """A column of numbers as two values, "≤ q" and "≥ Q" (its bottom and top quarters on
+        the whole map, q and Q as the column writes its numbers): a region of the most (or least)
+        rated, the latest, the best liked. None when some cell is no number."""
+        numbers = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float)
+        present = ~np.isnan(numbers)
+        if present.sum() < len(numbers) - (cells.map(cell_text) == "").sum() or not present.any():
+            return None
+        low, high = np.quantile(numbers[present], [0.25, 0.75])
+        if low == high:
+            return None
+        whole = bool(np.all(numbers[present] == np.round(numbers[present])))
+
+        def text(value: float) -> str:
+            grouped = "," if abs(value) >= 10_000 else ""  # 12,000 ratings, but the year 1992
+            return f"{value:{grouped}.0f}" if whole else f"{value:{grouped}.3g}"
+
+        has = np.stack([present & (numbers <= low), present & (numbers >= high)], axis=1)
+        return cls(column, [f"≤ {text(low)}", f"≥ {text(high)}"], has, numbers=True)
 
     def terms(self, members: np.ndarray) -> list[Term]:
         share = self.has[members].mean(axis=0)
@@ -221,7 +249,10 @@ def find_regions(
                 count=len(members),
                 members=members,
             )
-            region.terms = best_terms(named_by, members)
+            # categories first, in the dataset's words; numbers where no category sets the region apart
+            region.terms = best_terms([v for v in named_by if not v.numbers], members) or best_terms(
+                [v for v in named_by if v.numbers], members
+            )
             if region.terms:
                 region.name = name_of(region.terms)
             else:
