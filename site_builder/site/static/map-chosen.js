@@ -3,7 +3,8 @@
  *
  * The projector writes the labels of the chosen point, its neighbours and the point under the
  * pointer on its canvas, where they pile up over each other and over the pictures in 3-D. Those
- * labels are left out (the card names the chosen point and the point under the pointer), and the
+ * labels are left out (the card names the chosen point and the point under the pointer; on a phone,
+ * where the card is docked below the map, the chosen point is named here too), and the
  * neighbours' names are placed here instead, in their rank order, each beside its point: to its
  * right, left, above or below, whichever is free first (map-core.placeNames). While a point is
  * chosen the region names give way to them (map-regions.js).
@@ -19,12 +20,14 @@ const OFFSET = 12; // px from a point's centre to the nearest edge of its name
 const GAP = 4; // px between two names
 
 function start(projector) {
+  const card = document.getElementById("point-card");
   const layer = document.createElement("ol");
   layer.className = "neighbour-names";
   layer.hidden = true;
   projector.insertAdjacentElement("afterend", layer);
   let chosen = null; // position of the chosen point in the data set
   let neighbours = []; // [{index: position, dist}], nearest first
+  let named = []; // the chosen point, then its neighbours
   let elements = [];
   let sizes = [];
 
@@ -37,11 +40,13 @@ function start(projector) {
     chosen = selected && selected.length === 1 ? selected[0] : null;
     neighbours = chosen == null ? [] : (nearest || []).slice();
     layer.textContent = "";
-    elements = neighbours.map((neighbour, rank) => {
+    // the chosen point first: named on the map when its card is docked away from it (on a phone)
+    named = chosen == null ? [] : [{ index: chosen }].concat(neighbours);
+    elements = named.map((point, rank) => {
       const item = document.createElement("li");
-      item.className = "neighbour-name";
-      item.value = rank + 1;
-      item.textContent = labelOf(neighbour.index);
+      item.className = rank === 0 ? "neighbour-name chosen-name" : "neighbour-name";
+      item.value = rank;
+      item.textContent = labelOf(point.index);
       layer.appendChild(item);
       return item;
     });
@@ -68,16 +73,17 @@ function start(projector) {
     const view = camera.matrixWorldInverse.elements, lens = camera.projectionMatrix.elements;
     const canvas = plot.container.querySelector("canvas").getBoundingClientRect();
     const host = layer.offsetParent ? layer.offsetParent.getBoundingClientRect() : { left: 0, top: 0 };
-    const candidates = neighbours.map((neighbour, i) => {
-      const at = 3 * neighbour.index;
-      const point = toScreen(view, lens, [positions[at], positions[at + 1], positions[at + 2]], canvas);
+    const docked = card && !card.hidden && card.classList.contains("point-card-docked");
+    const candidates = named.map((point, i) => {
+      const at = 3 * point.index;
+      const where = toScreen(view, lens, [positions[at], positions[at + 1], positions[at + 2]], canvas);
       const [width, height] = sizes[i];
       const across = OFFSET + width / 2, up = OFFSET + height / 2;
       return {
         width: width, height: height, level: 0, radius: 0,
-        places: point.ahead ? [
-          { x: point.x + across, y: point.y }, { x: point.x - across, y: point.y },
-          { x: point.x, y: point.y - up }, { x: point.x, y: point.y + up },
+        places: where.ahead && (i > 0 || docked) ? [
+          { x: where.x + across, y: where.y }, { x: where.x - across, y: where.y },
+          { x: where.x, y: where.y - up }, { x: where.x, y: where.y + up },
         ] : [],
       };
     });
