@@ -12,6 +12,7 @@ static/projector.js):
 - points: the projector has its data set, so the points are drawn;
 - layout: the precomputed layout is on screen; and layout - points;
 - pictures: the sprite sheet is on the points;
+- names: the first region names are on the map (static/map-regions.js);
 - bytes: on the wire until the points, and in all.
 """
 
@@ -36,8 +37,10 @@ PROFILES = {
 TIMEOUT_MS = 300_000
 
 
-def measure(browser, url: str, profile: dict | None) -> dict:
-    context, page = throttled_page(browser, profile, {"width": 1400, "height": 900})
+def measure(browser, url: str, profile: dict | None, viewport: dict | None = None) -> dict:
+    """One cold load; a `viewport` other than the desktop's (1400 x 900) is a phone's (touch)."""
+    phone = {"is_mobile": True, "has_touch": True} if viewport else {}
+    context, page = throttled_page(browser, profile, viewport or {"width": 1400, "height": 900}, **phone)
     finished = []
     page.on("requestfinished", lambda request: finished.append(request))
     page.goto(url)
@@ -48,6 +51,11 @@ def measure(browser, url: str, profile: dict | None) -> dict:
         timeout=TIMEOUT_MS,
     )
     status = page.evaluate("window.portalProjector")
+    try:
+        page.wait_for_function("window.portalRegions && window.portalRegions.firstShownMs() != null", timeout=30_000)
+        names_at = page.evaluate("window.portalRegions.firstShownMs()")
+    except Exception:  # a map without regions (no layouts), or a site built before them
+        names_at = None
     origin = page.evaluate("performance.timeOrigin")
     # projector.js times from its own start, performance.now() from navigation; a page from before
     # startedAt ran its deferred module scripts right after parsing
@@ -72,6 +80,7 @@ def measure(browser, url: str, profile: dict | None) -> dict:
         "points": points_at,
         "layout": script_start + status["appliedMs"] if status["appliedMs"] else None,
         "pictures": script_start + status["picturesMs"] if status.get("picturesMs") else sheet_at,
+        "names": names_at,
         "bytes to points": before,
         "bytes": total,
         "state": status["state"],
@@ -94,7 +103,8 @@ def main() -> None:
     url = f"http://127.0.0.1:{server.server_address[1]}/{args.portal}/index.html"
     print(f"{args.portal} map, {args.site}: median of {args.runs} cold loads, ms since navigation")
     print(
-        f"{'network':<22} {'points':>8} {'layout':>8} {'+layout':>8} {'pictures':>9} {'to points':>12} {'in all':>12}"
+        f"{'network':<22} {'points':>8} {'layout':>8} {'+layout':>8} {'pictures':>9} {'names':>8} "
+        f"{'to points':>12} {'in all':>12}"
     )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
@@ -107,7 +117,7 @@ def main() -> None:
 
             print(
                 f"{name:<22} {median('points'):8.0f} {median('layout'):8.0f} "
-                f"{median('layout') - median('points'):8.0f} {median('pictures'):9.0f} "
+                f"{median('layout') - median('points'):8.0f} {median('pictures'):9.0f} {median('names'):8.0f} "
                 f"{median('bytes to points'):12,.0f} {median('bytes'):12,.0f}",
                 flush=True,
             )

@@ -187,7 +187,7 @@ def synthetic_portal(site: Path, count: int, dims: int = 100, seed: int = 0) -> 
 # ------------------------------------------------------------------ serving like GitHub Pages
 
 
-class _GzipHandler(http.server.SimpleHTTPRequestHandler):
+class GzipHandler(http.server.SimpleHTTPRequestHandler):
     """Text files gzip-compressed when the browser accepts it, like GitHub Pages; the rest as is."""
 
     cache: dict = {}
@@ -211,15 +211,16 @@ class _GzipHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def serve(directory: Path):
-    return browsing.serve(directory, _GzipHandler)
+    return browsing.serve(directory, GzipHandler)
 
 
 # ------------------------------------------------------------------ measuring in chromium
 
 
-def throttled_page(browser, profile: dict | None, viewport: dict):
-    """A page in a fresh context (empty cache), its network (and CPU) slowed to `profile`."""
-    context = browser.new_context(viewport=viewport)
+def throttled_page(browser, profile: dict | None, viewport: dict, **device):
+    """A page in a fresh context (empty cache), its network (and CPU) slowed to `profile`; `device`:
+    more of the context's options (is_mobile, has_touch)."""
+    context = browser.new_context(viewport=viewport, **device)
     page = context.new_page()
     if profile:
         cdp = context.new_cdp_session(page)

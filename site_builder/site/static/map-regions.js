@@ -38,6 +38,7 @@ function start(projector, source) {
   let elements = []; // one per region of the current layout, in priority order
   let ordered = []; // the regions of the current layout, in priority order
   let loading = false; // within the projector's loadSavedState
+  let firstShownMs = null; // when the first names showed, in ms since navigation
 
   fetch(source).then((response) => {
     if (!response.ok) throw new Error(source + " answered " + response.status);
@@ -123,6 +124,7 @@ function start(projector, source) {
       { gap: GAP, minRadius: MIN_RADIUS, maxRadius: MAX_RADIUS_SHARE * Math.min(canvas.width, canvas.height), finest },
     );
     elements.forEach((element) => { element.hidden = true; });
+    if (shown.length && firstShownMs == null) firstShownMs = performance.now();
     shown.forEach((name) => {
       const element = elements[name.index];
       element.hidden = false;
@@ -173,9 +175,10 @@ function start(projector, source) {
   // the map may have opened already (MAP_READY sent before this module ran)
   if (window.portalProjector && window.portalProjector.state !== "loading") follow();
 
-  // for the browser tests: the names on screen now
+  // for the browser tests and benchmarks/map_page.py: the names on screen now, and since when
   window.portalRegions = {
     shown: () => elements.filter((element) => !element.hidden && !layer.hidden).map((e) => e.textContent),
     layout: () => layout,
+    firstShownMs: () => firstShownMs,
   };
 }
