@@ -135,7 +135,7 @@ def test_a_tiny_map_has_no_regions_and_the_json_lists_every_layout():
     assert payload["levels"] == len(regions.LEVELS) and payload["layouts"][0] == []
     first = payload["layouts"][1][0]
     assert set(first) == {"name", "level", "anchor", "radius", "count", "terms"}
-    assert set(first["terms"][0]) == {"column", "value", "share", "overall"}
+    assert set(first["terms"][0]) == {"column", "value", "text", "share", "overall"}
 
 
 def _holds(cell: str, value: str) -> bool:

@@ -59,7 +59,7 @@ SAME_REGION = 0.8  # a finer region sharing this much (Jaccard) with a coarser o
 
 
 # In the layouts' cache folder, so that the deploy workflow restores them with the layouts
-REGIONS = Kind("layouts", "named-regions-v2", ("scikit-learn",))
+REGIONS = Kind("layouts", "named-regions-v3", ("scikit-learn",))
 JSON = BytesCodec(".json")
 
 
@@ -103,7 +103,13 @@ class Region:
             "radius": round(self.radius, 4),
             "count": self.count,
             "terms": [
-                {"column": t.column, "value": t.value, "share": round(t.share, 3), "overall": round(t.overall, 3)}
+                {
+                    "column": t.column,
+                    "value": t.value,
+                    "text": t.text,
+                    "share": round(t.share, 3),
+                    "overall": round(t.overall, 3),
+                }
                 for t in self.terms
             ],
         }

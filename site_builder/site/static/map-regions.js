@@ -39,6 +39,7 @@ function start(projector, source) {
   let ordered = []; // the regions of the current layout, in priority order
   let loading = false; // within the projector's loadSavedState
   let firstShownMs = null; // when the first names showed, in ms since navigation
+  let sizes = null; // each name's [width, height], measured once per layout (they do not change)
 
   fetch(source).then((response) => {
     if (!response.ok) throw new Error(source + " answered " + response.status);
@@ -52,8 +53,6 @@ function start(projector, source) {
   function useLayout(number) {
     layout = number;
     layer.textContent = "";
-    elements = [];
-    ordered = [];
     const list = regions && number != null ? regions.layouts[number] || [] : [];
     ordered = list.map((region, index) => Object.assign({ index: index }, region))
       .sort((a, b) => a.level - b.level || b.count - a.count);
@@ -76,11 +75,10 @@ function start(projector, source) {
   function describe(region) {
     const points = region.count.toLocaleString("en") + " points";
     if (!region.terms.length) return region.name + ": the best known of " + points;
-    return region.terms.map((term) => term.value + ": " + Math.round(term.share * 100) + "% of these " + points +
+    return region.terms.map((term) => term.text + ": " + Math.round(term.share * 100) + "% of these " + points +
       ", " + Math.round(term.overall * 100) + "% of the map").join("; ");
   }
 
-  let sizes = null; // each name's [width, height], measured once per layout (they do not change)
   function measure() {
     layer.hidden = false;
     elements.forEach((element) => { element.hidden = false; element.style.visibility = "hidden"; });
