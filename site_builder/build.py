@@ -1,5 +1,5 @@
 """The one driver: config -> datasets -> for each portal (embeddings -> neighbours ->
-layouts -> pictures -> [evaluation] -> recommendations -> projector files) -> pages ->
+layouts -> named regions -> pictures -> [evaluation] -> recommendations -> projector files) -> pages ->
 docs -> publish. The evaluations, and the later portals' embeddings, neighbours and
 layouts, may be computed beside this line, on a second core (site_builder.beside).
 
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from site_builder import colours
 from site_builder.beside import Beside
@@ -357,28 +358,7 @@ def build_portal(
     named_regions = None
     if laid_out:
         with stage(f"regions: {portal.name}"):
-            popularity = table["num_ratings"].to_numpy() if "num_ratings" in table else None
-            found, cached = regions.cached_regions_json(
-                # as the page has them (bookmarks.json), so that anyone can find them again from the site
-                [layouts.shipped(coords) for coords in laid_out.values()],
-                table,
-                [*portal.metadata, column or "", *(["leaning"] if portal.picks_colours else [])],
-                portal.label,
-                popularity,
-                cache,
-            )
-            named_regions = paths.in_portal(folder, paths.REGIONS)
-            staging.write(named_regions, found)
-            counts = [len(found_in) for found_in in json.loads(found)["layouts"]]
-            log.info(
-                "    %s%s",
-                "; ".join(f"{name}: {count} regions" for name, count in zip(laid_out, counts)),
-                " (from cache)" if cached else "",
-            )
-            if portal.picks_colours:
-                column = regions.most_telling(found, table)
-                if column:
-                    log.info("    opens coloured by %s, the column that sets its regions apart the most", column)
+            named_regions, column = name_regions(portal, table, laid_out, column, cache, staging)
 
     tints = colours.point_tints(table[column]) if column else colours.Tints.untinted(len(table))
     with stage(f"layouts: {portal.name}"):
@@ -491,6 +471,42 @@ def build_portal(
         pictures=art.describe(),
     )
     return page, portal_summary
+
+
+def name_regions(
+    portal: PortalConfig,
+    table: pd.DataFrame,
+    laid_out: dict[str, np.ndarray],
+    column: str | None,
+    cache: Cache,
+    staging: Staging,
+) -> tuple[str, str | None]:
+    """The named regions of each of the portal's layouts, written into its folder (model.regions):
+    their file's site path, and the column its map opens coloured by (`column`, or for a portal that
+    names none, the one that sets its regions apart the most)."""
+    popularity = table["num_ratings"].to_numpy() if "num_ratings" in table else None
+    found, cached = regions.cached_regions_json(
+        # as the page has them (bookmarks.json), so that anyone can find them again from the site
+        [layouts.shipped(coords) for coords in laid_out.values()],
+        table,
+        [*portal.metadata, column or "", *(["leaning"] if portal.picks_colours else [])],
+        portal.label,
+        popularity,
+        cache,
+    )
+    path = paths.in_portal(portal.name, paths.REGIONS)
+    staging.write(path, found)
+    counts = [len(found_in) for found_in in json.loads(found)["layouts"]]
+    log.info(
+        "    %s%s",
+        "; ".join(f"{name}: {count} regions" for name, count in zip(laid_out, counts)),
+        " (from cache)" if cached else "",
+    )
+    if portal.picks_colours:
+        column = regions.most_telling(found, table)
+        if column:
+            log.info("    opens coloured by %s, the column that sets its regions apart the most", column)
+    return path, column
 
 
 def _json(value: object) -> bytes:
