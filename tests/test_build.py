@@ -259,3 +259,26 @@ def test_showing_the_evaluation_of_a_very_large_portal_is_refused_with_the_key(t
     assert "portals[0].recommendations.show_evaluation (line 14)" in message, message
     assert "movies has 7 interactions" in message and "portals evaluate --portal movies" in message
     assert not (tmp_path / "_site").exists()
+
+
+def test_a_number_column_gives_a_gradient_key_on_the_landing_and_recommendation_pages(tmp_path):
+    """The key beside the preview and on the recommendation page: a category column lists its values
+    with counts and links to the map showing each alone; a number column shows its gradient's ends."""
+    from bs4 import BeautifulSoup
+
+    content = write_tiny_content(tmp_path / "content")
+    site_yml = content / "site.yml"
+    site_yml.write_text(site_yml.read_text().replace("color_by: first_genre", "color_by: num_ratings"))
+    build_site(content, tmp_path / "site", tmp_path / "cache")
+    for page in ("index.html", "movies/recommend.html"):
+        soup = BeautifulSoup((tmp_path / "site" / page).read_text(encoding="utf-8"), "html.parser")
+        key = soup.select(".colour-key")[0]
+        assert "num ratings" in key.select_one(".colour-key-title").get_text()
+        ends = [span.get_text() for span in key.select(".colour-key-gradient > span") if not span.get("class")]
+        counts = [int(line.split(",")[1]) for line in (content / "data" / "ratings.csv").read_text().split()[1:]]
+        per_movie = {movie: counts.count(movie) for movie in set(counts)}
+        assert ends == [str(min(per_movie.values())), str(max(per_movie.values()))]
+        assert not key.select(".colour-key-list")
+    users = BeautifulSoup((tmp_path / "site" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    links = [a["href"] for a in users.select(".colour-key")[1].select(".colour-key-list a")]
+    assert links and all(href.startswith("users/index.html#only=") for href in links)
