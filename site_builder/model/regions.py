@@ -60,7 +60,7 @@ SAME_REGION = 0.8  # a finer region sharing this much (Jaccard) with a coarser o
 
 
 # In the layouts' cache folder, so that the deploy workflow restores them with the layouts
-REGIONS = Kind("layouts", "named-regions-v4", ("scikit-learn",))
+REGIONS = Kind("layouts", "named-regions-v5", ("scikit-learn",))
 JSON = BytesCodec(".json")
 
 
@@ -134,12 +134,13 @@ class Vocabulary:
         MAX_VALUES texts."""
         if pd.api.types.is_numeric_dtype(cells) and cells.nunique() > MAX_VALUES:
             return cls.numbers_of(column, cells)
+        texts = _texts(cells)
         # one (row, value) pair per value of a cell, without a Python loop over 200,000 rows
-        pairs = _texts(cells).str.split("|", regex=False).explode().str.strip()
+        pairs = texts.str.split("|", regex=False).explode().str.strip()
         pairs = pairs[pairs.fillna("") != ""]
         codes, uniques = pd.factorize(pairs, sort=True)
         if len(uniques) > MAX_VALUES:
-            return cls.numbers_of(column, cells)
+            return cls.numbers_of(column, cells, texts)
         if len(uniques) < 2:
             return None
         has = np.zeros((len(cells), len(uniques)), dtype=bool)
@@ -147,13 +148,15 @@ class Vocabulary:
         return cls(column, [str(value) for value in uniques], has)
 
     @classmethod
-    def numbers_of(cls, column: str, cells: pd.Series) -> Vocabulary | None:
+    def numbers_of(cls, column: str, cells: pd.Series, texts: pd.Series | None = None) -> Vocabulary | None:
         """A column of numbers as two values, "≤ q" and "≥ Q" (its bottom and top quarters on
         the whole map, q and Q as the column writes its numbers): a region of the most (or least)
-        rated, the latest, the best liked. None when some cell is no number."""
+        rated, the latest, the best liked. None when some cell is no number. `texts`: the cells'
+        texts (_texts), when already known."""
         numbers = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float)
         present = ~np.isnan(numbers)
-        if not present.any() or present.sum() < (_texts(cells) != "").sum():  # some text is no number
+        written = int(((_texts(cells) if texts is None else texts) != "").sum())
+        if not present.any() or present.sum() < written:  # some text is no number
             return None
         low, high = np.quantile(numbers[present], [0.25, 0.75])
         if low == high:
@@ -208,11 +211,9 @@ def cluster_levels(points: np.ndarray) -> list[np.ndarray]:
     from sklearn.neighbors import KDTree
 
     count = len(points)
-    sample = np.arange(count)
+    sample, nearest = np.arange(count), None
     if count > SAMPLE:
         sample = np.sort(np.random.default_rng(SEED).choice(count, SAMPLE, replace=False))
-    nearest = None
-    if count > SAMPLE:
         nearest = KDTree(points[sample]).query(points, k=1, return_distance=False)[:, 0]
     levels = []
     for method, share in LEVELS:
@@ -229,6 +230,59 @@ def cluster_levels(points: np.ndarray) -> list[np.ndarray]:
     return levels
 
 
+class Namer:
+    """What names the regions of a portal's layouts, worked out once for all of them: its category
+    columns' vocabularies (of `columns`), its points' labels (`label`, for regions named by members)
+    and how well known each point is (`popularity`, its interactions; None: the table's order)."""
+
+    def __init__(self, table: pd.DataFrame, columns: list[str], label: str, popularity: np.ndarray | None):
+        named_by = vocabularies(table, columns)
+        self.categories = [v for v in named_by if not v.numbers]
+        self.numbers = [v for v in named_by if v.numbers]
+        self.labels = table[label]
+        self.fame = np.arange(len(table), 0, -1) if popularity is None else np.asarray(popularity)
+
+    def regions(self, coords: np.ndarray) -> list[Region]:
+        """The named regions of one layout (N x 2 or N x 3), coarse first."""
+        count = len(coords)
+        if count < 2 * MIN_CLUSTER:
+            return []
+        points = world(coords)
+        regions = []
+        coarser: list[np.ndarray] = []  # the member sets of the levels above
+        for level, clusters in enumerate(cluster_levels(points)):
+            this_level = []
+            for cluster in range(int(clusters.max()) + 1):
+                members = np.flatnonzero(clusters == cluster)
+                if len(members) < MIN_CLUSTER or any(_jaccard(members, other) >= SAME_REGION for other in coarser):
+                    continue
+                this_level.append(members)
+                centre = points[members].mean(axis=0)
+                distance = np.linalg.norm(points[members] - centre, axis=1)
+                region = Region(
+                    level=level,
+                    anchor=int(members[np.argmin(distance)]),
+                    radius=float(np.quantile(distance, RADIUS_QUANTILE)),
+                    count=len(members),
+                    members=members,
+                )
+                self.name(region, members)
+                regions.append(region)
+            coarser += this_level
+        return regions
+
+    def name(self, region: Region, members: np.ndarray) -> None:
+        """Categories first, in the dataset's words; numbers where no category sets the region
+        apart; else its best-known members."""
+        region.terms = best_terms(self.categories, members) or best_terms(self.numbers, members)
+        if region.terms:
+            region.name = name_of(region.terms)
+            return
+        known = members[np.argsort(-self.fame[members], kind="stable")[:MEMBERS_NAMED]]
+        names = [cell_text(self.labels.iloc[row]) for row in known]
+        region.name = ", ".join(name for name in names if name) or f"{len(members):,} points"
+
+
 def find_regions(
     coords: np.ndarray, table: pd.DataFrame, columns: list[str], label: str, popularity: np.ndarray | None
 ) -> list[Region]:
@@ -236,44 +290,9 @@ def find_regions(
 
     `columns`: the portal's columns that may name a region (those with few values do); `label`:
     the column of the points' names, for regions named by members; `popularity`: how well known
-    each point is (its interactions), None for the table's order."""
-    count = len(coords)
-    if count < 2 * MIN_CLUSTER:
-        return []
-    points = world(coords)
-    named_by = vocabularies(table, columns)
-    fame = np.arange(count, 0, -1) if popularity is None else np.asarray(popularity)
-    labels = [cell_text(value) for value in table[label]]
-    regions = []
-    coarser: list[np.ndarray] = []  # the member sets of the levels above
-    for level, clusters in enumerate(cluster_levels(points)):
-        this_level = []
-        for cluster in range(int(clusters.max()) + 1):
-            members = np.flatnonzero(clusters == cluster)
-            if len(members) < MIN_CLUSTER or any(_jaccard(members, other) >= SAME_REGION for other in coarser):
-                continue
-            this_level.append(members)
-            centre = points[members].mean(axis=0)
-            distance = np.linalg.norm(points[members] - centre, axis=1)
-            region = Region(
-                level=level,
-                anchor=int(members[np.argmin(distance)]),
-                radius=float(np.quantile(distance, RADIUS_QUANTILE)),
-                count=len(members),
-                members=members,
-            )
-            # categories first, in the dataset's words; numbers where no category sets the region apart
-            region.terms = best_terms([v for v in named_by if not v.numbers], members) or best_terms(
-                [v for v in named_by if v.numbers], members
-            )
-            if region.terms:
-                region.name = name_of(region.terms)
-            else:
-                known = members[np.argsort(-fame[members], kind="stable")[:MEMBERS_NAMED]]
-                region.name = ", ".join(labels[row] for row in known if labels[row]) or f"{len(members):,} points"
-            regions.append(region)
-        coarser += this_level
-    return regions
+    each point is (its interactions), None for the table's order. For several layouts of one
+    portal, make one Namer and ask it for each."""
+    return Namer(table, columns, label, popularity).regions(coords)
 
 
 def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -319,14 +338,15 @@ def cached_regions_json(
         [np.ascontiguousarray(coords, dtype=np.float32).tobytes() for coords in laid_out],
         used,
         label,
-        pd.util.hash_pandas_object(table[used].astype(str), index=False).to_numpy().tobytes(),
+        pd.util.hash_pandas_object(table[used], index=False).to_numpy().tobytes(),
         None if popularity is None else np.asarray(popularity, dtype=np.int64).tobytes(),
         [LEVELS, MIN_CLUSTER, SAMPLE, SEED, MAX_VALUES, MIN_LIFT, MIN_SHARE, SECOND_TERM, MEMBERS_NAMED],
         [RADIUS_QUANTILE, SAME_REGION],
     )
 
     def compute() -> bytes:
-        return regions_json([find_regions(coords, table, columns, label, popularity) for coords in laid_out])
+        namer = Namer(table, columns, label, popularity)
+        return regions_json([namer.regions(coords) for coords in laid_out])
 
     return cache.memo(REGIONS, key, compute, JSON)
 
@@ -341,12 +361,12 @@ def most_telling(found: bytes, table: pd.DataFrame) -> str | None:
     layouts = json.loads(found)["layouts"]
     for region in layouts[0] if layouts else []:
         for term in region["terms"]:
-            score = region["count"] * term["share"] * float(np.log(term["share"] / term["overall"]))
-            weight[term["column"]] = weight.get(term["column"], 0.0) + score
+            score = Term(term["column"], term["value"], term["share"], term["overall"]).score
+            weight[term["column"]] = weight.get(term["column"], 0.0) + region["count"] * score
     colourable = [
         column
         for column in weight
-        if column in table and table[column].map(cell_text).replace("", np.nan).nunique() <= MAX_CATEGORIES
+        if column in table and _texts(table[column]).replace("", np.nan).nunique() <= MAX_CATEGORIES
     ]
     return max(colourable, key=lambda column: (weight[column], column)) if colourable else None
 
