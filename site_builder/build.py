@@ -455,7 +455,7 @@ def build_portal(
         neighbours=portal.recommendations.k,
         legend_order=tints.page_order,
         colour_column=column,
-        key=tints.key(table[column]) if column else [],
+        key=tints.key,
         example=str(table[portal.label].iloc[most_met]) if most_met is not None else "",
         blocks=page_data.blocks,
         block_size=page_data.block_size,

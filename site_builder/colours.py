@@ -76,6 +76,7 @@ class Tints:
     legend: list[tuple[str, tuple[int, int, int]]]
     ordered: bool = False  # the legend's order is legend_order's, not the projector's: the page sets it
     gradient: bool = False  # a number column: the legend is the gradient's two ends
+    counts: tuple[int, ...] = ()  # how many points hold each category of the legend (none for a gradient)
 
     @classmethod
     def untinted(cls, count: int) -> Tints:
@@ -87,14 +88,14 @@ class Tints:
         """The legend's categories when the page must put them in order (map-ui.js), else []."""
         return [category for category, _ in self.legend] if self.ordered else []
 
-    def key(self, values: pd.Series) -> list[KeyEntry]:
+    @property
+    def key(self) -> list[KeyEntry]:
         """The legend as the pages show it beside the colours: each category with its colour and how
-        many of `values` (the column these tints were made from) hold it; a gradient's two ends
-        with no count."""
-        counts = values.map(cell_text).value_counts() if not self.gradient else {}
+        many points hold it; a gradient's two ends with no count."""
+        counts = [None] * len(self.legend) if self.gradient else self.counts
         return [
-            KeyEntry(label, "#{:02x}{:02x}{:02x}".format(*colour), None if self.gradient else int(counts.get(label, 0)))
-            for label, colour in self.legend
+            KeyEntry(label, "#{:02x}{:02x}{:02x}".format(*colour), count)
+            for (label, colour), count in zip(self.legend, counts)
         ]
 
     def rgb(self) -> np.ndarray:
@@ -133,7 +134,9 @@ def point_tints(values: pd.Series) -> Tints:
         (index_of[colour_of[text]] if text else 0 for text in cells), dtype=np.int32, count=len(cells)
     )
     legend = [(category, colour_of[category]) for category in categories]
-    return Tints(palette, of_point, legend, ordered=categories != _listing_order(first_seen))
+    held = texts.value_counts()
+    counts = tuple(int(held[category]) for category in categories)
+    return Tints(palette, of_point, legend, ordered=categories != _listing_order(first_seen), counts=counts)
 
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
