@@ -123,6 +123,25 @@ def test_the_javascript_twins_pass_under_node():
     assert int(summary.get("fail", "1")) == 0 and int(summary.get("pass", "0")) > 0, report
 
 
+def test_every_page_script_parses(tmp_path):
+    """Each script of site/static/ parses as the ES module the pages load it as (`node --check` on a
+    .mjs copy): a slip in a module the node tests do not import (map-ui.js, map-regions.js...) would
+    otherwise show only as a map that never opens in the browser tests."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not installed: the pages' scripts are checked with it (Node.js 20 or later)")
+    scripts = sorted((REPO / "site_builder" / "site" / "static").glob("*.js"))
+    assert len(scripts) >= 10
+    broken = []
+    for script in scripts:
+        copy = tmp_path / f"{script.stem}.mjs"
+        copy.write_text(script.read_text(encoding="utf-8"), encoding="utf-8")
+        result = subprocess.run([node, "--check", str(copy)], capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            broken.append(f"{script.name}: {result.stderr.strip()}")
+    assert not broken, "\n".join(broken)
+
+
 def test_the_map_script_and_the_stylesheet_share_the_phone_breakpoint():
     import re
 

@@ -3,9 +3,8 @@ import { describe, it, test } from "node:test";
 import assert from "node:assert/strict";
 
 import {
-  callAfter, cardText, itemFromHash, keepingSearchMessage, MAP_READY, orderLegendItems, placeNames, readView,
-  scatterPlotOf, span, writeView,
-  toScreen,
+  callAfter, cardText, followLayouts, keepingSearchMessage, loadLayout, MAP_READY, orderLegendItems, placeNames, readView,
+  scatterPlotOf, screenOf, span, toScreen, whenMapOpens, writeView,
 } from "../../site_builder/site/static/map-core.js";
 
 describe("span", function () {
@@ -23,17 +22,17 @@ describe("span", function () {
   });
 });
 
-describe("itemFromHash", function () {
+describe("readView's point (an old link's #item=)", function () {
   it("reads the row of #item=", function () {
-    assert.equal(itemFromHash("#item=12"), 12);
-    assert.equal(itemFromHash("#item=0"), 0);
-    assert.equal(itemFromHash("#like=1&item=7"), 7);
-    assert.equal(itemFromHash("#item=5&item=6"), 5);
+    assert.equal(readView("#item=12").item, 12);
+    assert.equal(readView("#item=0").item, 0);
+    assert.equal(readView("#like=1&item=7").item, 7);
+    assert.equal(readView("#item=5&item=6").item, 5);
   });
 
   it("finds no row where there is none", function () {
     for (const hash of ["", "#", "#item=", "#item=-1", "#item=toy", "#myitem=4", "#x&myitem=4", undefined, null]) {
-      assert.equal(itemFromHash(hash), null, String(hash));
+      assert.equal(readView(hash).item, null, String(hash));
     }
   });
 });
@@ -204,5 +203,95 @@ describe("placeNames with places to try and boxes kept free", function () {
       [label([{ x: 100, y: 100 }]), label([{ x: 120, y: 100 }, { x: 100, y: 140 }]), label([{ x: 200, y: 120 }])],
       box, { gap: 2, blocked: [card] });
     assert.deepEqual(shown, [{ index: 0, left: 70, top: 90 }, { index: 1, left: 70, top: 130 }]);
+  });
+});
+
+// A projector of plain objects: a bookmarks panel whose states count as layouts, and listeners.
+function fakeProjector(states) {
+  const projector = {
+    selectedPointIndices: [],
+    projectionListeners: [],
+    registerProjectionChangedListener(listener) { this.projectionListeners.push(listener); },
+    notifySelectionChanged(points) { this.selectedPointIndices = points.slice(); },
+    inspectorPanel: { searchBox: { message: "3 matches." } },
+  };
+  projector.bookmarkPanel = {
+    savedStates: states,
+    marked: null,
+    loadSavedState(number) {
+      // as the projector's loadState: a projection change, the selection and the message cleared
+      projector.projectionListeners.forEach((listener) => listener({ projectionType: "umap" }));
+      projector.selectedPointIndices = [];
+      projector.inspectorPanel.searchBox.message = "";
+      this.loaded = number;
+    },
+    setSelectionState(number, on) { this.marked = on ? number : null; },
+  };
+  return projector;
+}
+
+describe("followLayouts and loadLayout", function () {
+  it("tell every follower of the layout on screen, and of a projection the visitor runs", function () {
+    const projector = fakeProjector([{}, {}]);
+    const first = [], second = [];
+    assert.equal(followLayouts(projector, (n) => first.push(n)), true);
+    followLayouts(projector, (n) => second.push(n));
+    assert.equal(projector.projectionListeners.length, 1); // one wrapper serves both
+    projector.bookmarkPanel.loadSavedState(1);
+    projector.projectionListeners.forEach((listener) => listener({ projectionType: "pca" }));
+    assert.deepEqual(first, [1, null]);
+    assert.deepEqual(second, [1, null]);
+    assert.equal(followLayouts({}, () => {}), false);
+  });
+
+  it("keep the chosen points and the search message, and mark the layout", function () {
+    const projector = fakeProjector([{}, {}]);
+    projector.selectedPointIndices = [4, 9];
+    assert.equal(loadLayout(projector, 1), true);
+    assert.deepEqual(projector.selectedPointIndices, [4, 9]);
+    assert.equal(projector.inspectorPanel.searchBox.message, "3 matches.");
+    assert.equal(projector.bookmarkPanel.loaded, 1);
+    assert.equal(projector.bookmarkPanel.marked, 1);
+    assert.equal(loadLayout(projector, 2), false);
+  });
+});
+
+describe("screenOf", function () {
+  it("updates the camera's matrices and reads the canvas's box", function () {
+    let updated = false;
+    const box = { left: 1, top: 2, width: 3, height: 4 };
+    const plot = {
+      camera: {
+        updateMatrixWorld() { updated = true; },
+        matrixWorldInverse: { elements: [1] }, projectionMatrix: { elements: [2] },
+      },
+      container: { querySelector: (selector) => (selector === "canvas" ? { getBoundingClientRect: () => box } : null) },
+    };
+    assert.deepEqual(screenOf(plot), { view: [1], lens: [2], canvas: box });
+    assert.equal(updated, true);
+  });
+});
+
+describe("whenMapOpens", function () {
+  it("starts once: on MAP_READY, or at once when the map has opened already", function () {
+    const saved = { document: globalThis.document, window: globalThis.window };
+    try {
+      globalThis.document = new EventTarget();
+      globalThis.window = { portalProjector: { state: "loading" } };
+      let runs = 0;
+      whenMapOpens(() => runs++);
+      assert.equal(runs, 0);
+      document.dispatchEvent(new Event(MAP_READY));
+      document.dispatchEvent(new Event(MAP_READY));
+      assert.equal(runs, 1);
+      window.portalProjector.state = "applied";
+      let late = 0;
+      whenMapOpens(() => late++);
+      document.dispatchEvent(new Event(MAP_READY));
+      assert.equal(late, 1);
+    } finally {
+      globalThis.document = saved.document;
+      globalThis.window = saved.window;
+    }
   });
 });

@@ -11,7 +11,7 @@
  *
  * An ES module, run after projector.js; it starts when the map has opened (MAP_READY).
  */
-import { MAP_READY, callAfter, cardText, placeNames, scatterPlotOf, toScreen } from "./map-core.js";
+import { callAfter, cardText, placeNames, scatterPlotOf, screenOf, toScreen, whenMapOpens } from "./map-core.js";
 
 const projector = document.querySelector("vz-projector");
 if (projector) start(projector);
@@ -68,10 +68,7 @@ function start(projector) {
     const plot = scatterPlotOf(projector);
     const positions = plot && plot.worldSpacePointPositions;
     if (!elements.length || !positions || !plot.camera) return;
-    const camera = plot.camera;
-    camera.updateMatrixWorld();
-    const view = camera.matrixWorldInverse.elements, lens = camera.projectionMatrix.elements;
-    const canvas = plot.container.querySelector("canvas").getBoundingClientRect();
+    const { view, lens, canvas } = screenOf(plot);
     const host = layer.offsetParent ? layer.offsetParent.getBoundingClientRect() : { left: 0, top: 0 };
     const docked = card && !card.hidden && card.classList.contains("point-card-docked");
     const candidates = named.map((point, i) => {
@@ -111,17 +108,11 @@ function start(projector) {
     adapter.updateScatterPlotAttributes();
   }
 
-  let started = false;
-  function follow() {
-    if (started) return;
-    started = true;
+  whenMapOpens(() => {
     quietLabels();
     projector.registerSelectionChangedListener(onSelection);
     callAfter(scatterPlotOf(projector), "render", place);
     window.addEventListener("resize", place);
     onSelection(projector.selectedPointIndices || [], projector.neighborsOfFirstPoint || []);
-  }
-
-  document.addEventListener(MAP_READY, follow);
-  if (window.portalProjector && window.portalProjector.state !== "loading") follow();
+  });
 }

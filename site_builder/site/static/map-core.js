@@ -1,14 +1,9 @@
-/* Projector Portals: the map page's pure functions (used by projector.js and map-ui.js).
+/* Projector Portals: what the map page's modules share (projector.js, map-ui.js and the map-*.js
+ * that stand beside it).
  *
- * Nothing here touches the page or the projector: every input is an argument, so node's test
- * runner checks them (tests/js/).
+ * Nothing here draws: every input is an argument (the projector and its parts included), so node's
+ * test runner checks each function on plain objects (tests/js/).
  */
-
-// The point of a `#item=<row>` in a location hash ("#item=12", "#x=1&item=12"), else null.
-export function itemFromHash(hash) {
-  var match = /(?:^#|&)item=(\d+)/.exec(hash || "");
-  return match ? Number(match[1]) : null;
-}
 
 // The smallest and largest of many numbers, [min, max] ([Infinity, -Infinity] for none). A loop:
 // Math.min.apply over the 200,000 points of a map of users overflows the call stack.
@@ -165,4 +160,74 @@ export function writeView(view) {
   }
   const text = params.toString().replace(/%2C/g, ",");
   return text ? "#" + text : "";
+}
+
+// Run `start` once the map has opened: on MAP_READY, which projector.js sends then, or at once if
+// it has opened already. Each map-*.js module starts this way.
+export function whenMapOpens(start) {
+  let started = false;
+  const once = () => {
+    if (started) return;
+    started = true;
+    start();
+  };
+  document.addEventListener(MAP_READY, once);
+  const status = window.portalProjector;
+  if (status && status.state !== "loading") once();
+}
+
+// Call `then(number)` after the projector puts its bookmark `number` (a precomputed layout) on
+// screen, however it was asked for, and `then(null)` when a projection the visitor runs in the
+// browser (PCA, t-SNE, UMAP) moves the points elsewhere; the projector announces both alike as a
+// change of projection, so the bookmarks' own are told apart by happening while one loads. One
+// wrapper on the bookmarks panel serves every caller. False when there is no such panel (yet).
+export function followLayouts(projector, then) {
+  const panel = projector && projector.bookmarkPanel;
+  if (!panel || typeof panel.loadSavedState !== "function") return false;
+  if (!panel.portalsLayoutListeners) {
+    const listeners = (panel.portalsLayoutListeners = []);
+    const load = panel.loadSavedState;
+    let loading = false;
+    panel.loadSavedState = function (number) {
+      loading = true;
+      try {
+        return load.apply(this, arguments);
+      } finally {
+        loading = false;
+        listeners.forEach((listener) => listener(number));
+      }
+    };
+    projector.registerProjectionChangedListener(() => {
+      if (!loading) listeners.forEach((listener) => listener(null));
+    });
+  }
+  panel.portalsLayoutListeners.push(then);
+  return true;
+}
+
+// Put the projector's bookmark `number` (a precomputed layout) on screen, marked as chosen in the
+// bookmarks panel. Loading a state clears the selection and the search box's message: the points
+// chosen stay chosen, and the message stays. False when there is no such bookmark.
+export function loadLayout(projector, number) {
+  const panel = projector.bookmarkPanel;
+  if (!panel || !panel.savedStates || !panel.savedStates[number]) return false;
+  const chosen = (projector.selectedPointIndices || []).slice();
+  keepingSearchMessage(projector, () => {
+    panel.loadSavedState(number);
+    panel.setSelectionState(number, true);
+    if (chosen.length) projector.notifySelectionChanged(chosen);
+  });
+  return true;
+}
+
+// What toScreen needs to place points of the scatter plot `plot` now: its camera's view and
+// projection matrices (the camera's world matrix updated first) and the canvas's box on the page.
+export function screenOf(plot) {
+  const camera = plot.camera;
+  camera.updateMatrixWorld();
+  return {
+    view: camera.matrixWorldInverse.elements,
+    lens: camera.projectionMatrix.elements,
+    canvas: plot.container.querySelector("canvas").getBoundingClientRect(),
+  };
 }

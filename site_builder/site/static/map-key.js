@@ -11,7 +11,7 @@
  * An ES module, run after projector.js; it starts when the map has opened (MAP_READY). The
  * filter is window.portalKey.filter / show(label) for the page's link (map-view.js).
  */
-import { MAP_READY, callAfter, scatterPlotOf } from "./map-core.js";
+import { callAfter, scatterPlotOf, whenMapOpens } from "./map-core.js";
 
 const projector = document.querySelector("vz-projector");
 const key = document.getElementById("map-key");
@@ -155,10 +155,7 @@ function start(projector, key) {
     key.style.maxWidth = Math.max(160, map.width - 20) + "px";
   }
 
-  let started = false;
   function follow() {
-    if (started) return;
-    started = true;
     fadeOthers();
     // the key follows the colouring, however it is picked (the panel, a bookmark, a link)
     callAfter(projector, "setSelectedColorOption", draw);
@@ -178,6 +175,5 @@ function start(projector, key) {
     onChange: (listener) => listeners.push(listener),
   };
 
-  document.addEventListener(MAP_READY, follow);
-  if (window.portalProjector && window.portalProjector.state !== "loading") follow();
+  whenMapOpens(follow);
 }

@@ -12,7 +12,7 @@
  *
  * An ES module, run after projector.js; it starts when the map has opened (MAP_READY).
  */
-import { MAP_READY, callAfter, placeNames, scatterPlotOf, toScreen } from "./map-core.js";
+import { callAfter, followLayouts, placeNames, scatterPlotOf, screenOf, toScreen, whenMapOpens } from "./map-core.js";
 
 const projector = document.querySelector("vz-projector");
 const source = projector && projector.getAttribute("data-regions");
@@ -37,7 +37,6 @@ function start(projector, source) {
   let hidden = false;
   let elements = []; // one per region of the current layout, in priority order
   let ordered = []; // the regions of the current layout, in priority order
-  let loading = false; // within the projector's loadSavedState
   let firstShownMs = null; // when the first names showed, in ms since navigation
   let sizes = null; // each name's [width, height], measured once per layout (they do not change)
 
@@ -99,11 +98,8 @@ function start(projector, source) {
     document.body.classList.toggle("regions-shown", !layer.hidden);
     if (layer.hidden) return;
     if (!sizes) measure();
-    const camera = plot.camera;
-    camera.updateMatrixWorld();
-    const view = camera.matrixWorldInverse.elements, lens = camera.projectionMatrix.elements;
-    const right = [camera.matrixWorld.elements[0], camera.matrixWorld.elements[1], camera.matrixWorld.elements[2]];
-    const canvas = plot.container.querySelector("canvas").getBoundingClientRect();
+    const { view, lens, canvas } = screenOf(plot);
+    const right = plot.camera.matrixWorld.elements.slice(0, 3); // the camera's right, in the world
     const host = layer.offsetParent ? layer.offsetParent.getBoundingClientRect() : { left: 0, top: 0 };
     const candidates = ordered.map((region, i) => {
       const at = 3 * region.anchor;
@@ -138,40 +134,16 @@ function start(projector, source) {
   }
   if (toggle) toggle.addEventListener("click", () => setHidden(!hidden));
 
-  let following = false;
-  function follow() {
-    if (following) return;
-    following = true;
+  whenMapOpens(() => {
     // the map opens on the first layout, unless the visitor chose a projection before it came
-    if (window.portalProjector && window.portalProjector.state !== "applied") useLayout(null);
-    const plot = scatterPlotOf(projector);
-    callAfter(plot, "render", place);
-    const panel = projector.bookmarkPanel;
-    if (panel && typeof panel.loadSavedState === "function" && !panel.portalsRegionsFollow) {
-      const load = panel.loadSavedState;
-      panel.loadSavedState = function (number) {
-        loading = true;
-        try {
-          return load.apply(this, arguments);
-        } finally {
-          loading = false;
-          useLayout(number);
-        }
-      };
-      panel.portalsRegionsFollow = true;
-    }
-    // a projection the visitor runs (PCA, t-SNE, UMAP in the browser) moves the points elsewhere
-    projector.registerProjectionChangedListener(() => {
-      if (!loading) useLayout(null);
-    });
+    if (window.portalProjector.state !== "applied") useLayout(null);
+    callAfter(scatterPlotOf(projector), "render", place);
+    // another layout, or a projection the visitor runs (which moves the points elsewhere: null)
+    followLayouts(projector, useLayout);
     projector.registerSelectionChangedListener(() => place());
     window.addEventListener("resize", place);
     place();
-  }
-
-  document.addEventListener(MAP_READY, follow);
-  // the map may have opened already (MAP_READY sent before this module ran)
-  if (window.portalProjector && window.portalProjector.state !== "loading") follow();
+  });
 
   // for the browser tests and benchmarks/map_page.py: the names on screen now, and since when
   window.portalRegions = {

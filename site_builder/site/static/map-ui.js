@@ -20,7 +20,10 @@
  * window.portalProjector is there from the start. Its pure helpers are in map-core.js, and the
  * pictures and similarities are placed and written by the recommendation page's own functions.
  */
-import { MAP_READY, callAfter, cardText, keepingSearchMessage, scatterPlotOf, toScreen } from "./map-core.js";
+import {
+  MAP_READY, callAfter, cardText, followLayouts, keepingSearchMessage, loadLayout, readView, scatterPlotOf, screenOf,
+  toScreen,
+} from "./map-core.js";
 import { similarityText, spriteOffset } from "./recommend-core.js";
 
 var projectorElement = document.querySelector("vz-projector");
@@ -255,12 +258,10 @@ function aroundProjector(projector) {
     var plot = scatterPlot();
     var positions = plot && plot.worldSpacePointPositions;
     if (!positions || !plot.camera || positions.length < 3 * (index + 1)) return null;
-    var camera = plot.camera;
-    camera.updateMatrixWorld();
-    var canvas = plot.container.querySelector("canvas").getBoundingClientRect();
+    var screen = screenOf(plot);
     var world = [positions[3 * index], positions[3 * index + 1], positions[3 * index + 2]];
-    var at = toScreen(camera.matrixWorldInverse.elements, camera.projectionMatrix.elements, world, canvas);
-    return { x: at.x, y: at.y, canvas: canvas, ahead: at.ahead };
+    var at = toScreen(screen.view, screen.lens, world, screen.canvas);
+    return { x: at.x, y: at.y, canvas: screen.canvas, ahead: at.ahead };
   }
 
   function placeCard() {
@@ -361,28 +362,17 @@ function aroundProjector(projector) {
   // ------------------------------------------------------------ the layouts
 
   var layoutButtons = Array.prototype.slice.call(document.querySelectorAll("[data-layout]"));
-  function showLayout(number) {
-    var panel = projector.bookmarkPanel;
-    if (!panel || !panel.savedStates || !panel.savedStates[number]) return;
-    // loading a state clears the selection: the chosen points stay chosen in the other layout
-    var chosen = (projector.selectedPointIndices || []).slice();
-    keepingSearchMessage(projector, function () {
-      panel.loadSavedState(number);
-      panel.setSelectionState(number, true);
-      if (chosen.length) projector.notifySelectionChanged(chosen);
-    });
-  }
-
-  // The switch shows the layout on screen, however it was chosen (here or in the bookmarks panel).
-  function followLayouts() {
-    callAfter(projector.bookmarkPanel, "loadSavedState", function (number) {
+  // The switch shows the layout on screen, however it was chosen (here, in the bookmarks panel or by
+  // a link); none pressed on a projection the visitor runs.
+  function pressLayoutButtons() {
+    followLayouts(projector, function (number) {
       layoutButtons.forEach(function (button) {
         button.setAttribute("aria-pressed", Number(button.getAttribute("data-layout")) === number ? "true" : "false");
       });
     });
   }
   layoutButtons.forEach(function (button) {
-    button.addEventListener("click", function () { showLayout(Number(button.getAttribute("data-layout"))); });
+    button.addEventListener("click", function () { loadLayout(projector, Number(button.getAttribute("data-layout"))); });
   });
 
   // The switch sits at the top left of the map itself, beside the projector's help button.
@@ -420,11 +410,11 @@ function aroundProjector(projector) {
     styleShadows();
     tintNeighbours();
     useBuildNeighbours();
-    var linked = /(?:^#|&)item=(\d+)/.exec(window.location.hash);
-    if (linked && blocksBase && blockSize) askForBlock(Number(linked[1]));
+    var linked = readView(window.location.hash).item;
+    if (linked != null && blocksBase && blockSize) askForBlock(linked);
     listenForTaps();
     followPoints();
-    followLayouts();
+    pressLayoutButtons();
     projector.registerSelectionChangedListener(onSelection);
     projector.registerHoverListener(onHover);
     card.querySelector(".point-card-close").addEventListener("click", function () {

@@ -8,7 +8,7 @@
  * reselects on a changed hash) and map-key.js (window.portalKey, the filter). It takes over the
  * address once the map has opened (MAP_READY), when it applies the rest of the linked view.
  */
-import { MAP_READY, callAfter, readView, scatterPlotOf, writeView } from "./map-core.js";
+import { callAfter, followLayouts, loadLayout, readView, scatterPlotOf, whenMapOpens, writeView } from "./map-core.js";
 
 const projector = document.querySelector("vz-projector");
 if (projector) start(projector);
@@ -80,13 +80,6 @@ function start(projector) {
 
   // ------------------------------------------------------------ applying a view
 
-  function showLayout(number) {
-    const panel = projector.bookmarkPanel;
-    if (!panel || !panel.savedStates || !panel.savedStates[number] || number === layout) return;
-    panel.loadSavedState(number);
-    panel.setSelectionState(number, true);
-  }
-
   function showColours(name) {
     const panel = projector.dataPanel;
     const wanted = name == null ? openingColour : name === "none" ? NO_COLOURS : name;
@@ -104,7 +97,8 @@ function start(projector) {
   function apply(view, whole) {
     applying = true;
     try {
-      if (view.layout != null || (whole && layout !== 0)) showLayout(view.layout == null ? 0 : view.layout);
+      const wanted = view.layout == null ? 0 : view.layout;
+      if ((view.layout != null || whole) && wanted !== layout) loadLayout(projector, wanted);
       if (view.colour != null || whole) showColours(view.colour);
       if (window.portalKey && (view.only != null || whole)) window.portalKey.show(view.only);
       if (view.search != null || whole) showSearch(view.search);
@@ -131,15 +125,10 @@ function start(projector) {
   // ------------------------------------------------------------ start
 
   function follow() {
-    const panel = projector.bookmarkPanel;
-    callAfter(panel, "loadSavedState", (number) => {
-      layout = number;
+    followLayouts(projector, (number) => {
+      layout = number; // null: a projection the visitor runs in the browser, no precomputed layout
       moved = false; // a layout frames itself
       write();
-    });
-    // a projection the visitor runs in the browser is no precomputed layout
-    projector.registerProjectionChangedListener((projection) => {
-      if (projection && projection.projectionType !== "umap") layout = null;
     });
     projector.registerSelectionChangedListener(write);
     callAfter(projector, "setSelectedColorOption", write);
@@ -161,13 +150,5 @@ function start(projector) {
     }, 0);
   }
 
-  let following = false;
-  function once() {
-    if (!following) {
-      following = true;
-      follow();
-    }
-  }
-  document.addEventListener(MAP_READY, once);
-  if (window.portalProjector && window.portalProjector.state !== "loading") once();
+  whenMapOpens(follow);
 }

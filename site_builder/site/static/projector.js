@@ -32,7 +32,7 @@
  * Its pure helpers are in map-core.js (tested in tests/js/).
  */
 import {
-  MAP_READY, callAfter, itemFromHash, keepingSearchMessage, orderLegendItems, scatterPlotOf, span,
+  MAP_READY, callAfter, keepingSearchMessage, orderLegendItems, readView, scatterPlotOf, span,
 } from "./map-core.js";
 
 var POLL_MS = 50;
@@ -352,11 +352,7 @@ function openProjector(projector) {
     document.dispatchEvent(new CustomEvent(MAP_READY));
     keepFraming();
     projector.registerSelectionChangedListener(onSelectionChanged);
-    window.addEventListener("hashchange", function () {
-      var row = itemFromHash(window.location.hash);
-      if (row !== status.item) selectItem(row, true);
-    });
-    if (!selectItem(itemFromHash(window.location.hash), true)) onSelectionChanged(projector.selectedPointIndices || []);
+    if (!selectItem(readView(window.location.hash).item, true)) onSelectionChanged(projector.selectedPointIndices || []);
   }
 
   // Apply the first layout once the data and the bookmarks are in (and the PCA is done, unless it
