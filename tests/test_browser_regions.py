@@ -94,7 +94,7 @@ def test_names_show_on_open_never_overlap_and_follow_the_camera(browser, served_
 def test_finer_names_come_as_one_zooms_in_and_the_switch_hides_them(browser, served_site, demo_site):
     page = _open_map(browser, served_site, DESKTOP)
     opened = _check(page, demo_site, 0)
-    finest = max(name["level"] for name in opened)
+    finer_on_open = sum(name["level"] > 0 for name in opened)
     regions = _regions(demo_site, 0)
     # towards the anchor of a fine region, from a third of the way
     fine = max((r for r in regions if r["level"] == 2), key=lambda r: r["count"])
@@ -108,7 +108,8 @@ def test_finer_names_come_as_one_zooms_in_and_the_switch_hides_them(browser, ser
     )
     page.wait_for_timeout(100)
     zoomed = _check(page, demo_site, 0)
-    assert max(name["level"] for name in zoomed) > finest or finest == 2
+    # closer, finer names than on open (a fixed count could hold whatever the zoom did)
+    assert sum(name["level"] > 0 for name in zoomed) > finer_on_open
     assert any(name["level"] > 0 for name in zoomed)
 
     switch = page.locator("[data-region-toggle]")

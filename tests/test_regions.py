@@ -126,6 +126,17 @@ def test_a_finer_region_that_is_a_coarser_one_again_is_left_out():
     assert len(by_level[0]) == 4
     # four tight blobs: the finer levels find the same four, which say nothing new
     assert all((r.name, r.anchor) not in {(c.name, c.anchor) for c in by_level[0]} for r in by_level[1] + by_level[2])
+    # and they did find them (the check above has something to leave out): clusters of the finer levels
+    # that are a coarse region again, none of which is among the regions
+    levels = regions.cluster_levels(regions.world(coords))
+    coarse = [np.flatnonzero(levels[0] == c) for c in range(levels[0].max() + 1)]
+    again = [
+        members
+        for labels in levels[1:]
+        for members in (np.flatnonzero(labels == c) for c in range(labels.max() + 1))
+        if any(regions.jaccard(members, other) >= regions.SAME_REGION for other in coarse)
+    ]
+    assert again and len(by_level[1]) + len(by_level[2]) < sum(labels.max() + 1 for labels in levels[1:])
 
 
 def test_a_tiny_map_has_no_regions_and_the_json_lists_every_layout():

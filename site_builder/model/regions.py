@@ -254,7 +254,7 @@ class Namer:
             this_level = []
             for cluster in range(int(clusters.max()) + 1):
                 members = np.flatnonzero(clusters == cluster)
-                if len(members) < MIN_CLUSTER or any(_jaccard(members, other) >= SAME_REGION for other in coarser):
+                if len(members) < MIN_CLUSTER or any(jaccard(members, other) >= SAME_REGION for other in coarser):
                     continue
                 this_level.append(members)
                 centre = points[members].mean(axis=0)
@@ -295,7 +295,7 @@ def find_regions(
     return Namer(table, columns, label, popularity).regions(coords)
 
 
-def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """|a & b| / |a | b| of two sorted arrays of distinct rows."""
     shared = len(np.intersect1d(a, b, assume_unique=True))
     return shared / (len(a) + len(b) - shared)
