@@ -87,6 +87,12 @@ def measure(browser, url: str, profile: dict | None, viewport: dict | None = Non
     }
 
 
+def median(runs: list[dict], key: str) -> float:
+    """The median of the runs' `key`, those that have one; NaN when none has."""
+    values = [run[key] for run in runs if run.get(key) is not None]
+    return statistics.median(values) if values else float("nan")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site", type=Path, default=REPO / "_site")
@@ -111,14 +117,11 @@ def main() -> None:
         for name, profile in PROFILES.items():
             runs = [measure(browser, url, profile) for _ in range(args.runs)]
 
-            def median(key, runs=runs):
-                values = [r[key] for r in runs if r[key] is not None]
-                return statistics.median(values) if values else float("nan")
-
             print(
-                f"{name:<22} {median('points'):8.0f} {median('layout'):8.0f} "
-                f"{median('layout') - median('points'):8.0f} {median('pictures'):9.0f} {median('names'):8.0f} "
-                f"{median('bytes to points'):12,.0f} {median('bytes'):12,.0f}",
+                f"{name:<22} {median(runs, 'points'):8.0f} {median(runs, 'layout'):8.0f} "
+                f"{median(runs, 'layout') - median(runs, 'points'):8.0f} {median(runs, 'pictures'):9.0f} "
+                f"{median(runs, 'names'):8.0f} "
+                f"{median(runs, 'bytes to points'):12,.0f} {median(runs, 'bytes'):12,.0f}",
                 flush=True,
             )
         browser.close()

@@ -6,10 +6,12 @@ Usage:
     python benchmarks/regions.py --site /tmp/site --data DATA   # a site already built from DATA
 
 It builds (into a temporary folder, with the cache of .cache/benchmarks-regions)
-a site of two maps of synthetic MovieLens-shaped data (site_builder.data.synthetic,
-seeded): the movies, coloured and named by their genres, and the users, named by
-their leaning (the genre they watch more than everyone does) and the other
-summaries. The data plants one taste in every movie, and each taste has a main
+the two maps benchmarks/scale.py builds of synthetic MovieLens-shaped data
+(site_builder.data.synthetic, seeded; generated as benchmarks/method_grid.py
+keeps it): the movies, coloured and named by their genres, and the users, whose
+portal names no colours and so opens coloured, and is named, by their leaning (the
+genre they watch more than everyone does) and the other summaries. The data
+plants one taste in every movie, and each taste has a main
 genre that 90% of its movies carry and a second one that half of them carry; a
 user's main taste is the one they draw most from.
 
@@ -38,53 +40,24 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from method_grid import data_folder  # noqa: E402
+from scale import write_content  # noqa: E402
 
-from site_builder.data.synthetic import Shape, generate, load_tastes, parse_size  # noqa: E402
+from site_builder.data.synthetic import Shape, load_tastes, parse_size  # noqa: E402
 from site_builder.model import regions  # noqa: E402
-
-SITE = """\
-title: Synthetic catalogue
-datasets:
-  synthetic:
-    format: movielens-csv
-    path: {data}
-portals:
-  - name: movies
-    title: Movies
-    dataset: synthetic
-    points: items
-    label: title
-    color_by: first_genre
-    metadata: [year, genres, first_genre, num_ratings]
-  - name: users
-    title: Users
-    dataset: synthetic
-    points: users
-    label: id
-    color_by: leaning
-    metadata: [favourites, leaning, num_ratings]
-"""
-
-
-def data_folder(size: int, taste_share: float, seed: int) -> Path:
-    folder = REPO / ".cache" / "synthetic" / f"regions-{size}-t{taste_share:g}-s{seed}"
-    if not (folder / "user_tastes.csv").is_file():
-        info = generate(folder, size, seed=seed, shape=Shape(taste_share=taste_share))
-        print(f"generated {folder.name} in {info.seconds:.0f} s", file=sys.stderr)
-    return folder
 
 
 def build(data: Path, out: Path) -> float:
+    """Both maps of the data, as benchmarks/scale.py builds them, into `out`; the seconds."""
     from site_builder.build import build_site
 
-    content = out.parent / "content"
-    content.mkdir(parents=True, exist_ok=True)
-    (content / "site.yml").write_text(SITE.format(data=data), encoding="utf-8")
+    write_content(out.parent / "content", data, users=True)
     started = time.perf_counter()
-    build_site(content, out, REPO / ".cache" / "benchmarks-regions")
+    build_site(out.parent / "content", out, REPO / ".cache" / "benchmarks-regions")
     return time.perf_counter() - started
 
 
@@ -158,7 +131,7 @@ def main() -> None:
         runs.append(("given", args.site, args.data))
     else:
         for size in [parse_size(s) for s in args.sizes.split(",")]:
-            data = data_folder(size, args.taste_share, args.seed)
+            data = data_folder(size, Shape(taste_share=args.taste_share), args.seed)
             out = Path(tempfile.mkdtemp(prefix="regions-")) / "site"
             seconds = build(data, out)
             print(f"{size:,} interactions, taste share {args.taste_share:g}: built in {seconds:.0f} s", flush=True)

@@ -81,6 +81,16 @@ USERS_PORTAL = """\
 """
 
 
+def write_content(content: Path, data: Path, embedding: str = "{}", users: bool = False) -> None:
+    """A content folder of the synthetic data in `data`: its movies' map, and with `users` its users'."""
+    (content / "docs").mkdir(parents=True)
+    (content / "docs" / "index.md").write_text("# Synthetic\n\nA scale test.\n")
+    site = SITE.format(data=data, embedding=embedding)
+    if users:
+        site += USERS_PORTAL.format(embedding=embedding)
+    (content / "site.yml").write_text(site)
+
+
 def dataset(size: int, seed: int) -> Path:
     folder = REPO / ".cache" / "synthetic" / f"movielens-{size}-seed{seed}"
     if not (folder / "ratings.csv").is_file():
@@ -187,12 +197,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(dir=REPO / ".cache") as work:
             work = Path(work)
             content = work / "content"
-            (content / "docs").mkdir(parents=True)
-            (content / "docs" / "index.md").write_text("# Synthetic\n\nA scale test.\n")
-            site = SITE.format(data=data, embedding=args.embedding)
-            if args.users:
-                site += USERS_PORTAL.format(embedding=args.embedding)
-            (content / "site.yml").write_text(site)
+            write_content(content, data, args.embedding, args.users)
             result = subprocess.run(
                 [sys.executable, "-c", RUN_ONE, str(content), str(work / "site"), str(args.cache or work / "cache")],
                 stdout=subprocess.PIPE,

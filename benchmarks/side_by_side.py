@@ -31,7 +31,6 @@ import http.server
 import json
 import shutil
 import ssl
-import statistics
 import subprocess
 import sys
 import tarfile
@@ -47,7 +46,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from browsing import CHROMIUM_ARGS, MISSING, find_chromium  # noqa: E402
-from map_page import TIMEOUT_MS  # noqa: E402
+from map_page import TIMEOUT_MS, median  # noqa: E402
 from map_page import measure as measure_ours  # noqa: E402
 from recommend_page import GzipHandler, serve, throttled_page  # noqa: E402
 
@@ -206,10 +205,6 @@ def main() -> None:
         browser.close()
     for server in (cdn_server, ours_server, theirs_server):
         server.shutdown()
-
-    def median(runs: list[dict], key: str) -> float:
-        values = [run[key] for run in runs if run.get(key) is not None]
-        return statistics.median(values) if values else float("nan")
 
     print(f"{args.portal}: a phone (390 x 844) at 10 Mbit/s, 100 ms; median of {args.runs} cold loads, ms")
     print("| page | bytes | points drawn | names drawn | pictures on the points |")
