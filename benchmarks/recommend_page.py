@@ -238,7 +238,7 @@ def throttled_page(browser, profile: dict | None, viewport: dict, **device):
     return context, page
 
 
-def measure(browser, url: str, profile: dict | None, taste: bool) -> dict:
+def measure(browser, url: str, profile: dict | None, taste: bool, warm: bool = True) -> dict:
     context, page = throttled_page(browser, profile, {"width": 1280, "height": 900})
     finished = []
     page.on("requestfinished", lambda request: finished.append(request))
@@ -265,7 +265,7 @@ def measure(browser, url: str, profile: dict | None, taste: bool) -> dict:
         if request.resource_type == "image":
             pictures_done = max(pictures_done or 0, done)
     rank_times = []
-    if taste:  # warm rankings: change the taste a few times
+    if taste and warm:  # warm rankings: change the taste a few times
         for extra in range(3):
             page.evaluate(f"location.hash = location.hash + ',{extra + 100}'")
             page.wait_for_function(

@@ -407,6 +407,7 @@ def build_portal(
             tints,
             evaluation=figures,
             pictures=art.page_pictures,
+            cache=cache,
         )
         staging.write_all(page_data.files, folder)
         log.info("    %s", page_data.describe())

@@ -139,6 +139,27 @@ def demo_site(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def large_demo_site(tmp_path_factory) -> Path:
+    """The demo built as a large portal is built, its thresholds lowered to its size: its maps load
+    the int8 copy of the vectors' 16 main components (projector.map_vectors) and draw dots, its
+    sprite cells being too small to read (pages.MIN_READABLE_CELL), and its recommendation pages
+    rank a taste in the parts of the vectors nearest it (site.taste_parts)."""
+    from site_builder.build import build_site
+    from site_builder.site import pages, projector, taste_parts
+
+    out = tmp_path_factory.mktemp("large") / "_site"
+    DEMO_CACHE.mkdir(parents=True, exist_ok=True)
+    with open(DEMO_CACHE / ".demo-build.lock", "w") as lock, pytest.MonkeyPatch.context() as patch:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        patch.setattr(pages, "MIN_READABLE_CELL", 129)  # the demo's cells are 128 px
+        patch.setattr(projector, "MAP_FLOAT32_BYTES", 0)
+        patch.setattr(projector, "MAP_COMPACT_BYTES", 1682 * 16)
+        patch.setattr(taste_parts, "PARTS_FROM", 0)
+        build_site(DEMO_CONTENT, out, DEMO_CACHE)
+    return out
+
+
 # ---------------------------------------------------------------- tiers
 
 # `pytest -m "not slow and not browser"` is the fast tier (CONTRIBUTING.md): no real browser, no
@@ -151,7 +172,8 @@ def pytest_collection_modifyitems(config, items):
         module = item.module.__name__.rpartition(".")[2]
         if module.startswith("test_browser"):
             item.add_marker(pytest.mark.browser)
-        if module in SLOW_MODULES or "demo_site" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if module in SLOW_MODULES or "demo_site" in fixtures or "large_demo_site" in fixtures:
             item.add_marker(pytest.mark.slow)
 
 
@@ -163,6 +185,14 @@ def served_site(demo_site):
     """The demo site served on 127.0.0.1; its base address."""
     server = serve(demo_site)
     yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def served_large_site(large_demo_site):
+    """large_demo_site served on 127.0.0.1; the site's folder and its base address."""
+    server = serve(large_demo_site)
+    yield large_demo_site, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
 
 

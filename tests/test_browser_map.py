@@ -13,7 +13,6 @@ import re
 
 import numpy as np
 import pytest
-from browsing import serve
 from test_browser_projector import LOAD_TIMEOUT, _row_of
 
 from site_builder.site import recommend
@@ -264,29 +263,8 @@ def test_hovering_a_point_shows_its_card_without_choosing_it(browser, served_sit
     page.close()
 
 
-@pytest.fixture(scope="module")
-def compact_site(tmp_path_factory):
-    """The demo built as a large portal is built: its maps load the int8 copy of the vectors' 16 main
-    components (projector.map_vectors) and draw dots, its sprite cells being too small to read
-    (pages.MIN_READABLE_CELL)."""
-    from conftest import DEMO_CACHE, DEMO_CONTENT
-
-    from site_builder.build import build_site
-    from site_builder.site import pages, projector
-
-    site = tmp_path_factory.mktemp("compact") / "_site"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pages, "MIN_READABLE_CELL", 129)  # the demo's cells are 128 px
-        patch.setattr(projector, "MAP_FLOAT32_BYTES", 0)
-        patch.setattr(projector, "MAP_COMPACT_BYTES", 1682 * 16)
-        build_site(DEMO_CONTENT, site, DEMO_CACHE)
-    server = serve(site)
-    yield site, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-def test_a_large_portals_map_loads_compact_vectors_and_lists_the_builds_neighbours(browser, compact_site):
-    site, address = compact_site
+def test_a_large_portals_map_loads_compact_vectors_and_lists_the_builds_neighbours(browser, served_large_site):
+    site, address = served_large_site
     config = json.loads((site / "movies" / "projector_config.json").read_text(encoding="utf-8"))["embeddings"][0]
     assert config["tensorPath"] == "map-vectors.i8.bytes" and config["tensorShape"] == [1682, 16]
     scales = re.search(r'data-scales="([^"]+)"', (site / "movies" / "index.html").read_text()).group(1)

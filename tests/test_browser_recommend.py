@@ -323,3 +323,82 @@ def test_points_with_a_picture_show_their_own_file(browser, tmp_path):
         page.close()
     finally:
         server.shutdown()
+
+
+def _parts_of(site, portal: str):
+    """A built portal's partition (probe.bin) and its unit rows, put together from its parts."""
+    from site_builder.site import taste_parts
+
+    index = recommend.read_page_data(site / portal)
+    parts = index["vectors"]["parts"]
+    probe = taste_parts.read_probe(
+        (site / portal / parts["probe"]).read_bytes(), parts["clusters"], index["dims"], index["count"]
+    )
+    unit = np.zeros((index["count"], index["dims"]), dtype=np.float32)
+    for c in range(parts["clusters"]):
+        data = (site / portal / f"{parts['path']}{c}{parts['suffix']}").read_bytes()
+        unit[probe.cluster == c] = recommend.dequantise(data, index["vectors"]["dtype"], index["dims"])
+    return index, probe, unit
+
+
+def test_a_large_portals_taste_loads_the_parts_nearest_it_then_all_on_request(browser, served_large_site):
+    """A taste on a large portal loads probe.bin and the parts nearest the taste, not the whole
+    vectors file, and ranks those as the build's Python twins do (taste_parts.probe, then
+    recommend.taste_ranking over the loaded points); "Rank all" loads every part and gives the
+    exact ranking. On a phone as on a desktop."""
+    from site_builder.site import taste_parts
+
+    site, address = served_large_site
+    index, probe, unit = _parts_of(site, "movies")
+    parts = index["vectors"]["parts"]
+    assert "path" not in index["vectors"] and not list((site / "movies").rglob("vectors.i8"))
+    labels = index["labels"]
+    like = [labels.index(t) for t in ("Star Wars (1977)", "Fargo (1996)", "Return of the Jedi (1983)")]
+    dislike = [labels.index("Toy Story (1995)")]
+
+    query = np.zeros(index["dims"], dtype=np.float32)
+    for i in like:
+        query += unit[i]
+    query -= unit[dislike[0]]
+    clusters = taste_parts.probe(probe, like + dislike, query, parts["share"])
+    loaded = np.isin(probe.cluster, clusters)
+    assert not loaded.all()  # the test would show nothing if the taste needed every part
+    first = recommend.taste_ranking(unit, like, dislike, index["k"], loaded).tolist()
+    exact = recommend.taste_ranking(unit, like, dislike, index["k"]).tolist()
+
+    for device in (
+        {"viewport": {"width": 1400, "height": 900}},
+        {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+    ):
+        page = browser.new_page(**device)
+        watch = Watch(page, address)
+        hash_ = f"#like={','.join(map(str, like))}&dislike={dislike[0]}"
+        page.goto(f"{address}/movies/recommend.html{hash_}")
+        page.locator(f'#rec-result[data-state="{hash_}"]').wait_for(timeout=30_000)
+        shown = [
+            int(p) for p in page.locator(".rec-taste-result .rec-card").evaluate_all("e => e.map(c => c.dataset.point)")
+        ]
+        assert shown == first
+        fetched = {url.rsplit("/movies/", 1)[-1] for url in watch.finished}
+        wanted = {f"{parts['path']}{c}{parts['suffix']}" for c in clusters}
+        assert parts["probe"] in fetched and {f for f in fetched if "/parts/" in f} == wanted
+        note = page.locator(".rec-taste-result .rec-note").first.inner_text()
+        assert note.startswith(
+            f"{int(loaded.sum()) - 4:,} of the 1,682, those in the parts of the map nearest your taste"
+        )
+        partial = page.locator(".rec-partial").inner_text()
+        assert f"{parts['kept'] * 100:.0f}% of the exact top 10" in partial
+        assert page.evaluate("document.documentElement.scrollWidth") <= device["viewport"]["width"]
+
+        page.get_by_role("button", name=re.compile(r"^Rank all 1,682")).click()
+        page.locator(".rec-partial").wait_for(state="detached", timeout=30_000)
+        page.locator(f'#rec-result[data-state="{hash_}"]').wait_for(timeout=30_000)
+        shown = [
+            int(p) for p in page.locator(".rec-taste-result .rec-card").evaluate_all("e => e.map(c => c.dataset.point)")
+        ]
+        assert shown == exact
+        assert page.locator(".rec-taste-result .rec-note").first.inner_text().startswith("All 1,682 ranked")
+        fetched = {url.rsplit("/movies/", 1)[-1] for url in watch.finished}
+        assert len({f for f in fetched if "/parts/" in f}) == parts["clusters"]
+        watch.check()
+        page.close()

@@ -36,6 +36,7 @@ def number(value) -> float:
 FOLD = load("fold.json")
 VECTORS = load("vectors.json")
 TASTE = load("taste.json")
+PROBE = load("probe.json")
 
 
 @pytest.mark.parametrize("case", FOLD["cases"], ids=lambda case: case["why"])
@@ -77,7 +78,7 @@ def test_the_case_files_are_what_the_python_twins_make_now():
     spec = importlib.util.spec_from_file_location("make_cases", CASES / "make_cases.py")
     make_cases = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(make_cases)
-    assert set(make_cases.DOCUMENTS) == {"fold.json", "vectors.json", "taste.json"}
+    assert set(make_cases.DOCUMENTS) == {"fold.json", "vectors.json", "taste.json", "probe.json"}
     for name, make in make_cases.DOCUMENTS.items():
         assert make_cases.dumps(make()) == (CASES / name).read_text(encoding="utf-8"), (
             f"{name} is stale: run .venv/bin/python tests/cases/make_cases.py"
@@ -95,12 +96,41 @@ def test_float16_values_match_the_cases():
 @pytest.mark.parametrize("case", TASTE["cases"], ids=lambda case: case["name"])
 def test_taste_ranking_matches_the_cases(case):
     unit = np.array(case["unit"], dtype=np.float32).reshape(-1, case["dims"])
-    picks = taste_ranking(unit, case["like"], case["dislike"], case["top"])
+    loaded = np.array(case["loaded"], dtype=bool) if "loaded" in case else None
+    picks = taste_ranking(unit, case["like"], case["dislike"], case["top"], loaded)
     assert picks.tolist() == case["picks"]
+    if not picks.size:
+        return
     exact = unit.astype(np.float64)
     query = exact[case["like"]].sum(axis=0) - exact[case["dislike"]].sum(axis=0)
     scores = exact[case["picks"]] @ query / np.linalg.norm(query)
     np.testing.assert_allclose(scores, case["scores"], rtol=0, atol=TASTE["tolerance"])
+
+
+def test_taste_cases_cover_loaded_parts_and_a_query_with_no_direction():
+    assert any("loaded" in case and len(case["picks"]) < case["top"] for case in TASTE["cases"])
+    assert any(not case["picks"] and case["top"] and case["like"] for case in TASTE["cases"])
+
+
+@pytest.mark.parametrize("case", PROBE["cases"], ids=lambda case: case["name"])
+def test_probe_matches_the_cases(case):
+    from site_builder.site import taste_parts
+
+    dims, count = PROBE["dims"], PROBE["count"]
+    unit = dequantise(base64.b64decode(PROBE["vectors"]), "int8", dims)
+    found = taste_parts.read_probe(base64.b64decode(PROBE["probe"]), PROBE["clusters"], dims, count)
+    query = np.zeros(dims, dtype=np.float32)  # summed as the page sums it
+    for i in case["like"]:
+        query += unit[i]
+    for i in case["dislike"]:
+        query -= unit[i]
+    assert taste_parts.probe(found, case["like"] + case["dislike"], query, case["share"]) == case["clusters"]
+    sizes = found.sizes
+    chosen = {int(found.cluster[p]) for p in case["like"] + case["dislike"]}
+    probed = [c for c in case["clusters"] if c not in chosen]
+    assert case["clusters"][: len(chosen)] == [c for c in case["clusters"] if c in chosen]
+    assert sizes[probed].sum() >= min(case["share"] * count, count - sizes[list(chosen)].sum())
+    assert not probed or sizes[probed[:-1]].sum() < case["share"] * count  # no part more than needed
 
 
 def test_the_javascript_twins_pass_under_node():

@@ -69,11 +69,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from site_builder.cache import Cache
 from site_builder.colours import Tints, cell_text
 from site_builder.config import Named
 from site_builder.config.schema import named_words
 from site_builder.data.dataset import COMPUTED_COLUMNS, interaction_matrix
 from site_builder.model.neighbours import unit_rows
+from site_builder.site import taste_parts
 from site_builder.site.paths import RECOMMEND_BLOCKS, RECOMMEND_DATA, VECTOR_FILES
 from site_builder.site.projector import metadata_columns
 
@@ -225,13 +227,23 @@ def dequantise(data: bytes, dtype: str, dims: int) -> np.ndarray:
     return unit_rows(raw.astype(np.float32).reshape(-1, dims))
 
 
-def taste_ranking(unit: np.ndarray, like: list[int], dislike: list[int], top: int) -> np.ndarray:
-    """The page's taste query: rank all points by (sum of liked - sum of disliked unit
-    vectors) . unit row, the chosen points left out; the `top` best indices."""
+def taste_ranking(
+    unit: np.ndarray, like: list[int], dislike: list[int], top: int, loaded: np.ndarray | None = None
+) -> np.ndarray:
+    """The page's taste query: rank the points by (sum of liked - sum of disliked unit vectors) .
+    unit row, the chosen points left out; the `top` best indices (equal scores by index). Only the
+    points where `loaded` is true take part (the parts the page has, taste_parts). Nothing when the
+    query has no direction (likes and dislikes that cancel out)."""
     query = unit[like].sum(axis=0) - (unit[dislike].sum(axis=0) if dislike else 0)
+    if not np.linalg.norm(query) > 0:
+        return np.zeros(0, dtype=np.int64)
     scores = unit @ query
     scores[list(like) + list(dislike)] = -np.inf
-    top = min(top, len(unit) - len(set(like) | set(dislike)))
+    candidates = len(unit) - len(set(like) | set(dislike))
+    if loaded is not None:
+        scores[~loaded] = -np.inf
+        candidates = int(loaded.sum()) - int(loaded[list(set(like) | set(dislike))].sum())
+    top = min(top, candidates)
     best = np.argpartition(-scores, top - 1)[:top] if top > 0 else np.zeros(0, dtype=np.int64)
     return best[np.lexsort((best, -scores[best]))]
 
@@ -343,6 +355,7 @@ class PageData:
     loss: QuantisationLoss
     blocks: str  # the blocks' folder in the portal folder ("recommend/<version>/")
     block_size: int
+    parts: taste_parts.Partition | None = None  # a large portal's vectors in parts
 
     def describe(self) -> str:
         # raw sizes only: compressing tens of MB for a log line cost seconds at 87,000 points
@@ -352,6 +365,7 @@ class PageData:
         return (
             f"{RECOMMEND_DATA} {index:,} bytes, {len(self.files) - 1:,} files in {self.blocks} "
             f"{rest:,} bytes; vectors {self.loss.describe()}"
+            + (f"; in {self.parts.describe()}" if self.parts is not None else "")
         )
 
 
@@ -377,11 +391,13 @@ def page_data(
     evaluation: dict | None = None,
     tints: Tints | None = None,
     pictures: dict[int, bytes] | None = None,
+    cache: Cache | None = None,
 ) -> PageData:
     """Every file of the page (see the module doc), from the portal's table, neighbours, vectors and
     interactions (`point_index` / `other_index`: one entry per interaction, rows of `table` and of
     the other side; `tints`: the projector's colour of each point, colours.Tints, which the page
-    multiplies the pictures by as the map does; `pictures`: WebP thumbnails by point)."""
+    multiplies the pictures by as the map does; `pictures`: WebP thumbnails by point; `cache`: where a
+    large portal's partition of its vectors is kept, site.taste_parts)."""
     words = words or named_words({})
     count, dims = vectors.shape
     k = int(neighbour_index.shape[1])
@@ -402,6 +418,9 @@ def page_data(
 
     vector_bytes = quantise(vectors, vector_type)
     loss = measure_loss(vectors, vector_type, data=vector_bytes)
+    parts = None
+    if len(vector_bytes) >= taste_parts.PARTS_FROM:
+        parts = taste_parts.cached_partition(vectors, vector_type, dequantise(vector_bytes, vector_type, dims), cache)
     if counts is None:
         counts = np.diff(matrix.indptr)
 
@@ -422,7 +441,11 @@ def page_data(
             "cells": [values[rows] for values in cells],
         }
         folder_files[f"{first // size}.json"] = _json_bytes(block)
-    folder_files[VECTOR_FILES[vector_type]] = vector_bytes
+    vector_file = VECTOR_FILES[vector_type]
+    if parts is None:
+        folder_files[vector_file] = vector_bytes
+    else:
+        folder_files.update(taste_parts.part_files(parts, vector_bytes, vector_file[vector_file.rindex(".") :]))
     for point, picture in sorted((pictures or {}).items()):
         folder_files[f"{point}{PICTURE_SUFFIX}"] = picture
     digest = hashlib.sha256()
@@ -449,13 +472,25 @@ def page_data(
         },
         "blocks": {"path": folder, "size": size},
         "vectors": {
-            "path": folder + VECTOR_FILES[vector_type],
             "dtype": vector_type,
             "scale": loss.scale,
             "bytes": len(vector_bytes),
             "loss": asdict(loss),
         },
     }
+    if parts is None:
+        document["vectors"]["path"] = folder + vector_file
+    else:
+        document["vectors"]["parts"] = {
+            "probe": folder + taste_parts.PROBE_FILE,
+            "path": folder + taste_parts.PARTS_FOLDER,
+            "suffix": vector_file[vector_file.rindex(".") :],
+            "clusters": len(parts.centroids),
+            "share": parts.share,
+            "kept": round(parts.kept, 4),
+            "loaded": round(parts.loaded, 4),
+            "queries": taste_parts.QUERIES,
+        }
     if pictures:
         document["pictures"] = {"path": folder, "of": sorted(int(p) for p in pictures)}
     if tints is not None:
@@ -464,7 +499,7 @@ def page_data(
         document["evaluation"] = evaluation
     files = {RECOMMEND_DATA: _json_bytes(document)}
     files.update({folder + name: data for name, data in folder_files.items()})
-    return PageData(files=files, loss=loss, blocks=folder, block_size=size)
+    return PageData(files=files, loss=loss, blocks=folder, block_size=size, parts=parts)
 
 
 def assemble(files: dict[str, bytes]) -> dict:
@@ -505,6 +540,7 @@ def portal_page_data(
     tints: Tints,
     evaluation: dict | None = None,
     pictures: dict[int, bytes] | None = None,
+    cache: Cache | None = None,
 ) -> PageData:
     """page_data for a configured portal (config.PortalConfig) over a loaded data.dataset.Dataset."""
     table = dataset.side(portal.points)
@@ -526,4 +562,5 @@ def portal_page_data(
         evaluation=evaluation,
         tints=tints,
         pictures=pictures,
+        cache=cache,
     )

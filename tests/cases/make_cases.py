@@ -6,7 +6,9 @@ against: tests/test_js_twins.py checks the Python side, tests/js/*.test.mjs the 
                   vectors files (int8 with row and global scale, float16) and the unit rows
                   decoded from each; float16 bit patterns and their values
     taste.json    recommend.taste_ranking (rankTaste): unit rows, likes, dislikes, how many
-                  to pick, and the picks in order with their scores
+                  to pick (and which points are loaded), and the picks in order with their scores
+    probe.json    taste_parts.probe (readProbe, probeClusters): a vectors file and its probe.bin,
+                  and the clusters a first taste ranking loads for each taste and share
 
 Every expected value comes from the Python twins, so the JavaScript is held to them. Random
 inputs are seeded and the output is the same on every run; after changing a twin or a case:
@@ -31,6 +33,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
+from site_builder.site import taste_parts  # noqa: E402
 from site_builder.site.recommend import dequantise, fold, quantise, taste_ranking  # noqa: E402
 
 DECODE_TOLERANCE = 1e-6  # decoded unit components: float32 rounding, summed in another order
@@ -216,23 +219,49 @@ def taste_cases() -> dict:
         ("a zero row among the points", with_zero, [0, 1], [9], 9),
         ("rows decoded from an int8 file", decoded, [0, 7, 19], [4, 12], 8),
     ]
+    parted = _unit(rng.standard_normal((20, 4)))
+    loaded = np.zeros(20, dtype=bool)
+    loaded[[0, 1, 2, 5, 8, 9, 13, 14, 17]] = True  # the parts a large portal's page has
+    partial = [
+        ("only the loaded points, the chosen among them", parted, [0, 8], [13], 4, loaded),
+        ("only the loaded points, more asked for than are loaded", parted, [1], [], 12, loaded),
+        ("a chosen point not loaded", parted, [3, 5], [], 3, loaded | (np.arange(20) == 3)),
+    ]
     cases = []
-    for name, unit, like, dislike, top in inputs:
-        picks = taste_ranking(unit, like, dislike, top).tolist()
+    for name, unit, like, dislike, top, *mask in [*inputs, *partial]:
+        allowed = mask[0] if mask else None
+        picks = taste_ranking(unit, like, dislike, top, allowed).tolist()
         scores = _scores(unit, like, dislike)
-        _check_order(name, unit, scores, like, dislike, picks)
-        cases.append(
-            {
-                "name": name,
-                "dims": int(unit.shape[1]),
-                "unit": _rows(unit),
-                "like": like,
-                "dislike": dislike,
-                "top": top,
-                "picks": picks,
-                "scores": [float(scores[p]) for p in picks],
-            }
-        )
+        _check_order(name, unit, scores, like, dislike, picks, allowed)
+        case = {
+            "name": name,
+            "dims": int(unit.shape[1]),
+            "unit": _rows(unit),
+            "like": like,
+            "dislike": dislike,
+            "top": top,
+            "picks": picks,
+            "scores": [float(scores[p]) for p in picks],
+        }
+        if allowed is not None:
+            case["loaded"] = allowed.astype(int).tolist()
+        cases.append(case)
+    # likes and dislikes that cancel out: a query with no direction ranks nothing, on both sides
+    same = _unit(rng.standard_normal((6, 3)))
+    same[4] = same[1]
+    assert taste_ranking(same, [1], [4], 3).size == 0
+    cases.append(
+        {
+            "name": "a like and a dislike that cancel out",
+            "dims": 3,
+            "unit": _rows(same),
+            "like": [1],
+            "dislike": [4],
+            "top": 3,
+            "picks": [],
+            "scores": [],
+        }
+    )
     return {
         "about": "recommend.taste_ranking: unit rows (float32 values), likes, dislikes and how many to pick; "
         "the picks best first and their scores, the cosine with (sum of liked - sum of disliked)",
@@ -247,15 +276,68 @@ def _scores(unit: np.ndarray, like: list[int], dislike: list[int]) -> np.ndarray
     return exact @ query / np.linalg.norm(query)
 
 
-def _check_order(name: str, unit: np.ndarray, scores: np.ndarray, like, dislike, picks) -> None:
+def _check_order(name: str, unit: np.ndarray, scores: np.ndarray, like, dislike, picks, loaded=None) -> None:
     """The picks are the float64 ranking too, and no two scores near the cut could swap places."""
-    rest = [p for p in range(len(unit)) if p not in like and p not in dislike]
+    rest = [p for p in range(len(unit)) if p not in like and p not in dislike and (loaded is None or loaded[p])]
     order = sorted(rest, key=lambda p: (-scores[p], p))
     assert picks == order[: len(picks)], f"{name}: taste_ranking disagrees with the float64 ranking"
     considered = order[: len(picks) + 1]
     for a, b in zip(considered, considered[1:]):
         same_vector = np.array_equal(unit[a], unit[b])
         assert same_vector or scores[a] - scores[b] > SCORE_GAP, f"{name}: points {a} and {b} score too close"
+
+
+# ------------------------------------------------------------------ probe
+
+
+def float32_query(unit: np.ndarray, like: list[int], dislike: list[int]) -> np.ndarray:
+    """The query as the page sums it: in float32, the likes in order, then less each dislike."""
+    query = np.zeros(unit.shape[1], dtype=np.float32)
+    for i in like:
+        query += unit[i]
+    for i in dislike:
+        query -= unit[i]
+    return query
+
+
+def probe_cases() -> dict:
+    rng = np.random.default_rng(11)
+    centres = rng.standard_normal((4, 6)) * 3  # four groups of directions, so that the clusters differ
+    vectors = _steady_draw(lambda: np.repeat(centres, 40, axis=0) + rng.standard_normal((160, 6)))
+    data = quantise(vectors, "int8")
+    decoded = dequantise(data, "int8", 6)
+    # the clusters made by hand, not by k-means, so that the file is the same on every machine:
+    # the four groups, each cut in two at the median of its points' first component
+    group = np.repeat(np.arange(4), 40)
+    median = np.array([np.median(decoded[group == g, 0]) for g in range(4)])
+    cluster = group * 2 + (decoded[:, 0] > median[group]).astype(int)
+    found = taste_parts.grouped(decoded, cluster)
+    inputs = [
+        ("one like, a tenth of the points", [3], [], 0.1),
+        ("three likes and a dislike, a fifth", [3, 50, 120], [90], 0.2),
+        ("dislikes only", [], [10, 130], 0.3),
+        ("the chosen points' parts do not count towards the share", [0, 45, 85, 125], [], 0.05),
+        ("every part", [7], [], 1.0),
+        ("no share: the chosen points' parts alone", [7, 8], [], 0.0),
+    ]
+    cases = []
+    for name, like, dislike, share in inputs:
+        query = float32_query(decoded, like, dislike)
+        clusters = taste_parts.probe(found, like + dislike, query, share)
+        bounds = found.centroids.astype(np.float64) @ query + found.radii * np.linalg.norm(query.astype(np.float64))
+        ordered = np.sort(bounds)
+        assert (np.diff(ordered) > SCORE_GAP).all(), f"{name}: two clusters' bounds are too close to order"
+        cases.append({"name": name, "like": like, "dislike": dislike, "share": share, "clusters": clusters})
+    return {
+        "about": "taste_parts.probe: a partition of 160 int8 vectors of 6 dimensions (the vectors file and its "
+        "probe.bin, base64) and, for each taste and share, the clusters a first ranking loads, in order",
+        "count": 160,
+        "dims": 6,
+        "clusters": len(found.centroids),
+        "vectors": base64.b64encode(data).decode("ascii"),
+        "probe": base64.b64encode(found.probe_file()).decode("ascii"),
+        "cases": cases,
+    }
 
 
 # ------------------------------------------------------------------ writing
@@ -287,7 +369,12 @@ def dumps(document: dict) -> str:
     return _readable("{\n" + ",\n".join(lines) + "\n}") + "\n"
 
 
-DOCUMENTS = {"fold.json": fold_cases, "vectors.json": vector_cases, "taste.json": taste_cases}
+DOCUMENTS = {
+    "fold.json": fold_cases,
+    "vectors.json": vector_cases,
+    "taste.json": taste_cases,
+    "probe.json": probe_cases,
+}
 
 
 def main() -> None:

@@ -1,13 +1,13 @@
-// The recommendation page's pure functions (site/static/recommend-core.js): fold, decodeVectors
-// and rankTaste against the cases their Python twins are held to (tests/cases/, written by
+// The recommendation page's pure functions (site/static/recommend-core.js): fold, decodeVectors,
+// rankTaste, readProbe and probeClusters against the cases their Python twins are held to (tests/cases/, written by
 // make_cases.py from site_builder/site/recommend.py), and the page's other helpers.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 
 import {
-  closestLiked, decodeVectors, dot, fold, formatNumber, halfToFloat, hashOf, plural, rankSuggestions, rankTaste,
-  similarityText, splitValues, spriteOffset, stateFromHash, tasteNote,
+  closestLiked, decodeVectors, dot, fold, formatNumber, halfToFloat, hashOf, placeRows, plural, probeClusters, rankSuggestions,
+  rankTaste, readProbe, similarityText, splitValues, spriteOffset, stateFromHash, tasteNote, tasteQuery,
 } from "../../site_builder/site/static/recommend-core.js";
 
 function cases(name) {
@@ -71,13 +71,13 @@ describe("rankTaste, as recommend.taste_ranking", function () {
   for (const c of file.cases) {
     it(c.name, function () {
       var unit = Float32Array.from(c.unit.flat());
-      var ranked = rankTaste(unit, c.dims, c.like, c.dislike, c.top);
+      var loaded = c.loaded ? Uint8Array.from(c.loaded) : undefined;
+      var ranked = rankTaste(unit, c.dims, c.like, c.dislike, c.top, loaded);
       assert.deepEqual(ranked.map(function (pair) { return pair[0]; }), c.picks);
       assertClose(ranked.map(function (pair) { return pair[1]; }), c.scores, file.tolerance, c.name);
     });
   }
 
-  // Here the page and Python part ways: taste_ranking still lists points by number.
   it("ranks nothing when the query has no direction", function () {
     var unit = Float32Array.from([1, 0, 0, 1, 1, 0, 0.6, 0.8]);
     assert.deepEqual(rankTaste(unit, 2, [], [], 3), []);
@@ -91,6 +91,47 @@ describe("rankTaste, as recommend.taste_ranking", function () {
     assert.equal(closest, 1);
     assert.ok(Math.abs(score - 0.8) < 1e-7);
     assert.deepEqual(closestLiked(unit, 2, 2, []), [null, -Infinity]);
+  });
+});
+
+describe("readProbe and probeClusters, as taste_parts.probe", function () {
+  var file = cases("probe.json");
+  function buffer(base64) { var bytes = Buffer.from(base64, "base64"); return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length); }
+  var unit = decodeVectors(buffer(file.vectors), "int8", file.count, file.dims);
+  var probe = readProbe(buffer(file.probe), file.clusters, file.dims, file.count);
+  for (const c of file.cases) {
+    it(c.name, function () {
+      var query = tasteQuery(unit, file.dims, c.like, c.dislike);
+      assert.deepEqual(probeClusters(probe, c.like.concat(c.dislike), query, c.share), c.clusters);
+    });
+  }
+
+  it("lists each cluster's points in point order", function () {
+    var seen = 0;
+    probe.members.forEach(function (members, c) {
+      assert.equal(members.length, probe.sizes[c]);
+      for (var m = 0; m < members.length; m++) {
+        assert.equal(probe.cluster[members[m]], c);
+        if (m) assert.ok(members[m] > members[m - 1]);
+      }
+      seen += members.length;
+    });
+    assert.equal(seen, file.count);
+  });
+
+  it("places a part's rows where its points are", function () {
+    var all = new Float32Array(file.count * file.dims), members = probe.members[2];
+    var rows = new Float32Array(members.length * file.dims);
+    for (var m = 0; m < members.length; m++) rows.set(unit.subarray(members[m] * file.dims, (members[m] + 1) * file.dims), m * file.dims);
+    placeRows(all, rows, members, file.dims);
+    for (var p = 0; p < file.count; p++) {
+      var inPart = probe.cluster[p] === 2;
+      assert.equal(all[p * file.dims], inPart ? unit[p * file.dims] : 0);
+    }
+  });
+
+  it("refuses a probe file of the wrong size", function () {
+    assert.throws(function () { readProbe(new ArrayBuffer(10), 2, 3, 4); }, /wrong size/);
   });
 });
 
@@ -175,5 +216,9 @@ describe("what the page writes", function () {
       "The 4 you chose are left out.");
     assert.equal(tasteNote(0, 2, 2, 10), "All 10 ranked in your browser by how far each is from the 2 you dislike " +
       "(the sum of the cosine similarities, 1 = same direction). The 2 you chose are left out.");
+    assert.equal(tasteNote(1, 0, 1, 200947, 16020), "16,020 of the 200,947, those in the parts of the map nearest your " +
+      "taste, ranked in your browser by how close each is to the one you like (the sum of the cosine similarities, " +
+      "1 = same direction). The one you chose is left out.");
+    assert.equal(tasteNote(1, 0, 1, 10, 10).slice(0, 10), "All 10 ran");
   });
 });

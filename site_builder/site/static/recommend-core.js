@@ -6,6 +6,7 @@
  *   fold           recommend.fold: the search keys are folded by Python, the queries here
  *   decodeVectors  recommend.dequantise: the vectors file back into unit rows
  *   rankTaste      recommend.taste_ranking: the taste query
+ *   readProbe, probeClusters  taste_parts: which parts of a large portal's vectors a taste loads first
  * The map page (map-ui.js) shows pictures and similarities the same way: it imports
  * spriteOffset and similarityText from here.
  */
@@ -161,26 +162,37 @@ export function dot(unit, a, b, dims) {
   return s;
 }
 
-// Rank every point by (sum of liked unit vectors - sum of disliked) . its unit vector, the chosen
-// points left out: the `top` best as [point, score], the score divided by the query's length
-// (the cosine with the query), best first, equal scores by point number. Nothing when the query
-// has no direction (nothing chosen, or likes and dislikes that cancel out).
-export function rankTaste(unit, dims, like, dislike, top) {
-  var n = dims ? unit.length / dims : 0, query = new Float32Array(dims), d, p;
+// The taste's query: the sum of the liked unit rows less the sum of the disliked.
+export function tasteQuery(unit, dims, like, dislike) {
+  var query = new Float32Array(dims), d;
   like.forEach(function (i) { for (d = 0; d < dims; d++) query[d] += unit[i * dims + d]; });
   dislike.forEach(function (i) { for (d = 0; d < dims; d++) query[d] -= unit[i * dims + d]; });
+  return query;
+}
+
+// Rank the points by (sum of liked unit vectors - sum of disliked) . their unit vector, the chosen
+// points left out: the `top` best as [point, score], the score divided by the query's length
+// (the cosine with the query), best first, equal scores by point number. Only the points where
+// `loaded` (a Uint8Array, optional) is 1 take part: the parts of a large portal the page has.
+// Nothing when the query has no direction (nothing chosen, or likes and dislikes that cancel out).
+export function rankTaste(unit, dims, like, dislike, top, loaded) {
+  var n = dims ? unit.length / dims : 0, query = tasteQuery(unit, dims, like, dislike), d, p;
   var norm = 0;
   for (d = 0; d < dims; d++) norm += query[d] * query[d];
   norm = Math.sqrt(norm);
   if (!(norm > 0)) return [];
-  var chosen = new Uint8Array(n);
-  like.concat(dislike).forEach(function (i) { chosen[i] = 1; });
-  top = Math.min(top, n - like.length - dislike.length);
+  var skip = new Uint8Array(n), candidates = 0;
+  if (loaded) for (p = 0; p < n; p++) { skip[p] = loaded[p] ? 0 : 1; candidates += loaded[p] ? 1 : 0; }
+  else candidates = n;
+  like.concat(dislike).forEach(function (i) { if (!skip[i]) { skip[i] = 1; candidates--; } });
+  top = Math.max(0, Math.min(top, candidates));
+  if (!top) return [];
   var bestIndex = new Int32Array(top).fill(-1), bestScore = new Float64Array(top).fill(-Infinity);
   for (p = 0; p < n; p++) {
+    if (skip[p]) continue;
     var s = 0, offset = p * dims;
     for (d = 0; d < dims; d++) s += query[d] * unit[offset + d];
-    if (s > bestScore[top - 1] && !chosen[p]) {
+    if (s > bestScore[top - 1]) {
       var at = top - 1;
       while (at > 0 && bestScore[at - 1] < s) {
         bestScore[at] = bestScore[at - 1]; bestIndex[at] = bestIndex[at - 1]; at--;
@@ -193,6 +205,60 @@ export function rankTaste(unit, dims, like, dislike, top) {
   return out;
 }
 
+// ------------------------------------------------------------ a large portal's parts
+
+// probe.bin (site_builder/site/taste_parts.py): the clusters' float32 centroids (clusters x dims) and
+// radii, then each point's cluster as a byte; with each cluster's points, in point order.
+export function readProbe(buffer, clusters, dims, count) {
+  var size = clusters * dims * 4 + clusters * 4 + count;
+  if (buffer.byteLength !== size) throw new Error("the probe file has the wrong size");
+  // Float32Array reads the machine's byte order: little-endian on every browser's platform
+  var centroids = new Float32Array(buffer, 0, clusters * dims);
+  var radii = new Float32Array(buffer, clusters * dims * 4, clusters);
+  var cluster = new Uint8Array(buffer, clusters * (dims + 1) * 4, count);
+  var sizes = new Int32Array(clusters), p;
+  for (p = 0; p < count; p++) {
+    if (cluster[p] >= clusters) throw new Error("the probe file names a cluster it does not have");
+    sizes[cluster[p]]++;
+  }
+  var members = [], filled = new Int32Array(clusters);
+  for (var c = 0; c < clusters; c++) members.push(new Int32Array(sizes[c]));
+  for (p = 0; p < count; p++) members[cluster[p]][filled[cluster[p]]++] = p;
+  return { clusters: clusters, dims: dims, count: count, centroids: centroids, radii: radii, cluster: cluster,
+           sizes: sizes, members: members };
+}
+
+// The clusters a first taste ranking loads (taste_parts.probe): the chosen points' clusters (they
+// hold the query's vectors), then the others by the most a point of theirs can score (centroid .
+// query + radius x |query|), best first, equal bounds by number, until `share` of the points are in.
+export function probeClusters(probe, chosen, query, share) {
+  var dims = probe.dims, need = Math.ceil(share * probe.count), taken = [], loaded = 0, c, d;
+  chosen.forEach(function (p) { if (taken.indexOf(probe.cluster[p]) < 0) taken.push(probe.cluster[p]); });
+  var norm = 0;
+  for (d = 0; d < dims; d++) norm += query[d] * query[d];
+  norm = Math.sqrt(norm);
+  var bound = new Float64Array(probe.clusters), order = [];
+  for (c = 0; c < probe.clusters; c++) {
+    var s = 0;
+    for (d = 0; d < dims; d++) s += probe.centroids[c * dims + d] * query[d];
+    bound[c] = s + probe.radii[c] * norm;
+    order.push(c);
+  }
+  order.sort(function (a, b) { return bound[b] - bound[a] || a - b; });
+  for (var i = 0; i < order.length && loaded < need; i++) {
+    c = order[i];
+    if (taken.indexOf(c) >= 0 || !probe.sizes[c]) continue;
+    taken.push(c);
+    loaded += probe.sizes[c];
+  }
+  return taken;
+}
+
+// Copy a part's decoded rows (`rows`, one per member) into the unit rows of all points.
+export function placeRows(unit, rows, members, dims) {
+  for (var m = 0; m < members.length; m++) unit.set(rows.subarray(m * dims, (m + 1) * dims), members[m] * dims);
+}
+
 // The liked point most similar to `point`, as [liked point, cosine]; [null, -Infinity] with no likes.
 export function closestLiked(unit, dims, point, like) {
   var closest = null, closestScore = -Infinity;
@@ -203,15 +269,18 @@ export function closestLiked(unit, dims, point, like) {
   return [closest, closestScore];
 }
 
-// How a taste ranking is made, in words that fit how many were liked and disliked
-// (`chosen` of them in all, left out of the `count` ranked).
-export function tasteNote(likes, dislikes, chosen, count) {
+// How a taste ranking is made, in words that fit how many were liked and disliked (`chosen` of
+// them in all, left out of the `count` ranked); `ranked`, when fewer than `count` took part: how
+// many were in the parts of a large portal loaded for the taste.
+export function tasteNote(likes, dislikes, chosen, count, ranked) {
   var what = likes ? "how close each is to the " + (likes === 1 ? "one" : formatNumber(likes)) + " you like" : "";
   if (dislikes) {
     what += (likes ? ", less how close it is to " : "how far each is from ") + "the " +
       (dislikes === 1 ? "one" : formatNumber(dislikes)) + " you dislike";
   }
-  return "All " + formatNumber(count) + " ranked in your browser by " + what +
+  var who = ranked === undefined || ranked >= count ? "All " + formatNumber(count)
+    : formatNumber(ranked) + " of the " + formatNumber(count) + ", those in the parts of the map nearest your taste,";
+  return who + " ranked in your browser by " + what +
     " (the sum of the cosine similarities, 1 = same direction). The " +
     (chosen === 1 ? "one you chose is" : formatNumber(chosen) + " you chose are") + " left out.";
 }

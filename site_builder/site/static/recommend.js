@@ -18,8 +18,8 @@
  * tests/js/ checks it against the cases of its Python twins.
  */
 import {
-  closestLiked, decodeVectors, fold, formatNumber, hashOf, plural, rankSuggestions, rankTaste, similarityText,
-  splitValues, stateFromHash, tasteNote,
+  closestLiked, decodeVectors, fold, formatNumber, hashOf, placeRows, plural, probeClusters, rankSuggestions, rankTaste,
+  readProbe, similarityText, splitValues, stateFromHash, tasteNote, tasteQuery,
 } from "./recommend-core.js";
 
 var page = document.querySelector("[data-recommend]");
@@ -48,8 +48,15 @@ function recommendationPage(root) {
   var settled = {};         // block URL -> the block, once it has arrived
   var keys = null;          // the search keys, folded from the labels on the first search
   var withPicture = null;   // Uint8Array: 1 for the points that have a picture file
-  var unit = null;          // Float32Array N x D of unit vectors, once loaded
-  var vectorsPromise = null;
+  var unit = null;          // Float32Array N x D of unit vectors, filled as they arrive
+  var loaded = null;        // Uint8Array N: 1 for the points whose vectors have arrived (a large portal's parts)
+  var loadedCount = 0;      // how many have
+  var vectorsPromise = null; // the whole vectors file of a small portal
+  var probe = null;         // a large portal's probe.bin, read (readProbe)
+  var probePromise = null;
+  var partPromises = {};    // cluster -> promise of its part, loaded once
+  var partsDone = 0;
+  var TASTE_TOP = 10;       // the top list the build measured a partial ranking's agreement on (taste_parts.TOP)
   var suggestions = [];     // point indices in the open listbox
   var active = -1;          // highlighted suggestion
   var renderToken = 0;
@@ -362,7 +369,12 @@ function recommendationPage(root) {
     say(message || "Ready: " + formatNumber(data.count) + " to search.");
   }
 
-  function loadVectors() {
+  // ------------------------------------------------------------ vectors
+
+  // A small portal's vectors come in one file. A large one's come in parts, one per cluster of the
+  // map (site_builder/site/taste_parts.py): probe.bin says which points each holds, and a taste
+  // loads the parts nearest it first; "Rank all" loads the rest.
+  function loadWhole() {
     if (!vectorsPromise) {
       var info = data.vectors;
       var started = performance.now();
@@ -371,6 +383,7 @@ function recommendationPage(root) {
         return response.arrayBuffer();
       }).then(function (buffer) {
         unit = decodeVectors(buffer, info.dtype, data.count, data.dims);
+        loadedCount = data.count;
         timing.vectors = performance.now() - started;
         return unit;
       });
@@ -379,19 +392,89 @@ function recommendationPage(root) {
     return vectorsPromise;
   }
 
+  function fetchBuffer(path, what) {
+    return fetch(new URL(path, dataUrl)).then(function (response) {
+      if (response.status === 404) throw new Error("this site has been updated since the page was opened: reload the page");
+      if (!response.ok) throw new Error(what + " answered " + response.status);
+      return response.arrayBuffer();
+    });
+  }
+
+  function loadProbe() {
+    if (!probePromise) {
+      var parts = data.vectors.parts;
+      probePromise = fetchBuffer(parts.probe, "the probe file").then(function (buffer) {
+        probe = readProbe(buffer, parts.clusters, data.dims, data.count);
+        unit = new Float32Array(data.count * data.dims);
+        loaded = new Uint8Array(data.count);
+        return probe;
+      });
+      probePromise.catch(function () { probePromise = null; });
+    }
+    return probePromise;
+  }
+
+  function loadPart(c) {
+    if (!partPromises[c]) {
+      var parts = data.vectors.parts, members = probe.members[c];
+      partPromises[c] = fetchBuffer(parts.path + c + parts.suffix, "a part of the vectors").then(function (buffer) {
+        placeRows(unit, decodeVectors(buffer, data.vectors.dtype, members.length, data.dims), members, data.dims);
+        for (var m = 0; m < members.length; m++) loaded[members[m]] = 1;
+        loadedCount += members.length;
+        partsDone++;
+      });
+      partPromises[c].catch(function () { delete partPromises[c]; });
+    }
+    return partPromises[c];
+  }
+
+  // The vectors a ranking of `state` needs: all of them, or the parts nearest the taste.
+  function vectorsFor(state) {
+    var parts = data.vectors.parts;
+    if (!parts) return loadWhole();
+    var started = performance.now(), chosen = state.like.concat(state.dislike);
+    return loadProbe().then(function () {
+      return Promise.all(chosen.map(function (p) { return loadPart(probe.cluster[p]); }));
+    }).then(function () {
+      var query = tasteQuery(unit, data.dims, state.like, state.dislike);
+      return Promise.all(probeClusters(probe, chosen, query, parts.share).map(loadPart));
+    }).then(function () {
+      if (timing.vectors === undefined) timing.vectors = performance.now() - started;
+    });
+  }
+
+  // Every part, `progress` told after each; then the ranking is over all the points.
+  function loadEveryPart(progress) {
+    return loadProbe().then(function () {
+      var all = [];
+      for (var c = 0; c < probe.clusters; c++) {
+        all.push(loadPart(c).then(function () { progress(partsDone, probe.clusters); }));
+      }
+      return Promise.all(all);
+    });
+  }
+
+  function percent(share) { return (share * 100).toFixed(0) + "%"; }
+
+  function megabytes(bytes) { return (bytes / 1e6).toFixed(1) + " MB"; }
+
   function renderTaste(state) {
     input.value = ""; // the search box is for the next point, not the last one searched
     var token = renderToken;
     var count = state.like.length + state.dislike.length;
-    if (!unit) {
-      show(h("p", { className: "rec-loading", text: "Loading the vectors (" + formatNumber(Math.round(data.vectors.bytes / 1024)) + " KB)…" }));
+    var parts = data.vectors.parts;
+    if (!unit || (parts && loadedCount < data.count)) {
+      var size = parts ? Math.round(data.vectors.bytes * parts.loaded) : data.vectors.bytes;
+      show(h("p", { className: "rec-loading", text: "Loading the vectors (" + (parts ? "about " : "") +
+        formatNumber(Math.round(size / 1024)) + " KB)…" }));
       say("Loading the vectors…");
     }
-    loadVectors().then(function () {
+    vectorsFor(state).then(function () {
       if (token !== renderToken) return;
       var started = performance.now();
       var top = Math.max(data.k, 1);
-      var ranked = rankTaste(unit, data.dims, state.like, state.dislike, top);
+      var partial = loadedCount < data.count;
+      var ranked = rankTaste(unit, data.dims, state.like, state.dislike, top, partial ? loaded : null);
       timing.rank = performance.now() - started;
       var cards = h("ol", { className: "rec-cards" });
       ranked.forEach(function (pair, n) {
@@ -402,9 +485,14 @@ function recommendationPage(root) {
         cards.appendChild(card(point, n + 1, pair[1].toFixed(3), "match", why, state));
       });
       var heading = state.like.length ? "Picked for your taste" : "Farthest from what you dislike";
+      var rankedCount = 0;
+      if (partial) for (var p = 0; p < data.count; p++) rankedCount += loaded[p];
+      var note = tasteNote(state.like.length, state.dislike.length, count, data.count,
+        partial ? rankedCount - chosenLoaded(state) : undefined);
       show(h("section", { className: "rec-taste-result", "aria-labelledby": "rec-taste-result-heading" },
         h("h2", { id: "rec-taste-result-heading", tabindex: "-1", text: heading }),
-        h("p", { className: "rec-note", text: tasteNote(state.like.length, state.dislike.length, count, data.count) }),
+        h("p", { className: "rec-note", text: note }),
+        partial ? rankAll(parts) : null,
         ranked.length ? cards : h("p", { text: "Nothing to rank: like something first." })), true);
       document.title = "Your taste · " + baseTitle;
       say(plural(ranked.length, "pick", "picks") + " for your taste.");
@@ -413,6 +501,29 @@ function recommendationPage(root) {
       show(h("p", { className: "rec-error", text: "Could not load the vectors: " + error.message }), true);
       say("Could not load the vectors.");
     });
+  }
+
+  function chosenLoaded(state) {
+    return state.like.concat(state.dislike).filter(function (p) { return loaded[p]; }).length;
+  }
+
+  // What a ranking of part of a large portal leaves out, and a button that ranks them all.
+  function rankAll(parts) {
+    var button = h("button", { type: "button", className: "button rec-rank-all", "data-focus": "rank-all" },
+      "Rank all " + formatNumber(data.count) + " (" + megabytes(data.vectors.bytes) + " in all)");
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      loadEveryPart(function (done, all) {
+        button.textContent = "Loading the vectors: " + formatNumber(done) + " of " + formatNumber(all) + " parts…";
+      }).then(render, function (error) {
+        button.disabled = false;
+        button.textContent = "Could not load them all (" + error.message + "): try again";
+      });
+    });
+    return h("p", { className: "rec-note rec-partial" },
+      "Measured when the site was built on " + formatNumber(parts.queries) + " random tastes, ranking the nearest parts " +
+      "finds on average " + percent(parts.kept) + " of the exact top " + TASTE_TOP + " (ranking all of them: " +
+      percent(data.vectors.loss.taste_overlap) + "). ", button);
   }
 
   function renderTasteBar(state) {
@@ -486,6 +597,15 @@ function recommendationPage(root) {
       "Measured against the exact float32 vectors, their top-10 lists agree on " + (loss.taste_overlap * 100).toFixed(1) +
       "% of the picks on average (neighbours: " + (loss.neighbour_overlap * 100).toFixed(1) + "%), with a mean cosine error of " +
       loss.mean_cosine_error.toExponential(1) + "." }));
+    var parts = v.parts;
+    if (parts) {
+      aboutText.appendChild(h("p", { text: "So that a taste is ranked without loading them all, the vectors come in " +
+        formatNumber(parts.clusters) + " parts, one per cluster of the map. A taste loads the parts of the points " +
+        "you chose and those nearest it until " + percent(parts.share) + " of the " + formatNumber(data.count) +
+        " are in (" + percent(parts.loaded) + " on average, about " + megabytes(v.bytes * parts.loaded) + "), and ranks those; " +
+        "on random tastes that finds " + percent(parts.kept) + " of the exact top " + TASTE_TOP + ". " +
+        "“Rank all” loads the rest." }));
+    }
     if (data.evaluation) describeEvaluation(data.evaluation);
   }
 
