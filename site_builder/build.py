@@ -460,6 +460,7 @@ def build_portal(
         example=str(table[portal.label].iloc[most_met]) if most_met is not None else "",
         blocks=page_data.blocks,
         block_size=page_data.block_size,
+        vectors_in_parts=page_data.parts is not None,
         vector_scales=compact.scales if compact else [],
     )
     portal_summary = PortalSummary(

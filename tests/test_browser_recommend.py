@@ -352,6 +352,7 @@ def test_a_large_portals_taste_loads_the_parts_nearest_it_then_all_on_request(br
     index, probe, unit = _parts_of(site, "movies")
     parts = index["vectors"]["parts"]
     assert "path" not in index["vectors"] and not list((site / "movies").rglob("vectors.i8"))
+    assert f'data-probe="{parts["probe"]}"' in (site / "movies" / "recommend.html").read_text(encoding="utf-8")
     labels = index["labels"]
     like = [labels.index(t) for t in ("Star Wars (1977)", "Fargo (1996)", "Return of the Jedi (1983)")]
     dislike = [labels.index("Toy Story (1995)")]
@@ -382,6 +383,8 @@ def test_a_large_portals_taste_loads_the_parts_nearest_it_then_all_on_request(br
         fetched = {url.rsplit("/movies/", 1)[-1] for url in watch.finished}
         wanted = {f"{parts['path']}{c}{parts['suffix']}" for c in clusters}
         assert parts["probe"] in fetched and {f for f in fetched if "/parts/" in f} == wanted
+        # asked for once, beside the index (the page names it when it opens on a taste)
+        assert sum(url.endswith("/probe.bin") for url in watch.finished) == 1
         note = page.locator(".rec-taste-result .rec-note").first.inner_text()
         assert note.startswith(
             f"{int(loaded.sum()) - 4:,} of the 1,682, those in the parts of the map nearest your taste"

@@ -317,6 +317,8 @@ def test_demo_page_data(demo_site, portal_name, count):
     document = recommend.read_page_data(folder)
     assert document["count"] == count and document["k"] == 12 and document["dims"] == 100
     assert (folder / document["vectors"]["path"]).stat().st_size == count * 100  # int8, the default
+    # under 2 MB, the vectors come in one file and the page asks for no probe file (site.taste_parts)
+    assert "parts" not in document["vectors"] and "data-probe" not in (folder / "recommend.html").read_text()
     assert len(document["neighbours"]) == len(document["scores"]) == len(document["evidence"]["common"]) == count * 12
     # what a first view waits for: the index and one block
     assert len(gzip.compress((folder / "recommend.json").read_bytes())) < 40_000

@@ -72,6 +72,9 @@ class PortalPage:
     # (site.recommend), named in the pages so that a point's block is fetched beside the index
     blocks: str = ""
     block_size: int = 0
+    # whether its vectors come in parts (site.taste_parts): the page then asks for probe.bin beside
+    # the index when it opens on a taste
+    vectors_in_parts: bool = False
     # the factors of the map's compact vectors (site.projector.map_vectors); empty when it has none
     vector_scales: list[float] = field(default_factory=list)
 
@@ -102,6 +105,10 @@ class PortalPage:
     @property
     def recommend_blocks(self) -> str:
         return paths.in_portal(self.name, self.blocks)
+
+    @property
+    def taste_probe(self) -> str:
+        return paths.in_portal(self.name, self.blocks + paths.TASTE_PROBE)
 
     @property
     def sprite_sheet(self) -> str:

@@ -25,6 +25,9 @@ RECOMMEND_PAGE = "recommend.html"
 RECOMMEND_DATA = "recommend.json"  # the page's index; the rest is in a versioned folder (site.recommend)
 RECOMMEND_BLOCKS = "recommend"
 VECTOR_FILES = {"int8": "vectors.i8", "float16": "vectors.f16"}  # the recommendation page's vectors
+# or, for a large portal, in the same folder: where each point's part of them is, and the parts (site.taste_parts)
+TASTE_PROBE = "probe.bin"
+TASTE_PARTS = "parts/"
 TENSORS = "tensors.bytes"
 # the map's compact copy of the vectors, for large portals (site.projector): int8, though named
 # .bytes, as the projector reads a file as binary only by that ending (static/map-vectors.js)

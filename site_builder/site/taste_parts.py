@@ -38,6 +38,7 @@ import numpy as np
 
 from site_builder.cache import ARRAYS, Cache, Kind
 from site_builder.model.neighbours import unit_rows
+from site_builder.site import paths
 
 PARTS_FROM = 2_000_000  # bytes of vectors from which the page gets parts (1.6 s at 10 Mbit/s)
 MAX_CLUSTERS = 256  # a cluster number is one byte
@@ -51,8 +52,8 @@ QUERIES = 200
 TOP = 10
 
 PARTS = Kind("vectors", "taste-parts-v1", ("scikit-learn", "numpy"))
-PROBE_FILE = "probe.bin"
-PARTS_FOLDER = "parts/"
+PROBE_FILE = paths.TASTE_PROBE
+PARTS_FOLDER = paths.TASTE_PARTS
 
 
 @dataclass

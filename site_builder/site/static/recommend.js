@@ -54,6 +54,7 @@ function recommendationPage(root) {
   var vectorsPromise = null; // the whole vectors file of a small portal
   var probe = null;         // a large portal's probe.bin, read (readProbe)
   var probePromise = null;
+  var earlyProbe = null;    // probe.bin asked for beside the index (a taste's deep link), until read
   var partPromises = {};    // cluster -> promise of its part, loaded once
   var partsDone = 0;
   var TASTE_TOP = 10;       // the top list the build measured a partial ranking's agreement on (taste_parts.TOP)
@@ -403,7 +404,9 @@ function recommendationPage(root) {
   function loadProbe() {
     if (!probePromise) {
       var parts = data.vectors.parts;
-      probePromise = fetchBuffer(parts.probe, "the probe file").then(function (buffer) {
+      var asked = earlyProbe || fetchBuffer(parts.probe, "the probe file");
+      earlyProbe = null;
+      probePromise = asked.then(function (buffer) {
         probe = readProbe(buffer, parts.clusters, data.dims, data.count);
         unit = new Float32Array(data.count * data.dims);
         loaded = new Uint8Array(data.count);
@@ -634,9 +637,17 @@ function recommendationPage(root) {
   // ------------------------------------------------------------ start
 
   window.addEventListener("hashchange", render);
-  // a deep link's block, asked for beside the index rather than after it
+  // a deep link's block, asked for beside the index rather than after it; so is a large portal's
+  // probe.bin when the page opens on a taste
   var linked = /(?:^#|&)item=(\d+)/.exec(location.hash);
   if (linked && blockSize) loadBlock(Number(linked[1])).catch(function () { /* said when rendered */ });
+  if (root.hasAttribute("data-probe") && !linked && /(?:^#|&)(?:like|dislike)=\d/.test(location.hash)) {
+    earlyProbe = fetch(new URL(root.getAttribute("data-probe"), document.baseURI)).then(function (response) {
+      if (!response.ok) throw new Error("the probe file answered " + response.status);
+      return response.arrayBuffer();
+    });
+    earlyProbe.catch(function () { /* said when ranked */ });
+  }
   fetch(dataUrl).then(function (response) {
     if (!response.ok) throw new Error("recommend.json answered " + response.status);
     return response.json();
