@@ -3,8 +3,8 @@
 Usage:
     python benchmarks/taste_at_scale.py SITE:PORTAL [SITE:PORTAL ...] [--queries 200]
 
-A taste ranking today fetches the portal's whole vectors file (int8, N x D
-bytes: 8.8 MB at 87,585 movies, 20 MB at 200,947 users), 7 and 16 s at
+A taste ranking over the portal's whole vectors file fetches N x D bytes
+(int8: 8.8 MB at 87,585 movies, 20 MB at 200,947 users), 7 and 16 s at
 10 Mbit/s. For each portal (its `tensors.bytes` and `metadata.txt`) this
 measures what smaller downloads would rank, with the build's own measure
 (recommend.measure_loss): random taste queries of 3 likes and 1 dislike, the
@@ -12,10 +12,12 @@ share of the top 10 that belongs to the exact top 10 of the unit vectors.
 
 - pca D': the unit rows' top D' principal components, int8 per component (the
   map's compact copy is of this kind); the bytes are N x D'.
-- probe P%: an inverted file. k-means (256 clusters, seeded) of the unit rows;
-  a query probes clusters best bound first (centroid . q + radius x |q|, the
-  most any point of the cluster can score) until P% of the points are in, and
-  ranks those exactly; the bytes are those clusters' int8 rows.
+- parts P%: what the build ships (site_builder/site/taste_parts.py): k-means
+  clusters of the int8 rows; a query loads the chosen points' clusters, then
+  the others best bound first (centroid . q + radius x |q|, the most any point
+  of the cluster can score) until P% of the points are in, and ranks those;
+  the bytes are the clusters' int8 rows, on average over the build's own 200
+  random tastes. The build ships the smallest P that keeps 0.95.
 """
 
 from __future__ import annotations
@@ -30,11 +32,10 @@ sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 
-from site_builder.site.recommend import unit_rows  # noqa: E402
+from site_builder.site import taste_parts  # noqa: E402
+from site_builder.site.recommend import dequantise, quantise, unit_rows  # noqa: E402
 
 COMPONENTS = (8, 16, 24, 32, 48)
-PROBES = (0.05, 0.10, 0.15, 0.20, 0.30)
-CLUSTERS = 256
 TOP = 10
 
 
@@ -80,32 +81,16 @@ def pca(unit: np.ndarray, asked: list[np.ndarray]) -> None:
         )
 
 
-def probe(unit: np.ndarray, asked: list[np.ndarray]) -> None:
-    from sklearn.cluster import MiniBatchKMeans
-
+def parts(vectors: np.ndarray) -> None:
+    """What the build ships (site_builder/site/taste_parts.py), at each share it considers."""
     started = time.perf_counter()
-    sample = np.random.default_rng(0).choice(len(unit), min(len(unit), 50_000), replace=False)
-    model = MiniBatchKMeans(CLUSTERS, random_state=0, batch_size=8192, n_init=1, max_iter=50).fit(unit[sample])
-    cluster = model.predict(unit)
-    centroids = model.cluster_centers_
-    sizes = np.bincount(cluster, minlength=CLUSTERS)
-    radius = np.zeros(CLUSTERS)
-    for j in np.flatnonzero(sizes):
-        radius[j] = np.linalg.norm(unit[cluster == j] - centroids[j], axis=1).max()
-    print(f"  k-means of {CLUSTERS} clusters in {time.perf_counter() - started:.0f} s", flush=True)
-    for share in PROBES:
-        shares, loaded = [], []
-        for chosen in asked:
-            query = unit[chosen[:3]].sum(axis=0) - unit[chosen[3:]].sum(axis=0)
-            bound = centroids @ query + radius * np.linalg.norm(query)
-            order = np.argsort(-bound)
-            taken = order[: np.searchsorted(np.cumsum(sizes[order]), share * len(unit)) + 1]
-            exact = exact_scores(unit, chosen)
-            shares.append(agreement(exact, np.where(np.isin(cluster, taken), exact, -np.inf)))
-            loaded.append(sizes[taken].sum() * unit.shape[1])
+    decoded = dequantise(quantise(vectors, "int8"), "int8", vectors.shape[1])
+    found = taste_parts.partition(decoded, unit_rows(vectors))
+    print(f"  {len(found.centroids)} parts, made and measured in {time.perf_counter() - started:.0f} s", flush=True)
+    for share, kept, loads in zip(taste_parts.SHARES, found.agreement, found.loads):
+        chosen = " <- the build's choice" if share == found.share else ""
         print(
-            f"  probe {share:>4.0%}        {np.mean(loaded) / 1e6:6.2f} MB  agreement {np.mean(shares):.3f} "
-            f"(worst {np.min(shares):.2f})",
+            f"  parts {share:>4.0%}        {loads * vectors.nbytes / 4 / 1e6:6.2f} MB  agreement {kept:.3f}{chosen}",
             flush=True,
         )
 
@@ -125,7 +110,7 @@ def main() -> None:
         print(f"{spec}: {count:,} x {unit.shape[1]}, whole int8 file {count * unit.shape[1] / 1e6:.1f} MB", flush=True)
         asked = queries(count, args.queries)
         pca(unit, asked)
-        probe(unit, asked)
+        parts(vectors)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,9 @@ recommend.json, the index (compact UTF-8 JSON, no spaces; GitHub Pages serves it
                Absent when no point has a picture (generated cards only).
   tints        {palette, of}: the colour of each point on the map (colours.Tints)
   vectors      {path, dtype, scale, bytes, loss}: the vectors file (relative to the portal's
-               folder) and how well it agrees with the float32 vectors (`measure_loss`)
+               folder) and how well it agrees with the float32 vectors (`measure_loss`). From
+               taste_parts.PARTS_FROM bytes on, `parts` instead of `path`: {probe, path, suffix,
+               clusters, share, kept, loaded, queries}, the file's rows in parts (site.taste_parts)
   evaluation   the figures of `portals evaluate`, when the portal shows them
 
 <blocks.path>/<b>.json, one per B points, from point b * B on
@@ -45,6 +47,8 @@ recommend.json, the index (compact UTF-8 JSON, no spaces; GitHub Pages serves it
   The unit-length vectors, row-major N x D, as int8 (each row scaled so its
   largest component is +-127: "row" scale) or little-endian float16. The page
   renormalises every row after decoding, so no scale needs shipping.
+  A large portal has <blocks.path>/probe.bin and parts/<c>.i8 (or .f16) instead:
+  the same rows, one file per cluster (site.taste_parts).
 
 The blocks and the vectors live in a folder named by a hash of their content
 (`blocks.path`), so a page opened before a redeploy never mixes its index with
