@@ -156,8 +156,11 @@ def test_base_url_mistakes_say_what_to_write(tiny_content):
         BuildError, match="not an absolute URL: write it with its scheme, e.g. https://u.github.io/repo"
     ):
         load_config(tiny_content, base_url="u.github.io/repo")
-    with pytest.raises(BuildError, match='ends with "/": write https://u.github.io/repo '):
-        load_config(tiny_content, base_url="https://u.github.io/repo/")
+    # the slash a browser's address bar shows is the same site
+    assert load_config(tiny_content, base_url="https://u.github.io/repo/").base_url == "https://u.github.io/repo"
+    site = tiny_content / "site.yml"
+    site.write_text(site.read_text(encoding="utf-8") + "base_url: https://u.github.io/repo//\n", encoding="utf-8")
+    assert load_config(tiny_content).base_url == "https://u.github.io/repo"
 
 
 def test_path_relative_to_the_wrong_folder_gets_a_hint(tmp_path):

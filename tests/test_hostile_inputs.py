@@ -304,12 +304,6 @@ CASES = [
         BUILD,
     ),
     Case("base-url-with-space", append_site("base_url: https://example.org/my site\n"), ["base_url", "' '"], BUILD),
-    Case(
-        "base-url-trailing-slash",
-        append_site("base_url: https://example.org/x/\n"),
-        ["base_url", 'ends with "/"'],
-        BUILD,
-    ),
     Case("base-url-ftp", append_site("base_url: ftp://example.org/x\n"), ["base_url", "absolute URL"], BUILD),
     Case(
         "checksum-read-as-a-number",

@@ -63,6 +63,8 @@ def load_config(content_dir: Path, base_url: str | None = None) -> SiteConfig:
     config._root_node = root_node
     if base_url is not None:
         config.base_url = base_url
+    if config.base_url is not None:
+        config.base_url = normalise_base_url(config.base_url)
     for dataset in config.datasets.values():
         _resolve_path(dataset, content_dir)
     if config.docs is not None:

@@ -482,7 +482,7 @@ _URL_PATH = re.compile(r"(?:/[A-Za-z0-9._~!$&()*+,;=:@%-]*)*")
 
 
 def normalise_base_url(value: str) -> str:
-    """Check a site URL such as https://user.github.io/repo (no trailing slash)."""
+    """Check a site URL such as https://user.github.io/repo, and give it without a trailing slash."""
     shown = clip(value)
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -501,6 +501,5 @@ def normalise_base_url(value: str) -> str:
         raise ValueError(
             f"{shown} is not a well-formed site URL; write it as https://HOST/PATH, e.g. https://USER.github.io/REPO"
         )
-    if value.endswith("/"):
-        raise ValueError(f'{shown} ends with "/": write {value.rstrip("/")} (pages are joined to it with "/")')
-    return value
+    # the address bar shows https://user.github.io/repo/: the same site, and pages are joined with "/"
+    return value.rstrip("/")
