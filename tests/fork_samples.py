@@ -149,6 +149,29 @@ def lastfm(folder: Path) -> Sample:
     return Sample(folder / "usersha1-artmbid-artname-plays.tsv", None, *_met(world))
 
 
+QUOTED_NAMES = ['"Weird" Øyvind & the Señors', 'Band "Q"', '"Open', 'Close"', "Plain"]
+
+
+def mixed_dialects(folder: Path) -> Sample:
+    """Two files written their own ways, as people publish them: plays separated by ";", in
+    Windows-1252, without a header, quotes as part of the text (an unquoted name column that
+    starts, ends and holds double quotes) and a decimal comma; a catalogue of artists separated
+    by ",", in UTF-8, with a header, its fields quoted where they hold a comma or a quote, and a
+    decimal point."""
+    world = _world(5)
+    folder.mkdir(parents=True)
+    names = [f"{QUOTED_NAMES[n % len(QUOTED_NAMES)]} {GENRES[n % TASTES]} {n}" for n in range(120)]
+    with open(folder / "plays.txt", "w", encoding="cp1252", newline="") as handle:
+        for user, item, stars in world[["user", "item", "stars"]].itertuples(index=False):
+            handle.write(f"u{user};a{item};{stars},5;{names[item]}\r\n")
+    with open(folder / "artists.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)  # quotes only the fields that need it
+        writer.writerow(["artist_id", "name", "scene", "score"])
+        for n in range(120):
+            writer.writerow([f"a{n}", f"{names[n]}, live", ["Oslo, Norway", "東京", "Zürich"][n % 3], n / 10])
+    return Sample(folder / "plays.txt", folder / "artists.csv", *_met(world))
+
+
 def steam(folder: Path) -> Sample:
     """Steam-style: user_id, app_id, hours played (no times), and a catalogue of games with release dates."""
     world = _world(4)
@@ -274,6 +297,7 @@ SHAPES = {
     "goodbooks": goodbooks,
     "book-crossing": book_crossing,
     "lastfm": lastfm,
+    "mixed-dialects": mixed_dialects,
     "steam": steam,
     "amazon": amazon,
     "parquet": parquet,

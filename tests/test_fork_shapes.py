@@ -2,7 +2,8 @@
 
 The samples (tests/fork_samples.py) are made here in the layouts of
 goodbooks-10k, Book-Crossing, Last.fm 360K, Steam, Amazon Reviews (JSON
-Lines), a Parquet file and MovieLens latest. Each gets a map of its items and
+Lines), a Parquet file and MovieLens latest, and as two files that differ in
+every way a text file can be written. Each gets a map of its items and
 one of its users, labelled by name where the data names its items, in the
 data's own words, with the planted tastes found.
 """
@@ -38,6 +39,16 @@ EXPECTED = {
         # the artist ids have gaps, the names do not: the names are the items
         "header": ["user", "column_2", "item", "plays"],
         "columns": {"user": "user", "item": "item", "weight": "plays"},
+    },
+    "mixed-dialects": {
+        "format": "csv",
+        "separator": ";",
+        "encoding": "cp1252",
+        "quotes": False,
+        "decimal": ",",
+        "header": ["user", "item", "rating", "item_name"],
+        "columns": {"user": "user", "item": "item", "weight": "rating"},
+        "items": {"separator": ",", "encoding": "utf-8", "quotes": True, "decimal": ".", "label": "name"},
     },
     "steam": {
         "format": "csv",
@@ -137,3 +148,27 @@ def test_a_rating_that_means_not_rated_counts_as_met_but_not_in_the_mean(tmp_pat
     assert items["num_ratings"].sum() == dataset.num_interactions  # every read counts
     rated = items["mean_rating"].dropna()
     assert len(rated) and (rated >= 1).all()  # no 0 pulled a mean down
+
+
+def test_each_file_is_read_in_its_own_dialect(tmp_path):
+    """Plays separated by ";" in Windows-1252 without a header, quotes as text and a decimal comma,
+    beside a catalogue separated by "," in UTF-8 with a header, quoted fields and a decimal point:
+    each value comes out as written."""
+    from fork_samples import QUOTED_NAMES, mixed_dialects
+
+    from site_builder.config import load_config
+    from site_builder.data.datasets import load_dataset
+
+    sample = mixed_dialects(tmp_path / "data")
+    scaffold(sample.interactions, tmp_path / "content", "mix", items_file=sample.items)
+    dataset = load_dataset("mix", load_config(tmp_path / "content").datasets["mix"])
+    lines = (tmp_path / "data" / "plays.txt").read_text(encoding="cp1252").splitlines()
+    assert dataset.num_interactions == len(lines)  # no line swallowed by a quote read as quoting
+    items = dataset.items.set_index("id")
+    for n in range(0, 120, 7):
+        if f"a{n}" in items.index:
+            name = f"{QUOTED_NAMES[n % len(QUOTED_NAMES)]} {GENRES[n % 4]} {n}, live"
+            assert items.loc[f"a{n}", "label"] == name
+            assert items.loc[f"a{n}", "scene"] == ["Oslo, Norway", "東京", "Zürich"][n % 3]
+    # ratings written 3,5: every one ends in .5
+    assert set((dataset.rating * 2 % 2).tolist()) == {1.0}

@@ -572,3 +572,115 @@ def test_every_format_the_schema_accepts_has_a_reader():
     from site_builder.data.readers import READERS
 
     assert set(DATASET_FORMATS) == set(READERS)
+
+
+# ---------------------------------------------------------------- quotes that are text
+
+NAMES_WITH_QUOTES = ['"Weird" Øyvind & the Señors', 'Ends with a quote"', 'Band "Q" live', '"Opens only', "Plain"]
+
+
+def _quote_file(folder: Path, separator: str, extra: str = "") -> Path:
+    """A file written without quoting (as most tab-separated files are): names that start with, end
+    with and hold double quotes, as text."""
+    lines = ["user", "artist", "plays"]
+    rows = [separator.join(lines)]
+    for n, name in enumerate(NAMES_WITH_QUOTES * 3):
+        rows.append(separator.join([f"u{n % 4}", name, str(n + 1)]))
+    return _write(folder, "plays.txt", "\n".join(rows) + "\n" + extra)
+
+
+@pytest.mark.parametrize("separator", ["\t", ","])
+def test_quotes_are_text_unless_the_file_quotes_its_fields(tmp_path, separator):
+    from site_builder.commands.sniff import file_shape
+
+    path = _quote_file(tmp_path, separator)
+    shape = file_shape(path)
+    assert shape.separator == separator and shape.quotes is False
+    config = DatasetConfig(
+        format="csv",
+        path=path,
+        separator=separator,
+        quotes=shape.quotes,
+        columns=InteractionColumns(user="user", item="artist", weight="plays", item_label="artist"),
+    )
+    data = load_dataset("plays", config)  # the fast path: pandas' C parser
+    assert data.num_interactions == 15 and sorted(data.items["label"]) == sorted(NAMES_WITH_QUOTES)
+    # read as quoting, the same file loses its quotes, or lines: what the setting is for
+    try:
+        quoted = load_dataset("plays", config.model_copy(update={"quotes": True}))
+    except BuildError as error:
+        assert "expected 3 fields" in str(error)
+    else:
+        assert set(quoted.items["label"]) != set(NAMES_WITH_QUOTES)
+
+
+@pytest.mark.parametrize("separator", ["\t", ","])
+def test_quotes_are_text_on_the_exact_path_too(tmp_path, separator):
+    """A bad value sends the reader line by line (tables._diagnose): it names the right line, which a
+    quote read as quoting would have hidden inside an earlier field."""
+    path = _quote_file(tmp_path, separator, extra=separator.join(["u1", "Late", "many"]) + "\n")
+    config = DatasetConfig(
+        format="csv",
+        path=path,
+        separator=separator,
+        quotes=False,
+        columns=InteractionColumns(user="user", item="artist", weight="plays"),
+    )
+    assert 'plays.txt: line 17: plays is "many", expected a number' in _problems("plays", config)
+    # and so does a file whose ids are text after a sample of numbers (the typed read fails, the text read does not)
+    rows = ["user\tartist\tplays"] + [f"{n}\t{NAMES_WITH_QUOTES[n % 5]}\t1" for n in range(1100)] + ['x"\t"Last\t2']
+    _write(tmp_path, "long.tsv", "\n".join(rows) + "\n")
+    long = config.model_copy(update={"path": tmp_path / "long.tsv", "separator": "\t"})
+    data = load_dataset("long", long)
+    assert data.num_interactions == 1101 and 'x"' in set(data.users["id"]) and '"Last' in set(data.items["id"])
+
+
+def test_a_file_that_quotes_its_fields_is_read_as_quoted(tmp_path):
+    from site_builder.commands.sniff import file_shape
+
+    for name, separator, quoting in [("a.csv", ",", csv.QUOTE_MINIMAL), ("b.tsv", "\t", csv.QUOTE_ALL)]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=separator, quoting=quoting, lineterminator="\n")
+        writer.writerow(["user", "artist", "plays"])
+        for n, value in enumerate(NAMES_WITH_QUOTES + ["Comma, tab\tand all"]):
+            writer.writerow([f"u{n}", value, n + 1])
+        path = _write(tmp_path, name, buffer.getvalue())
+        shape = file_shape(path)
+        assert shape.quotes is True, name
+        config = DatasetConfig(
+            format="csv",
+            path=path,
+            separator=separator,
+            columns=InteractionColumns(user="user", item="artist", item_label="artist"),
+        )
+        assert sorted(load_dataset("q", config).items["label"]) == sorted(NAMES_WITH_QUOTES + ["Comma, tab\tand all"])
+
+
+def test_a_side_table_is_read_in_its_own_dialect(tmp_path):
+    _write(tmp_path, "plays.txt", "u1;a1;3,5\nu2;a1;4,5\nu2;a2;1,0\n", encoding="cp1252")
+    _write(tmp_path, "artists.csv", 'id,name,score\na1,"Señor ""X"", live",7.5\na2,Zoë,6\n')
+    config = DatasetConfig(
+        format="csv",
+        path=tmp_path,
+        interactions=Path("plays.txt"),
+        separator=";",
+        encoding="cp1252",
+        decimal=",",
+        header=["user", "item", "rating"],
+        columns=InteractionColumns(user="user", item="item", weight="rating"),
+        items=SideTable(
+            file=Path("artists.csv"),
+            separator=",",
+            encoding="utf-8",
+            decimal=".",
+            id="id",
+            label="name",
+            columns=["score"],
+        ),
+    )
+    data = load_dataset("mix", config)
+    assert data.rating.tolist() == [3.5, 4.5, 1.0]
+    assert data.items["label"].tolist() == ['Señor "X", live', "Zoë"] and data.items["score"].tolist() == [7.5, 6.0]
+    # a decimal comma in a comma-separated file could not be told apart from the next field
+    with pytest.raises(ValueError, match='separator and decimal mark are both ","'):
+        DatasetConfig.model_validate(config.model_dump() | {"separator": ","})

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import shutil
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -217,9 +217,10 @@ def _names_one_item(labels: pd.Series, items: pd.Series) -> bool:
     return bool((per_item == 1).mean() >= 0.9 and pairs["label"].nunique() >= 0.5 * pairs["item"].nunique())
 
 
-def propose_mapping(interactions: pd.DataFrame, items: pd.DataFrame | None = None) -> Proposal:
-    """Guess the roles of the columns: by name, then by position, type and values."""
-    interactions = typed(interactions)
+def propose_mapping(interactions: pd.DataFrame, items: pd.DataFrame | None = None, decimal: str = ".") -> Proposal:
+    """Guess the roles of the columns: by name, then by position, type and values (numbers written
+    with the interactions file's decimal mark)."""
+    interactions = typed(interactions, decimal)
     columns = [str(c) for c in interactions.columns]
     interactions.columns = columns
     if len(columns) < 2:
@@ -297,11 +298,11 @@ def _as_text(values: pd.Series) -> pd.Series:
 # ---------------------------------------------------------------- files without a header
 
 
-def _headerless_names(sample: pd.DataFrame) -> list[str]:
+def _headerless_names(sample: pd.DataFrame, decimal: str = ".") -> list[str]:
     """Names for the columns of a file without a header row, by what their values look like."""
     frame = sample.copy()
     frame.columns = [f"column_{i + 1}" for i in range(frame.shape[1])]
-    proposal = propose_mapping(frame)
+    proposal = propose_mapping(frame, decimal=decimal)
     roles = {proposal.user: "user", proposal.item: "item"}
     if proposal.timestamp:
         roles[proposal.timestamp] = "time"
@@ -380,8 +381,10 @@ def dataset_block(
     text: FileShape,
     words: dict[str, str],
     layout: str | None = None,
+    items_text: FileShape | None = None,
 ) -> str:
-    """The dataset's block; `kind`: the interactions file's, `text`: how the text files are written."""
+    """The dataset's block; `kind`: the interactions file's; `text`: how the dataset's text files are
+    written (the interactions file's way), `items_text`: the items file's, when it differs."""
     lines = [
         f"  {name}:",
         f"    format: {layout or kind}",
@@ -395,11 +398,7 @@ def dataset_block(
     if layout:
         return "\n".join(lines) + "\n"
     lines.append(f"    interactions: {_yaml_value(interactions)}")
-    if text.separator != ",":
-        separator = '"\\t"' if text.separator == "\t" else _yaml_value(text.separator)
-        lines.append(f"    separator: {separator}")
-    if text.encoding != "utf-8":
-        lines.append(f"    encoding: {text.encoding}")
+    lines += _dialect_lines(text, FileShape("csv", encoding="utf-8"), "    ")
     if proposal.header:
         lines.append(f"    header: {_flow(proposal.header)}")
     lines += ["    columns:", f"      user: {_yaml_value(proposal.user)}", f"      item: {_yaml_value(proposal.item)}"]
@@ -414,6 +413,8 @@ def dataset_block(
     if items_file:
         item_id = proposal.item_id or proposal.item
         lines += ["    items:", f"      file: {_yaml_value(items_file)}"]
+        if items_text is not None:
+            lines += _dialect_lines(items_text, text, "      ")
         if proposal.items_header:
             lines.append(f"      header: {_flow(proposal.items_header)}")
         lines.append(f"      id: {_yaml_value(item_id)}")
@@ -430,6 +431,36 @@ def dataset_block(
             )
             lines.append("      unmatched: drop")
     return "\n".join(lines) + "\n"
+
+
+def _dialect_lines(shape: FileShape, usual: FileShape, indent: str) -> list[str]:
+    """The keys that say how a text file is written, where it differs from `usual`."""
+    lines = []
+    if shape.separator != usual.separator:
+        separator = '"\\t"' if shape.separator == "\t" else _yaml_value(shape.separator)
+        lines.append(f"{indent}separator: {separator}")
+    if shape.encoding != "ascii" and shape.encoding != usual.encoding:
+        lines.append(f"{indent}encoding: {shape.encoding}")
+    if shape.quotes != usual.quotes:
+        comment = "  # its double quotes are part of the text" if not shape.quotes else ""
+        lines.append(f"{indent}quotes: {'true' if shape.quotes else 'false'}{comment}")
+    if shape.decimal != usual.decimal:
+        lines.append(f'{indent}decimal: "{shape.decimal}"')
+    return lines
+
+
+def _written(shape: FileShape) -> list[str]:
+    """How a text file is written, in words, where it is not the usual way."""
+    words = []
+    if shape.separator != ",":
+        words.append("separator " + repr(shape.separator))
+    if shape.encoding not in ("ascii", "utf-8"):
+        words.append(f"encoding {shape.encoding}")
+    if not shape.quotes:
+        words.append("quotes are text")
+    if shape.decimal != ".":
+        words.append(f"decimal mark {shape.decimal!r}")
+    return words
 
 
 def portal_blocks(name: str, title: str, proposal: Proposal, words: dict[str, str], layout: str | None) -> str:
@@ -531,22 +562,16 @@ def _layout(path: Path, columns, items_path: Path | None, items_columns) -> str 
     return None
 
 
-def _common_text(path: Path, shape: FileShape, items_path: Path | None, items_shape: FileShape | None) -> FileShape:
-    """How the dataset's delimited text files are written: its one separator and encoding must suit
-    them all (ASCII suits any encoding)."""
-    shapes = [(path, shape)] + ([(items_path, items_shape)] if items_path and items_shape else [])
-    texts = [(p, s) for p, s in shapes if s.kind == "csv"]
-    if len({s.separator for _, s in texts}) > 1:
-        raise BuildError(
-            Problem(texts[1][0], "", f"is separated by another character than {texts[0][0].name}; save both alike")
-        )
-    encodings = {s.encoding for _, s in texts} - {"ascii"}
-    if len(encodings) > 1:
-        raise BuildError(
-            Problem(texts[1][0], "", f"is written in another encoding than {texts[0][0].name}; save both as UTF-8")
-        )
-    separator = texts[0][1].separator if texts else ","
-    return FileShape("csv", separator, encodings.pop() if encodings else "utf-8")
+def _text_shapes(shape: FileShape, items_shape: FileShape | None) -> tuple[FileShape, FileShape | None]:
+    """How the dataset's text files are written (the interactions file's way, or the items file's
+    when only it is text), and the items file's way where it differs: each file is read as it is."""
+    texts = [s for s in (shape, items_shape) if s is not None and s.kind == "csv"]
+    main = texts[0] if texts else FileShape("csv", encoding="utf-8")
+    if main.encoding == "ascii":  # reads the same in any: the items file's, when it has one
+        others = [s.encoding for s in texts[1:] if s.encoding != "ascii"]
+        main = replace(main, encoding=others[0] if others else "utf-8")
+    own = items_shape if items_shape is not None and items_shape.kind == "csv" and items_shape is not main else None
+    return main, own if own is not None and not own.same_text(main) else None
 
 
 def _unmatched(
@@ -575,7 +600,7 @@ def _read(path: Path) -> tuple[FileShape, pd.DataFrame, list[str] | None]:
     sample = read_sample(path, shape)
     names = None
     if not shape.has_header:
-        names = _headerless_names(sample)
+        names = _headerless_names(sample, shape.decimal)
         sample.columns = names
     return shape, sample, names
 
@@ -605,9 +630,9 @@ def scaffold(
     shape, interactions, header = _read(csv_file)
     items_shape, items, items_header = _read(items_path) if items_path else (None, None, None)
     layout = _layout(csv_file, interactions.columns, items_path, items.columns if items is not None else ())
-    proposal = propose_mapping(interactions, items)
+    proposal = propose_mapping(interactions, items, shape.decimal)
     proposal.header, proposal.items_header = header, items_header
-    text = _common_text(csv_file, shape, items_path, items_shape)
+    text, items_text = _text_shapes(shape, items_shape)
     if items_path is not None and items_shape is not None and not layout:
         proposal.unmatched = _unmatched(
             csv_file,
@@ -655,6 +680,7 @@ def scaffold(
             text,
             words,
             layout,
+            items_text,
         ),
     )
     updated = insert_into_section(updated, "portals", portal_blocks(name, title, proposal, words, layout))
@@ -684,7 +710,7 @@ def scaffold(
         docs_page = None  # the user's page stays as it is
     if docs_page is not None:
         docs_page.write_text(docs_stub(name, title, csv_file.name), encoding="utf-8")
-    return _next_steps(name, site_file, proposal, text, layout, copied, docs_page, fresh)
+    return _next_steps(name, site_file, proposal, text, items_text, layout, copied, docs_page, fresh)
 
 
 def _next_steps(
@@ -692,6 +718,7 @@ def _next_steps(
     site_file: Path,
     proposal: Proposal,
     text: FileShape,
+    items_text: FileShape | None,
     layout: str | None,
     copied: list[Path],
     docs_page: Path | None,
@@ -711,11 +738,9 @@ def _next_steps(
             f"time = {proposal.timestamp or '(none: file order)'}, "
             f"name = {proposal.label or '(none: the id)'}"
         )
-        written = []
-        if text.separator != ",":
-            written.append("separator " + repr(text.separator))
-        if text.encoding != "utf-8":
-            written.append(f"encoding {text.encoding}")
+        written = _written(text)
+        if items_text is not None:
+            written.append("the items file " + (", ".join(_written(items_text)) or "comma-separated UTF-8"))
         if proposal.header:
             written.append("no header row, columns named " + ", ".join(proposal.header))
         if proposal.unmatched[0]:

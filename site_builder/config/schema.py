@@ -254,17 +254,48 @@ class InteractionColumns(_Strict):
         return self
 
 
+def _one_byte_separator(value: str | None) -> str | None:
+    if value is not None and (value in ('"', "\n", "\r") or not value.isascii() or len(value) != 1):
+        raise ValueError('expected one ASCII character such as ",", ";", "|" or "\\t" (a tab), not a quote or newline')
+    return value
+
+
+def _readable_encoding(value: str | None) -> str | None:
+    if value is None:
+        return value
+    try:
+        info = codecs.lookup(value)
+    except LookupError:
+        raise ValueError(f"{clip(value)} is not an encoding Python knows; for example utf-8, latin-1 or cp1252")
+    if info.name.startswith(("utf-16", "utf-32")):
+        raise ValueError("UTF-16 and UTF-32 files are not read; save the file as UTF-8")
+    return value
+
+
+def _decimal_not_separator(separator: str, decimal: str, where: str) -> None:
+    if separator == decimal:
+        raise ValueError(f'{where}separator and decimal mark are both "{separator}"; a number could not be told apart')
+
+
 class SideTable(_Strict):
     """Generic formats: an optional table describing the items (or the users)."""
 
     file: Path  # inside the dataset folder
     header: Header | None = None  # for a CSV file without a header row
+    # how this file is written where it differs from the interactions file (the dataset's keys)
+    separator: str | None = None
+    encoding: str | None = None
+    quotes: bool | None = None
+    decimal: Literal[".", ","] | None = None
     id: str  # the column matching the interactions' item (or user) column
     label: str | None = None  # copied into a column named `label`
     columns: list[str] = []  # more columns to keep, for metadata and colouring
     image: str | None = None  # a column of image URLs, copied into a column named `image_url`
     # interactions naming an id this table lacks: each one a problem with its line, or left out
     unmatched: Literal["error", "drop"] = "error"
+
+    _one_byte = field_validator("separator")(_one_byte_separator)
+    _known_encoding = field_validator("encoding")(_readable_encoding)
 
 
 class DatasetConfig(_Strict):
@@ -307,34 +338,20 @@ class DatasetConfig(_Strict):
     words: Words | None = None
     # csv, parquet and jsonl only:
     interactions: Path | None = None  # file inside the dataset folder
-    # how the CSV files are written: one separator character, an encoding (Python's name), and
-    # for an interactions file without a header row, its column names
+    # how the interactions file (and the side tables, unless they say otherwise) is written: one
+    # separator character, an encoding (Python's name), for a file without a header row its column
+    # names, whether it quotes its fields (else a double quote is part of the text), its decimal mark
     separator: str = Field(",", min_length=1, max_length=1)
     encoding: str = "utf-8"
     header: Header | None = None
+    quotes: bool = True
+    decimal: Literal[".", ","] = "."
     columns: InteractionColumns | None = None
     items: SideTable | None = None
     users: SideTable | None = None
 
-    @field_validator("separator")
-    @classmethod
-    def _one_byte(cls, value: str) -> str:
-        if value in ('"', "\n", "\r") or not value.isascii():
-            raise ValueError(
-                'expected one ASCII character such as ",", ";", "|" or "\\t" (a tab), not a quote or newline'
-            )
-        return value
-
-    @field_validator("encoding")
-    @classmethod
-    def _known_encoding(cls, value: str) -> str:
-        try:
-            info = codecs.lookup(value)
-        except LookupError:
-            raise ValueError(f"{clip(value)} is not an encoding Python knows; for example utf-8, latin-1 or cp1252")
-        if info.name.startswith(("utf-16", "utf-32")):
-            raise ValueError("UTF-16 and UTF-32 files are not read; save the file as UTF-8")
-        return value
+    _one_byte = field_validator("separator")(_one_byte_separator)
+    _known_encoding = field_validator("encoding")(_readable_encoding)
 
     @property
     def named(self) -> Named:
@@ -365,15 +382,19 @@ class DatasetConfig(_Strict):
         generic = self.format in GENERIC_FORMATS
         if generic and self.columns is None:
             raise ValueError(f"format {self.format} needs `columns` (user, item, and optionally weight, timestamp)")
-        written = {"separator": ",", "encoding": "utf-8", "header": None}
+        written = {"separator": ",", "encoding": "utf-8", "header": None, "quotes": True, "decimal": "."}
         if not generic and (
             any(v is not None for v in (self.interactions, self.columns, self.items, self.users))
             or any(getattr(self, key) != value for key, value in written.items())
         ):
             raise ValueError(
-                "`interactions`, `columns`, `items`, `users`, `separator`, `encoding` and `header` are for the "
-                f"csv, parquet and jsonl formats, not {self.format}"
+                "`interactions`, `columns`, `items`, `users`, `separator`, `encoding`, `header`, `quotes` and "
+                f"`decimal` are for the csv, parquet and jsonl formats, not {self.format}"
             )
+        _decimal_not_separator(self.separator, self.decimal, "")
+        for key, side in (("items", self.items), ("users", self.users)):
+            if side is not None:
+                _decimal_not_separator(side.separator or self.separator, side.decimal or self.decimal, f"{key}: ")
         return self
 
 

@@ -87,8 +87,15 @@ def _generic_paths(config: DatasetConfig, root: Path) -> tuple[Path, Path]:
     return path, root
 
 
-def _dialect(config: DatasetConfig, header: list[str] | None) -> Dialect:
-    return Dialect(config.separator, config.encoding, tuple(header) if header else None)
+def _dialect(config: DatasetConfig, header: list[str] | None, side: SideTable | None = None) -> Dialect:
+    """How a file is written: the dataset's keys, or where a side table gives its own, those."""
+
+    def own(key: str):
+        value = getattr(side, key) if side is not None else None
+        return getattr(config, key) if value is None else value
+
+    names = tuple(header) if header else None
+    return Dialect(own("separator"), own("encoding"), names, own("quotes"), own("decimal"))
 
 
 def _read_interactions(path: Path, config: DatasetConfig, kind: str) -> tuple[Interactions, np.ndarray | None]:
@@ -155,7 +162,7 @@ def _read_side(folder: Path, side: SideTable, key: str, config: DatasetConfig, k
     if side.image:
         wanted[f"{key}.image"] = side.image
         roles.setdefault(side.image, "text")
-    frame, place = read_columns(path, wanted, roles, file_kind(path, kind), _dialect(config, side.header))
+    frame, place = read_columns(path, wanted, roles, file_kind(path, kind), _dialect(config, side.header, side))
     table = {"id": _ids(frame[side.id], place, side.id, problems)}
     if side.label:
         table["label"] = _text(frame[side.label])

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -51,17 +51,29 @@ MAX_REPORTED = 10  # problems of one kind reported per file before "and N more"
 
 @dataclass(frozen=True)
 class Dialect:
-    """How a delimited text file is written: its separator, its encoding, and the names of its
-    columns when it has no header row."""
+    """How a delimited text file is written: its separator, its encoding, the names of its columns
+    when it has no header row, whether it quotes its fields (else a double quote is data, as in most
+    tab-separated files: `"Weird" Al`), and its decimal mark."""
 
     separator: str = ","
     encoding: str = "utf-8"
     names: tuple[str, ...] | None = None
+    quotes: bool = True
+    decimal: str = "."
+
+    @property
+    def quoting(self) -> Literal[0, 3]:
+        return quoting(self.quotes)
 
     @property
     def first_line(self) -> int:
         """The line of the first data row."""
         return 1 if self.names else 2
+
+
+def quoting(quotes: bool) -> Literal[0, 3]:
+    """The csv module's (and pandas') quoting rule for a file that quotes its fields, or does not."""
+    return csv.QUOTE_MINIMAL if quotes else csv.QUOTE_NONE
 
 
 CSV = Dialect()
@@ -337,7 +349,7 @@ def read_csv_checked(path: Path, columns: dict[str, str]) -> pd.DataFrame:
 
 def _check_widths(path: Path, header: list[str], columns: dict[str, str], dialect: Dialect = CSV) -> None:
     """Every row has as many fields as the header (see _has_ragged_rows)."""
-    if _has_ragged_rows(_file_blocks(path), dialect.separator.encode("ascii"), len(header), quotes=True):
+    if _has_ragged_rows(_file_blocks(path), dialect.separator.encode("ascii"), len(header), quotes=dialect.quotes):
         problems = _diagnose(path, header, columns, dialect)
         if problems:
             raise BuildError(problems)
@@ -361,7 +373,7 @@ def _read_header(path: Path, dialect: Dialect = CSV) -> list[str]:
     if not text.strip():
         raise BuildError(Problem(path, "line 1", "the file is empty; expected a header row"))
     try:
-        return next(csv.reader([text], delimiter=dialect.separator))
+        return next(csv.reader([text], delimiter=dialect.separator, quoting=dialect.quoting))
     except csv.Error:
         raise BuildError(
             Problem(
@@ -409,7 +421,7 @@ def _diagnose(path: Path, header: list[str], columns: dict[str, str], dialect: D
     if problems:
         return problems
     with open(path, newline="", encoding=dialect.encoding) as handle:
-        reader = csv.reader(handle, delimiter=dialect.separator)
+        reader = csv.reader(handle, delimiter=dialect.separator, quoting=dialect.quoting)
         try:
             if not dialect.names:
                 next(reader, None)
@@ -426,7 +438,8 @@ def _diagnose(path: Path, header: list[str], columns: dict[str, str], dialect: D
                         )
                     )
                 else:
-                    problems += _field_problems(path, number, {name: row[positions[name]] for name in columns}, columns)
+                    fields = {name: row[positions[name]] for name in columns}
+                    problems += _field_problems(path, number, fields, columns, dialect.decimal)
                 if len(problems) >= MAX_REPORTED:
                     break
         except csv.Error:
@@ -441,7 +454,9 @@ def _diagnose(path: Path, header: list[str], columns: dict[str, str], dialect: D
     return problems
 
 
-def _field_problems(path: Path, number: int, values: dict[str, str], columns: dict[str, str]) -> list[Problem]:
+def _field_problems(
+    path: Path, number: int, values: dict[str, str], columns: dict[str, str], decimal: str = "."
+) -> list[Problem]:
     """The fields of one line that are not of their column's type."""
     problems = []
     for name, kind in columns.items():
@@ -449,7 +464,7 @@ def _field_problems(path: Path, number: int, values: dict[str, str], columns: di
         if kind == "str" or (kind == "float?" and value == ""):
             continue
         try:
-            int(value) if kind == "int" else float(value)
+            int(value) if kind == "int" else float(value if decimal == "." else value.replace(decimal, "."))
         except ValueError:
             problems.append(
                 Problem(path, f"line {number}", f'{name} is "{quoted(value, path)}", expected {EXPECTED[kind]}')
@@ -804,6 +819,8 @@ def _read_csv(path: Path, types: dict[str, str | None], dialect: Dialect, nrows:
         header=None if dialect.names else "infer",
         names=list(dialect.names) if dialect.names else None,
         encoding=dialect.encoding,
+        quoting=dialect.quoting,
+        decimal=dialect.decimal,
         keep_default_na=False,
         na_values={c: [""] for c, t in types.items() if t != "str"},
         engine="c",
