@@ -74,6 +74,9 @@ def test_the_page_walks_a_forker_from_data_to_a_built_portal(tmp_path, demo_site
         assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
         if args[1] == "new":
             assert "Next steps" in result.stdout and "GitHub Actions" in result.stdout
+            # it says what it removed
+            assert "the datasets movielens-100k and the portals movies, users." in result.stdout
+            assert "content/datasets/movielens-100k/" in result.stdout and "how-it-works.md" in result.stdout
 
     config = yaml.safe_load((fork / "content" / "site.yml").read_text(encoding="utf-8"))
     music = config["datasets"]["music"]
@@ -84,7 +87,12 @@ def test_the_page_walks_a_forker_from_data_to_a_built_portal(tmp_path, demo_site
         if "  music:" in block
     )
     assert shown["datasets"]["music"] == music
-    assert [p["name"] for p in config["portals"]][-2:] == ["music", "music-users"]
+    # --replace-site: the data is the whole site, and the demo is gone from it (git keeps it)
+    assert [p["name"] for p in config["portals"]] == ["music", "music-users"] and list(config["datasets"]) == ["music"]
+    assert config["title"] == "Songs that travel together" and config["description"].startswith("Tracks laid out")
+    assert not (fork / "content" / "datasets" / "movielens-100k").exists()
+    docs = sorted(p.name for p in (fork / "content" / "docs").rglob("*") if p.is_file())
+    assert docs == ["index.md", "music.md", "using-the-maps.md"]
     assert music["columns"] == {"user": "listener", "item": "track_id", "weight": "plays", "timestamp": "listened_at"}
     assert music["items"]["label"] == "title" and "genre" in music["items"]["columns"]
     assert (fork / "content" / "docs" / "music.md").is_file()
@@ -98,6 +106,16 @@ def test_the_page_walks_a_forker_from_data_to_a_built_portal(tmp_path, demo_site
     assert (portal / "tensors.bytes").stat().st_size == shape[0] * shape[1] * 4
     landing = (fork / "_site" / "index.html").read_text(encoding="utf-8")
     assert "Music" in landing and 'href="music/index.html"' in landing
+    assert "Songs that travel together" in landing
+    # no word of movies or MovieLens anywhere in the site: pages, data, scripts, docs and their search index
+    said = []
+    for path in (fork / "_site").rglob("*"):
+        if "projector" in path.relative_to(fork / "_site").parts[:2]:
+            continue  # TensorBoard's own bundle, as its wheel ships it: its icon set has "movie-filter"
+        if path.is_file() and path.suffix in (".html", ".json", ".js", ".txt", ".xml", ".css", ".md"):
+            if re.search(r"movie|movielens", path.read_text(encoding="utf-8", errors="replace"), re.I):
+                said.append(path.relative_to(fork / "_site").as_posix())
+    assert not said, said
 
 
 @pytest.mark.parametrize(

@@ -82,3 +82,51 @@ def test_a_column_missing_from_a_data_file_is_said_of_its_key_in_site_yml(tmp_pa
         r'\(did you mean "app_name"\?\)',
         said,
     ), said
+
+
+def test_the_site_title_and_description_change_in_place(tmp_path):
+    from site_builder.commands.own_site import set_top_level
+
+    text = "# a comment\n\ntitle: Old\ndescription: >-\n  Two lines\n  of text.\n\ndocs: docs\n"
+    changed = set_top_level(set_top_level(text, "title", "New: yes"), "description", 'One "line"')
+    assert changed == '# a comment\n\ntitle: "New: yes"\ndescription: "One \\"line\\""\n\ndocs: docs\n'
+    assert set_top_level("# only\n", "title", "T") == "# only\ntitle: T\n"
+
+
+def test_replace_site_then_add_a_second_dataset_beside_it(tmp_path):
+    """--replace-site empties the demo out of a copy of its content; a later `new` without it adds."""
+    import shutil
+
+    import yaml
+    from conftest import DEMO_CONTENT
+
+    from site_builder.commands.scaffold import scaffold
+    from site_builder.config import load_config
+
+    content = tmp_path / "content"
+    shutil.copytree(DEMO_CONTENT, content)
+    (content / "docs" / "extra").mkdir()
+    (content / "docs" / "extra" / "notes.md").write_text("# Notes\n", encoding="utf-8")
+    plays = tmp_path / "plays.csv"
+    plays.write_text("user,book\n" + "".join(f"u{n % 7},b{n % 11}\n" for n in range(80)), encoding="utf-8")
+    steps = scaffold(plays, content, "books", title="Books", replace_site=True, site_title="Reading")
+    config = yaml.safe_load((content / "site.yml").read_text(encoding="utf-8"))
+    assert config["title"] == "Reading" and list(config["datasets"]) == ["books"]
+    assert [p["name"] for p in config["portals"]] == ["books", "books-users"]
+    assert "Removed from site.yml: the datasets movielens-100k and the portals movies, users." in steps
+    assert not (content / "datasets" / "movielens-100k").exists()
+    assert sorted(p.name for p in (content / "docs").rglob("*") if p.is_file()) == [
+        "books.md",
+        "index.md",
+        "using-the-maps.md",
+    ]
+    assert "# Reading" in (content / "docs" / "index.md").read_text(encoding="utf-8")
+    assert "how-it-works.md" not in (content / "docs" / "books.md").read_text(encoding="utf-8")  # a link to nothing
+
+    songs = tmp_path / "songs.csv"
+    songs.write_text("listener,track\n" + "".join(f"l{n % 5},t{n % 9}\n" for n in range(60)), encoding="utf-8")
+    scaffold(songs, content, "songs", site_description="Books and songs.")
+    config = load_config(content)
+    assert list(config.datasets) == ["books", "songs"] and config.title == "Reading"
+    assert config.description == "Books and songs."
+    assert (content / "datasets" / "books" / "plays.csv").is_file()

@@ -135,14 +135,42 @@ def build(
     default=None,
     help="Optional file describing the items (id, title, categories, image URL): CSV, Parquet or JSON Lines.",
 )
+@click.option(
+    "--replace-site",
+    is_flag=True,
+    help="Make this data the whole site: remove the datasets, portals and docs pages there (the demo's, in a "
+    "fresh fork; git keeps them), keep the docs pages for every site, and write a docs home page for the new one. "
+    "Without it, the dataset is added beside what is there.",
+)
+@click.option("--site-title", default=None, help="The site's title, on the landing page (default: as it is).")
+@click.option("--site-description", default=None, help="The site's introduction on the landing page.")
 @content_option
-def new(csv_file: Path, name: str, title: str | None, items_file: Path | None, content: Path) -> None:
+def new(
+    csv_file: Path,
+    name: str,
+    title: str | None,
+    items_file: Path | None,
+    replace_site: bool,
+    site_title: str | None,
+    site_description: str | None,
+    content: Path,
+) -> None:
     """Add a dataset and two portals (its items, its users) for CSV_FILE, a file of user-item
-    interactions (CSV or other delimited text, Parquet or JSON Lines), to the site."""
+    interactions (CSV or other delimited text, Parquet or JSON Lines), to the site; or, with
+    --replace-site, make them the site."""
     from site_builder.commands.scaffold import scaffold
 
     with _user_errors():
-        steps = scaffold(csv_file, content, name, title=title, items_file=items_file)
+        steps = scaffold(
+            csv_file,
+            content,
+            name,
+            title=title,
+            items_file=items_file,
+            replace_site=replace_site,
+            site_title=site_title,
+            site_description=site_description,
+        )
     click.echo("\n".join(steps))
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from site_builder.commands.own_site import Leftovers, docs_home, set_top_level, site_text, yaml_value
 from site_builder.commands.sniff import FileShape, file_shape, read_sample, typed, whole_column
 from site_builder.config import CONFIG_NAME, load_config
 from site_builder.config.schema import SLUG, named_words
@@ -346,25 +347,8 @@ def propose_words(proposal: Proposal, hints: list[str]) -> dict[str, str]:
 # ---------------------------------------------------------------- writing site.yml
 
 
-def _yaml_value(value: str) -> str:
-    """A scalar that YAML reads back as the same string."""
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_ .-]*", value) and value.lower() not in (
-        "yes",
-        "no",
-        "true",
-        "false",
-        "null",
-        "on",
-        "off",
-        "y",
-        "n",
-    ):
-        return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _flow(values: list[str]) -> str:
-    return "[" + ", ".join(_yaml_value(v) for v in values) + "]"
+    return "[" + ", ".join(yaml_value(v) for v in values) + "]"
 
 
 def _number(value: float) -> str:
@@ -390,40 +374,40 @@ def dataset_block(
         f"    format: {layout or kind}",
         f"    path: {folder}",
         "    # Shown in the site's footer: who published the data, and under which licence or terms.",
-        f"    description: {_yaml_value(f'{name}: {interactions}, added with portals new')}",
+        f"    description: {yaml_value(f'{name}: {interactions}, added with portals new')}",
         '    licence: ""',
     ]
     if words:
-        lines.append("    words: {" + ", ".join(f"{k}: {_yaml_value(v)}" for k, v in words.items()) + "}")
+        lines.append("    words: {" + ", ".join(f"{k}: {yaml_value(v)}" for k, v in words.items()) + "}")
     if layout:
         return "\n".join(lines) + "\n"
-    lines.append(f"    interactions: {_yaml_value(interactions)}")
+    lines.append(f"    interactions: {yaml_value(interactions)}")
     lines += _dialect_lines(text, FileShape("csv", encoding="utf-8"), "    ")
     if proposal.header:
         lines.append(f"    header: {_flow(proposal.header)}")
-    lines += ["    columns:", f"      user: {_yaml_value(proposal.user)}", f"      item: {_yaml_value(proposal.item)}"]
+    lines += ["    columns:", f"      user: {yaml_value(proposal.user)}", f"      item: {yaml_value(proposal.item)}"]
     if proposal.weight:
-        lines.append(f"      weight: {_yaml_value(proposal.weight)}")
+        lines.append(f"      weight: {yaml_value(proposal.weight)}")
     if proposal.not_rated:
         lines.append(f"      not_rated: [{', '.join(_number(v) for v in proposal.not_rated)}]")
     if proposal.timestamp:
-        lines.append(f"      timestamp: {_yaml_value(proposal.timestamp)}")
+        lines.append(f"      timestamp: {yaml_value(proposal.timestamp)}")
     if proposal.item_label:
-        lines.append(f"      item_label: {_yaml_value(proposal.item_label)}")
+        lines.append(f"      item_label: {yaml_value(proposal.item_label)}")
     if items_file:
         item_id = proposal.item_id or proposal.item
-        lines += ["    items:", f"      file: {_yaml_value(items_file)}"]
+        lines += ["    items:", f"      file: {yaml_value(items_file)}"]
         if items_text is not None:
             lines += _dialect_lines(items_text, text, "      ")
         if proposal.items_header:
             lines.append(f"      header: {_flow(proposal.items_header)}")
-        lines.append(f"      id: {_yaml_value(item_id)}")
+        lines.append(f"      id: {yaml_value(item_id)}")
         if proposal.items_label:
-            lines.append(f"      label: {_yaml_value(proposal.items_label)}")
+            lines.append(f"      label: {yaml_value(proposal.items_label)}")
         if proposal.item_columns:
             lines.append(f"      columns: {_flow(proposal.item_columns)}")
         if proposal.item_image:
-            lines.append(f"      image: {_yaml_value(proposal.item_image)}")
+            lines.append(f"      image: {yaml_value(proposal.item_image)}")
         missing, total = proposal.unmatched
         if missing:
             lines.append(
@@ -437,7 +421,7 @@ def _dialect_lines(shape: FileShape, usual: FileShape, indent: str) -> list[str]
     """The keys that say how a text file is written, where it differs from `usual`."""
     lines = []
     if shape.separator != usual.separator:
-        separator = '"\\t"' if shape.separator == "\t" else _yaml_value(shape.separator)
+        separator = '"\\t"' if shape.separator == "\t" else yaml_value(shape.separator)
         lines.append(f"{indent}separator: {separator}")
     if shape.encoding != "ascii" and shape.encoding != usual.encoding:
         lines.append(f"{indent}encoding: {shape.encoding}")
@@ -483,20 +467,20 @@ def portal_blocks(name: str, title: str, proposal: Proposal, words: dict[str, st
         metadata = [*computed, *proposal.item_columns]
     lines = [
         f"  - name: {name}",
-        f"    title: {_yaml_value(items_title)}",
-        f"    description: {_yaml_value(items_about)}",
+        f"    title: {yaml_value(items_title)}",
+        f"    description: {yaml_value(items_about)}",
         f"    dataset: {name}",
         "    points: items",
         f"    label: {label}",
     ]
     if colour:
-        lines.append(f"    color_by: {_yaml_value(colour)}")
+        lines.append(f"    color_by: {yaml_value(colour)}")
     lines.append(f"    metadata: {_flow(metadata)}")
     lines += [
         "",
         f"  - name: {name}-users",
-        f"    title: {_yaml_value(users_title)}",
-        f"    description: {_yaml_value(users_about)}",
+        f"    title: {yaml_value(users_title)}",
+        f"    description: {yaml_value(users_about)}",
         f"    dataset: {name}",
         "    points: users",
         "    label: id",
@@ -520,28 +504,15 @@ def insert_into_section(text: str, section: str, block: str) -> str:
     return "".join(lines[:end]) + ("" if lines[end - 1].endswith("\n") else "\n") + block + "".join(lines[end:])
 
 
-def new_site(title: str) -> str:
-    """site.yml for a content folder that has none: the site's title, and the sections to fill."""
-    return textwrap.dedent(f"""\
-        # Every key is described in docs/configuration.md.
-
-        title: {_yaml_value(title)}
-        description: >-
-          Say in a sentence or two what these maps show and where the data comes from.
-
-        datasets:
-
-        portals:
-        """)
-
-
-def docs_stub(name: str, title: str, source_file: str) -> str:
+def docs_stub(name: str, title: str, source_file: str, explained: bool = True) -> str:
+    """The dataset's docs page, to fill in; `explained`: the docs have how-it-works.md to link to."""
+    how = "as described in [how it works](how-it-works.md)" if explained else "with gensim's Word2Vec and fse"
     return textwrap.dedent(f"""\
         # {title}
 
         This portal maps the items of `{source_file}`: each item is the sequence
         of the users who interacted with it, in time order, turned into a vector
-        as described in [how it works](how-it-works.md).
+        {how}.
 
         ## Where the data comes from
 
@@ -606,9 +577,18 @@ def _read(path: Path) -> tuple[FileShape, pd.DataFrame, list[str] | None]:
 
 
 def scaffold(
-    csv_file: Path, content: Path, name: str, title: str | None = None, items_file: Path | None = None
+    csv_file: Path,
+    content: Path,
+    name: str,
+    title: str | None = None,
+    items_file: Path | None = None,
+    *,
+    replace_site: bool = False,
+    site_title: str | None = None,
+    site_description: str | None = None,
 ) -> list[str]:
-    """Do the scaffolding; return the lines of the next steps to print."""
+    """Do the scaffolding; return the lines of the next steps to print. `replace_site`: the new data
+    becomes the whole site (own_site); `site_title`, `site_description`: the site's, set either way."""
     content = Path(content)
     site_file = content / CONFIG_NAME
     if not SLUG.fullmatch(name):
@@ -620,7 +600,7 @@ def scaffold(
     if fresh and content.exists() and not content.is_dir():
         raise BuildError(Problem(content, "", "is a file; --content names the folder that holds site.yml"))
     existing = None if fresh else load_config(content)
-    taken = set() if existing is None else set(existing.datasets) | {p.name for p in existing.portals}
+    taken = set() if existing is None or replace_site else set(existing.datasets) | {p.name for p in existing.portals}
     if {name, f"{name}-users"} & taken:
         raise BuildError(
             Problem(site_file, "", f'a dataset or portal named "{name}" exists already; pass another --name')
@@ -667,8 +647,15 @@ def scaffold(
         )
 
     original = None if fresh else site_file.read_text(encoding="utf-8")
+    if original is None or replace_site:
+        start = site_text(site_title or title, site_description)
+    else:
+        start = original
+        for key, value in (("title", site_title), ("description", site_description)):
+            if value is not None:
+                start = set_top_level(start, key, value)
     updated = insert_into_section(
-        original if original is not None else new_site(title),
+        start,
         "datasets",
         dataset_block(
             name,
@@ -706,11 +693,22 @@ def scaffold(
                 made.rmdir()
         raise
     docs_page = config.docs / f"{name}.md" if config.docs is not None else None
+    removed: list[str] = []
+    if replace_site and existing is not None:
+        leftovers = Leftovers.of(existing, content, keep={folder, *([docs_page] if docs_page else [])})
+        removed = leftovers.describe(content)
+        leftovers.remove(keep={folder, *([docs_page] if docs_page else [])})
+        if config.docs is not None and config.docs.is_dir():
+            named = named_words(words, layout or "")
+            home = docs_home(site_title or title, site_description, name, named.items, named.users)
+            (config.docs / "index.md").write_text(home, encoding="utf-8")
     if docs_page is not None and docs_page.exists():
         docs_page = None  # the user's page stays as it is
     if docs_page is not None:
-        docs_page.write_text(docs_stub(name, title, csv_file.name), encoding="utf-8")
-    return _next_steps(name, site_file, proposal, text, items_text, layout, copied, docs_page, fresh)
+        explained = config.docs is not None and (config.docs / "how-it-works.md").is_file()
+        docs_page.write_text(docs_stub(name, title, csv_file.name, explained), encoding="utf-8")
+    steps = _next_steps(name, site_file, proposal, text, items_text, layout, copied, docs_page, fresh or replace_site)
+    return steps[:1] + removed + steps[1:]
 
 
 def _next_steps(

@@ -18,6 +18,7 @@ THEME = Path(str(files("site_builder.site").joinpath("templates", "docs-theme"))
 # The order a reader meets the pages in, for those a site has; any other page follows, by name.
 READING_ORDER = [
     "index",
+    "using-the-maps",
     "getting-started",
     "how-it-works",
     "hosting-your-own-dataset",
