@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from conftest import TINY_MOVIES, TINY_RATINGS, TINY_USERS, write_movielens
@@ -223,6 +225,19 @@ def test_the_order_check_tells_a_telling_time_order_from_one_that_says_nothing(t
         check = check_order(build_sentences(data, "items"))
         assert check.order == expected, check.describe()
     assert check_order(build_sentences(data, "users")).order == "shuffled"  # a user's items come in no order
+    # a scrobble file: each interaction played 1 to 6 times in a row; copies next to each other are no order
+    rng = np.random.default_rng(3)
+    plays = rng.integers(1, 7, data.num_interactions)
+    rows = np.repeat(np.arange(data.num_interactions), plays)
+    scrobbles = dataclasses.replace(
+        data,
+        user_index=data.user_index[rows],
+        item_index=data.item_index[rows],
+        rating=data.rating[rows],
+        timestamp=data.timestamp[rows],
+    )
+    check = check_order(build_sentences(scrobbles, "items"))
+    assert check.order == "shuffled", check.describe()
 
 
 def test_order_auto_says_what_it_chose_and_why(tmp_path, caplog):

@@ -224,16 +224,35 @@ class OrderCheck:
         )
 
 
+def without_adjacent_copies(sentences: Sentences) -> Sentences:
+    """The sentences with each run of one token kept once (a scrobble file's plays of one item by one
+    user, in a row): copies of a token next to each other say nothing of the order between tokens."""
+    tokens, offsets = sentences.tokens, sentences.offsets
+    lengths = np.diff(offsets)
+    keep = np.ones(len(tokens), dtype=bool)
+    keep[1:] = tokens[1:] != tokens[:-1]
+    keep[offsets[:-1][lengths > 0]] = True  # a sentence's first token, whatever the last one's was
+    if keep.all():
+        return sentences
+    point = np.repeat(np.arange(sentences.num_points), lengths)
+    kept = np.zeros_like(offsets)
+    np.cumsum(np.bincount(point[keep], minlength=sentences.num_points), out=kept[1:])
+    return Sentences(tokens=tokens[keep], offsets=kept, num_tokens=sentences.num_tokens)
+
+
 def check_order(sentences: Sentences, pairs: int = ORDER_CHECK_PAIRS, seed: int = 0) -> OrderCheck:
     """Measure whether neighbours in time are more alike than any two tokens of a sentence.
 
     For `pairs` token positions drawn at random (each with a next token in its sentence), the
     similarity of the token and its next is compared with that of the token and another token of
-    the same sentence drawn at random. A token's similarity with another is the cosine between
+    the same sentence drawn at random. Copies of a token are left out of both: runs of one token
+    count once (without_adjacent_copies), and a pair whose random token is the token itself is
+    not counted. A token's similarity with another is the cosine between
     the points they both occur in, leaving out the sentence they were drawn from, estimated with
     a seeded random projection of ORDER_CHECK_DIMENSIONS dimensions (exact on average).
     """
     rng = np.random.default_rng(seed)
+    sentences = without_adjacent_copies(sentences)
     lengths = np.diff(sentences.offsets)
     point_of = np.repeat(np.arange(sentences.num_points, dtype=np.int32), lengths)
     has_next = np.ones(len(sentences.tokens), dtype=bool)
@@ -260,6 +279,10 @@ def check_order(sentences: Sentences, pairs: int = ORDER_CHECK_PAIRS, seed: int 
         return np.einsum("ij,ij->i", sketch[a], sketch[b]) - shared  # without the sentence itself
 
     token = sentences.tokens[where]
+    distinct = token != sentences.tokens[other]  # the same token elsewhere in the sentence: a copy
+    if not distinct.any():
+        return OrderCheck(0.0, 0.0, 0.0, 0)
+    point, token, where, other = point[distinct], token[distinct], where[distinct], other[distinct]
     neighbours = similarity(token, sentences.tokens[where + 1])
     anywhere = similarity(token, sentences.tokens[other])
     difference = neighbours - anywhere
