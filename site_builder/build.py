@@ -11,6 +11,7 @@ it was.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import resource
@@ -203,15 +204,36 @@ def build_into(
         if downloader is not None:
             downloader.close()
     with stage("pages"):
+        script_fonts, rules = fonts.script_font_files(shown_text(config, loaded), cache)
+        if rules:
+            script_fonts[paths.SCRIPT_FONTS] = ("\n".join(rules) + "\n").encode("utf-8")
+            site.script_fonts = True
         staging.write_all({path: html.encode("utf-8") for path, html in pages.render_pages(site).items()})
         staging.write_all(pages.static_files())
         staging.write_all(fonts.web_font_files(cache))
+        staging.write_all(script_fonts)
         script, licence = projector.projector_bundle()
         staging.write(paths.PROJECTOR_SCRIPT, script)
         staging.write(paths.PROJECTOR_LICENCE, licence)
     if config.docs is not None:
         with stage("docs"):
             docs.build_docs(config.docs, staging.root / paths.DOCS, config.title, config.base_url)
+
+
+def shown_text(config: SiteConfig, loaded: dict[str, Dataset]) -> str:
+    """Every character the pages may show from the data and the config: the site's and portals' words,
+    and each portal's labels and metadata (each distinct cell once), which the region names, keys and
+    cards are made of."""
+    parts = [config.title, config.description]
+    for dataset in config.datasets.values():
+        parts += [dataset.description, dataset.licence, *dataclasses.astuple(dataset.named)]
+    for portal in config.portals:
+        parts += [portal.title, portal.description]
+        table = loaded[portal.dataset].side(portal.points)
+        for column in projector.metadata_columns(portal.label, portal.metadata, portal.color_by):
+            if column in table:
+                parts += [colours.cell_text(value) for value in pd.unique(table[column])]
+    return "".join(set("".join(parts)))
 
 
 # A second process takes about 2 s to start and be handed the data; the demo (100,000 interactions)

@@ -62,7 +62,7 @@ class Pictures:
         return self.report["failed"]
 
 
-SPRITES = Kind("sprites", "pictures-v5", ("pillow", "font-roboto"))
+SPRITES = Kind("sprites", "pictures-v6", ("pillow", "font-roboto", "justmytype-intl-cjk", "justmytype-intl-rtl"))
 
 
 def config_inputs(portal: PortalConfig, content_dir: Path, download: DownloadSettings) -> list:

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from functools import cache, lru_cache
+from functools import lru_cache
+from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
@@ -53,6 +54,7 @@ PREVIEW_GAP = 8
 
 ELLIPSIS = "\u2026"
 HYPHEN = "-"
+CARD_WEIGHT = 500  # Roboto Medium's
 
 
 # --------------------------------------------------------------------------
@@ -85,9 +87,16 @@ def sprite_grid(num_points: int, max_cell: int = 128, max_sheet: int = 8192) -> 
 
 
 @lru_cache(maxsize=64)
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    """Loading parses the font file each time, so one instance per size."""
-    return ImageFont.truetype(str(fonts.CARD_FONT), size)
+def _font(size: int, path: Path = fonts.CARD_FONT) -> ImageFont.FreeTypeFont:
+    """Loading parses the font file each time, so one instance per size and file. A variable
+    fallback face is set to the weight of Roboto Medium, the cards' own."""
+    font = ImageFont.truetype(str(path), size)
+    try:
+        axes = font.get_variation_axes()
+    except OSError:  # not a variable font
+        return font
+    font.set_variation_by_axes([CARD_WEIGHT if axis.get("name") == b"Weight" else axis["default"] for axis in axes])
+    return font
 
 
 class _Typesetter:
@@ -103,9 +112,13 @@ class _Typesetter:
     # Tall and deep glyphs: their extents bound every line (accents above capitals aside).
     _EXTENT_SAMPLE = "Ajgy(|)[]{}"
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, path: Path = fonts.CARD_FONT, right_to_left: bool = False) -> None:
         self.size = size
-        self.font = _font(size)
+        self.font = _font(size, path)
+        # Arabic and Hebrew are shaped and written right to left (Pillow's raqm layout), their lines
+        # filled from the right; scripts written without spaces break anywhere, with no hyphen
+        self.direction = "rtl" if right_to_left else "ltr"
+        self.hyphen = "" if path in fonts.UNSPACED else HYPHEN
         left, top, right, bottom = self.font.getbbox(self._EXTENT_SAMPLE, anchor="ls")
         self.above = -top  # px above the baseline
         self.below = bottom  # px below the baseline
@@ -127,7 +140,7 @@ class _Typesetter:
         label, and sizes that get rejected should not pay for rasterising."""
         advance = self._advances.get(text)
         if advance is None:
-            advance = self._advances[text] = self.font.getlength(text)
+            advance = self._advances[text] = self.font.getlength(text, direction=self.direction)
         return advance
 
     def mask(self, text: str) -> tuple[Image.Image | None, int, int]:
@@ -138,11 +151,12 @@ class _Typesetter:
         return entry
 
     def _render(self, text: str) -> tuple[Image.Image | None, int, int]:
-        left, top, right, bottom = self.font.getbbox(text, anchor="ls")
+        left, top, right, bottom = self.font.getbbox(text, anchor="ls", direction=self.direction)
         if right <= left or bottom <= top:
             return None, 0, 0
         mask = Image.new("L", (right - left, bottom - top), 0)
-        ImageDraw.Draw(mask).text((-left, -top), text, font=self.font, fill=255, anchor="ls")
+        draw = ImageDraw.Draw(mask)
+        draw.text((-left, -top), text, font=self.font, fill=255, anchor="ls", direction=self.direction)
         return mask, left, top
 
     def line_width(self, words: list[str]) -> float:
@@ -170,6 +184,7 @@ class _Typesetter:
         return lines
 
     def _pieces(self, label: str, max_width: float, hyphenate: bool):
+        hyphenate = hyphenate or not self.hyphen  # where words need no spaces, lines break anywhere
         for word in label.split():
             if self.width(word) <= max_width:
                 yield word
@@ -188,8 +203,10 @@ class _Typesetter:
                 if self.width(rest) <= max_width:
                     pieces.append(rest)
                     break
-                n = max(1, self._longest_prefix(rest, max_width, HYPHEN))
-                pieces.append(rest[:n] + HYPHEN)
+                n = max(1, self._longest_prefix(rest, max_width, self.hyphen))
+                while 1 < n < len(rest) and unicodedata.category(rest[n]).startswith("M"):
+                    n -= 1  # never between a letter and its marks (Thai vowels, Devanagari signs)
+                pieces.append(rest[:n] + self.hyphen)
                 rest = rest[n:]
             self._splits[key] = pieces
         return pieces
@@ -211,11 +228,14 @@ class _Typesetter:
             if total > budget:
                 break
             n += 1
-        while n > 0 and self.font.getlength(text[:n] + suffix) > max_width:
+        while n > 0 and self.font.getlength(text[:n] + suffix, direction=self.direction) > max_width:
             n -= 1
         return n
 
     def stamp(self, canvas: Image.Image, words: list[str], x: float, baseline: int, ink: RGB) -> None:
+        """One line from x, its words left to right, or right to left from the line's far end."""
+        if self.direction == "rtl":
+            words = words[::-1]
         for text in words:
             mask, dx, dy = self.mask(text)
             if mask is not None:
@@ -250,7 +270,14 @@ class CardPainter:
         self.pad = max(2, cell // 16)
         self.text_box = cell - 2 * self.pad
         self.has_text = cell >= MIN_TEXT_CELL
-        self._setters = [_Typesetter(s) for s in font_sizes_for(cell)] if self.has_text else []
+        self._setters: dict[tuple[Path, bool], list[_Typesetter]] = {}
+
+    def setters(self, label: str) -> list[_Typesetter]:
+        """The typesetters of the label's font and direction, largest size first."""
+        key = (fonts.card_font_for(label), fonts.right_to_left(label))
+        if key not in self._setters:
+            self._setters[key] = [_Typesetter(size, *key) for size in font_sizes_for(self.cell)]
+        return self._setters[key]
 
     def draw(self, canvas: Image.Image, x: int, y: int, label: str) -> None:
         """A white card in a light frame at (x, y) with the wrapped label centred on it."""
@@ -272,11 +299,12 @@ class CardPainter:
     def _layout(self, label: str) -> tuple[_Typesetter, list[list[str]]]:
         """The largest size at which the whole label fits with every word whole; else the
         smallest size, long words split with a hyphen, and an ellipsis if lines run out."""
-        for setter in self._setters:
+        setters = self.setters(label)
+        for setter in setters:
             lines = setter.wrap(label, self.text_box)
             if lines is not None and setter.block_height(len(lines)) <= self.text_box:
                 return setter, lines
-        setter = self._setters[-1]
+        setter = setters[-1]
         lines = setter.wrap(label, self.text_box, hyphenate=True) or []
         max_lines = 0
         while setter.block_height(max_lines + 1) <= self.text_box:
@@ -354,33 +382,23 @@ _NOT_DRAWABLE = "?"
 
 
 def printable(label: str) -> str:
-    """The label as the card font can draw it: characters it has stay ("Misérables"), others
-    lose their accents or take their usual spelling, and the rest become "?"."""
+    """The label as the cards can draw it: in the one font that has all its characters (Roboto or a
+    fallback, fonts.card_font_for); where none has them all, the characters the best one lacks lose
+    their accents or take their usual spelling, and the rest become "?"."""
     label = unicodedata.normalize("NFC", label).replace("\u00a0", " ")
-    if label.isascii() or all(_has_glyph(ch) for ch in label):
+    if label.isascii():
         return label
-    return "".join(ch if _has_glyph(ch) else _fallback(ch) for ch in label)
+    have = fonts.coverage(fonts.card_font_for(label))
+    if all(ord(ch) in have for ch in fonts.drawn(label)):
+        return label
+    return "".join(ch if ch.isspace() or ord(ch) in have else _fallback(ch, have) for ch in label)
 
 
-def _fallback(ch: str) -> str:
+def _fallback(ch: str, have: frozenset[int]) -> str:
     if ch in _PLAIN_SPELLING:
         return _PLAIN_SPELLING[ch]
     plain = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
-    return plain if plain and all(_has_glyph(c) for c in plain) else _NOT_DRAWABLE
-
-
-@cache
-def _has_glyph(ch: str) -> bool:
-    """A missing glyph renders as the font's "notdef" box; compare against it."""
-    if ch.isspace() or (ch.isascii() and ch.isprintable()):
-        return True
-    font = _font(16)
-    return _mask_signature(font, ch) != _mask_signature(font, "\U0010fffd")
-
-
-def _mask_signature(font: ImageFont.FreeTypeFont, text: str) -> tuple:
-    mask = font.getmask(text)
-    return mask.size, bytes(mask)
+    return plain if plain and all(ord(c) in have for c in plain) else _NOT_DRAWABLE
 
 
 def _rgb(colour) -> RGB:

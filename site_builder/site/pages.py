@@ -143,6 +143,8 @@ class SiteModel:
     credits: list[Credit] = field(default_factory=list)
     # the docs pages the site has, as "how-it-works" for how-it-works.md; empty for a site without docs
     doc_pages: set[str] = field(default_factory=set)
+    # whether the data has characters the pages' Latin Roboto lacks, whose faces paths.SCRIPT_FONTS names
+    script_fonts: bool = False
 
 
 def relative_url(page: str, target: str) -> str:

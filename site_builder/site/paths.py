@@ -16,6 +16,7 @@ PROJECTOR_SCRIPT = "static/projector/projector_binary.js"
 PROJECTOR_LICENCE = "static/projector/LICENSE"
 WEB_FONT = "static/fonts/roboto.woff2"
 WEB_FONT_LICENCE = "static/fonts/LICENSE"
+SCRIPT_FONTS = "static/fonts/scripts.css"  # more faces of Roboto, for the data's other scripts (pictures.fonts)
 # in every site built here, so that a rebuild knows the folder it replaces is one (site.publish)
 MARKER = ".projector-portals-site"
 
