@@ -190,6 +190,15 @@ def test_pages_draw_the_names_with_the_sites_faces(browser, world_site):
         assert all(not missing for missing in boxes.values()), boxes
         shown = page.locator("body").inner_text()
         assert NAMES["Japanese"] in shown or NAMES["Arabic"] in shown  # the popular ones are listed
+        # a right-to-left name in a sentence is isolated, so that it keeps its order and the sentence its own
+        labels = [line.split("\t")[0] for line in (world_site / "films" / "metadata.txt").read_text().splitlines()[1:]]
+        page.goto(
+            f"http://127.0.0.1:{server.server_address[1]}/films/recommend.html#item={labels.index(NAMES['Arabic'])}"
+        )
+        page.locator(".rec-item h2").wait_for()
+        assert page.locator(".rec-item h2").inner_text() == NAMES["Arabic"]
+        assert page.locator("#rec-status").text_content().startswith("\u2068" + NAMES["Arabic"] + "\u2069: ")
+        assert page.evaluate("getComputedStyle(document.querySelector('.rec-item h2')).unicodeBidi") == "plaintext"
         page.close()
     finally:
         server.shutdown()

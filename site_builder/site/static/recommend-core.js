@@ -26,6 +26,10 @@ export function fold(text) {
 
 export function formatNumber(n) { return Number(n).toLocaleString("en"); }
 
+// A label inside a sentence, isolated so that a right-to-left one ("باب الحديد (1958)") keeps its
+// own order and leaves the sentence's alone (first-strong isolate ... pop directional isolate).
+export function isolate(text) { return "\u2068" + text + "\u2069"; }
+
 export function plural(n, one, many) { return formatNumber(n) + " " + (n === 1 ? one : many); }
 
 // The cosine similarity as a percentage: the recommendation page and the map's neighbour list

@@ -18,7 +18,7 @@
  * tests/js/ checks it against the cases of its Python twins.
  */
 import {
-  closestLiked, decodeVectors, fold, formatNumber, hashOf, placeRows, plural, probeClusters, rankSuggestions, rankTaste,
+  closestLiked, decodeVectors, fold, formatNumber, hashOf, isolate, placeRows, plural, probeClusters, rankSuggestions, rankTaste,
   readProbe, similarityText, splitValues, stateFromHash, tasteNote, tasteQuery,
 } from "./recommend-core.js";
 
@@ -324,13 +324,13 @@ function recommendationPage(root) {
     var url = blockUrl(point);
     if (settled[url]) { showItem(pointView(settled[url], point), state); return; }
     var token = renderToken;
-    show(h("p", { className: "rec-loading", text: "Loading " + data.labels[point] + "…" }));
+    show(h("p", { className: "rec-loading", text: "Loading " + isolate(data.labels[point]) + "…" }));
     loadBlock(point).then(function (block) {
       if (token === renderToken) showItem(pointView(block, point), state);
     }, function (error) {
       if (token !== renderToken) return;
-      show(h("p", { className: "rec-error", text: "Could not load " + data.labels[point] + ": " + error.message + "." }), true);
-      say("Could not load " + data.labels[point] + ".");
+      show(h("p", { className: "rec-error", text: "Could not load " + isolate(data.labels[point]) + ": " + error.message + "." }), true);
+      say("Could not load " + isolate(data.labels[point]) + ".");
     });
   }
 
@@ -353,8 +353,8 @@ function recommendationPage(root) {
       h("h3", { className: "rec-list-heading", text: k ? plural(k, "nearest neighbour", "nearest neighbours") + " on the map" : "No neighbours" }),
       cards);
     show(view, true);
-    document.title = label + " · " + baseTitle;
-    say(label + ": " + plural(k, "neighbour", "neighbours") + " shown.");
+    document.title = isolate(label) + " · " + baseTitle;
+    say(isolate(label) + ": " + plural(k, "neighbour", "neighbours") + " shown.");
   }
 
   function renderStart(state, message) {
@@ -484,7 +484,7 @@ function recommendationPage(root) {
         var point = pair[0], nearest = closestLiked(unit, data.dims, point, state.like);
         var closest = nearest[0], closestScore = nearest[1];
         var why = closest === null ? "Far from what you dislike"
-          : "Closest to " + data.labels[closest] + " (" + closestScore.toFixed(3) + ")";
+          : "Closest to " + isolate(data.labels[closest]) + " (" + closestScore.toFixed(3) + ")";
         cards.appendChild(card(point, n + 1, pair[1].toFixed(3), "match", why, state));
       });
       var heading = state.like.length ? "Picked for your taste" : "Farthest from what you dislike";
