@@ -163,6 +163,8 @@ def script_font_files(text: str, cache: Cache) -> tuple[dict[str, bytes], list[s
     faces = [("roboto-more", WEB_FONT, LICENCE, "LICENSE")]
     faces += [(f.slug, f.file, f.licence, f"LICENSE-{f.slug}.txt") for f in FALLBACKS]
     for slug, font, licence, licence_name in faces:
+        if not needed:
+            break  # a Latin site reads no face's character map
         mine = sorted(needed & coverage(font))
         if not mine:
             continue
