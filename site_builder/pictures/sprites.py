@@ -274,7 +274,7 @@ class CardPainter:
 
     def setters(self, label: str) -> list[_Typesetter]:
         """The typesetters of the label's font and direction, largest size first."""
-        key = (fonts.card_font_for(label), fonts.right_to_left(label))
+        key = (fonts.CARD_FONT, False) if label.isascii() else (fonts.card_font_for(label), fonts.right_to_left(label))
         if key not in self._setters:
             self._setters[key] = [_Typesetter(size, *key) for size in font_sizes_for(self.cell)]
         return self._setters[key]
