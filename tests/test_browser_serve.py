@@ -1,8 +1,8 @@
 """`portals serve` as someone editing their site sees it: a real server process, a real browser.
 
-An edit to site.yml or to a docs page shows up in the open page without a
-restart; a bad edit shows the problem on the page and the last good site
-stays served; --no-watch serves a finished site as it is.
+An edit to site.yml, to a docs page or to the theme (templates/) shows up in
+the open page without a restart; a bad edit shows the problem on the page and
+the last good site stays served; --no-watch serves a finished site as it is.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from site_builder.commands.scaffold import scaffold
 pytestmark = pytest.mark.slow
 
 
-def _start(args: list[str], cwd) -> tuple[subprocess.Popen, str]:
+def _start(args: list[str], cwd, env: dict | None = None) -> tuple[subprocess.Popen, str]:
     """The server process and its address, once it says it is serving."""
     process = subprocess.Popen(
         [sys.executable, "-m", "site_builder", "serve", "--port", "0", *args],
@@ -29,6 +29,7 @@ def _start(args: list[str], cwd) -> tuple[subprocess.Popen, str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env=env,
     )
     said = []
     deadline = time.monotonic() + 180
@@ -63,13 +64,14 @@ def fork(tmp_path):
     return tmp_path
 
 
-def _build(fork) -> None:
+def _build(fork, env: dict | None = None) -> None:
     built = subprocess.run(
         [sys.executable, "-m", "site_builder", "build", "-q", "--content", "content", "--out", "_site"]
         + ["--cache-dir", "cache"],
         cwd=fork,
         capture_output=True,
         text=True,
+        env=env,
     )
     assert built.returncode == 0, built.stderr
 
@@ -143,6 +145,42 @@ def test_a_site_that_does_not_build_at_start_serves_the_last_good_one_with_the_p
         assert 'unknown key "titel"' in banner.inner_text()
         _edit(fork / "content" / "site.yml", "titel: Games\n", "title: Games fixed\n")
         page.wait_for_function("document.querySelector('h1').textContent === 'Games fixed'", timeout=60_000)
+        page.close()
+    finally:
+        _stop(process)
+
+
+def test_a_fork_changes_its_look_by_editing_the_theme(fork, browser):
+    """In a copy of the repository, an edit of templates/ (a template and the stylesheet) is in the
+    site the copy builds, and in the page `portals serve` shows, without a restart."""
+    import os
+    import shutil
+
+    from conftest import REPO
+
+    repository = fork / "repository"
+    shutil.copytree(REPO / "site_builder", repository / "site_builder", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "templates", repository / "templates", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", repository / "pyproject.toml")
+    theme = repository / "templates"
+    _edit(theme / "index.html", "<h1>", '<p class="our-look">Our own look</p>\n<h1>')
+    (theme / "site.css").write_text(
+        (theme / "site.css").read_text(encoding="utf-8") + "\n.our-look { color: rgb(1, 2, 3); }\n", encoding="utf-8"
+    )
+    env = {**os.environ, "PYTHONPATH": str(repository)}
+    _build(fork, env)
+    assert '<p class="our-look">Our own look</p>' in (fork / "_site" / "index.html").read_text(encoding="utf-8")
+    assert ".our-look { color: rgb(1, 2, 3); }" in (fork / "_site" / "static" / "site.css").read_text(encoding="utf-8")
+
+    process, url = _start(["--content", "content", "--out", "_site", "--cache-dir", "cache"], fork, env)
+    try:
+        page = browser.new_page()
+        page.goto(url)
+        look = page.locator(".our-look")
+        assert look.inner_text() == "Our own look"
+        assert look.evaluate("e => getComputedStyle(e).color") == "rgb(1, 2, 3)"
+        _edit(theme / "index.html", "Our own look", "Our look, edited")
+        page.wait_for_function("document.querySelector('.our-look').textContent === 'Our look, edited'", timeout=60_000)
         page.close()
     finally:
         _stop(process)

@@ -177,4 +177,4 @@ def test_the_map_script_and_the_stylesheet_share_the_phone_breakpoint():
 
     static = REPO / "site_builder" / "site" / "static"
     query = re.search(r'var PHONE = "([^"]+)";', (static / "map-ui.js").read_text(encoding="utf-8")).group(1)
-    assert f"@media {query} {{" in (static / "site.css").read_text(encoding="utf-8")
+    assert f"@media {query} {{" in (REPO / "templates" / "site.css").read_text(encoding="utf-8")  # the theme's

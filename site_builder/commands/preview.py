@@ -1,8 +1,9 @@
-"""`portals serve`: serve the site on loopback, rebuild it when the content folder changes, and
-reload the open pages.
+"""`portals serve`: serve the site on loopback, rebuild it when the content folder or the theme
+changes, and reload the open pages.
 
-The server watches every file of the content folder (its names, sizes and
-modification times, checked twice a second). A change starts a build through
+The server watches every file of the content folder and of the theme
+(templates/, site.theme: its names, sizes and modification times, checked
+twice a second). A change starts a build through
 the caches, so a title or a docs page is back in about a second. Each HTML
 page it serves carries a small script that listens to /__portals__/events
 (server-sent events): "reload" after a build that published, "problem" with
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from site_builder.errors import BuildError
+from site_builder.site.theme import theme_dir
 
 log = logging.getLogger("site_builder")
 
@@ -94,15 +96,21 @@ def describe(error: BaseException) -> str:
 def watch_and_build(
     content: Path, build: Callable[[], object], watch: Watch, stop: threading.Event, say: Callable[[str], None]
 ) -> None:
-    """Rebuild whenever the content folder changes, until `stop` is set; `say` tells the terminal."""
-    seen = snapshot(content)
+    """Rebuild whenever the content folder or the theme (site.theme) changes, until `stop` is set;
+    `say` tells the terminal."""
+    folders = [content, theme_dir()]
+
+    def everything() -> dict[str, tuple[int, int]]:
+        return {name: stamp for folder in folders for name, stamp in snapshot(folder).items()}
+
+    seen = everything()
     while not stop.wait(POLL_SECONDS):
-        now = snapshot(content)
+        now = everything()
         if now == seen:
             continue
         time.sleep(POLL_SECONDS / 2)  # let an editor finish writing
-        seen = snapshot(content)
-        say("Content changed: rebuilding...")
+        seen = everything()
+        say("Content or theme changed: rebuilding...")
         started = time.perf_counter()
         try:
             build()

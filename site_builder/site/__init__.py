@@ -1,2 +1,3 @@
-"""What the visitor gets: the projector's files, the recommendation page's data, the pages
-(templates/, static/), the docs, and publishing the finished site."""
+"""What the visitor gets: the projector's files, the recommendation page's data, the pages (in the
+theme of templates/ at the repository's top, theme.py; their scripts in static/), the docs, and
+publishing the finished site."""

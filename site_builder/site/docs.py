@@ -5,16 +5,15 @@ from __future__ import annotations
 import html
 import io
 import logging
-from importlib.resources import files
 from pathlib import Path
 
 from site_builder.errors import BuildError, Problem
 from site_builder.site import paths
+from site_builder.site.theme import theme_dir
 
 log = logging.getLogger(__name__)
 
 
-THEME = Path(str(files("site_builder.site").joinpath("templates", "docs-theme")))
 # The order a reader meets the pages in, for those a site has; any other page follows, by name.
 READING_ORDER = [
     "index",
@@ -60,7 +59,12 @@ def build_docs(docs_dir: Path, site_dir: Path, site_name: str, site_url: str | N
         strict=True,
         use_directory_urls=True,
         # highlight.js would be fetched from a CDN; the site stays self-contained.
-        theme={"name": "mkdocs", "highlightjs": False, "navigation_depth": 3, "custom_dir": str(THEME)},
+        theme={
+            "name": "mkdocs",
+            "highlightjs": False,
+            "navigation_depth": 3,
+            "custom_dir": str(theme_dir() / "docs-theme"),
+        },
         nav=navigation(docs_dir),
     )
     # mkdocs logs through the "mkdocs" logger; keep its chatter at debug level.

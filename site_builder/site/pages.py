@@ -1,4 +1,4 @@
-"""Render the HTML pages from the Jinja2 templates in site/templates/.
+"""Render the HTML pages from the theme's Jinja2 templates (templates/ at the repository's top, site.theme).
 
 Every link in a page is made by `url(target)`, relative to that page, so the
 site works at any base path (a GitHub Pages project site lives under /REPO/)
@@ -17,11 +17,10 @@ from site_builder import colours
 from site_builder.config import Named
 from site_builder.config.schema import named_words
 from site_builder.site import paths
+from site_builder.site.theme import theme_dir
 
-TEMPLATES = files("site_builder.site").joinpath("templates")
 STATIC = files("site_builder.site").joinpath("static")
 STATIC_FILES = [
-    "site.css",
     "recommend.js",
     "recommend-core.js",
     "map-vectors.js",
@@ -155,7 +154,7 @@ def relative_url(page: str, target: str) -> str:
 
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.FunctionLoader(lambda name: TEMPLATES.joinpath(name).read_text(encoding="utf-8")),
+        loader=jinja2.FunctionLoader(lambda name: (theme_dir() / name).read_text(encoding="utf-8")),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -181,4 +180,7 @@ def render_pages(site: SiteModel) -> dict[str, str]:
 
 
 def static_files() -> dict[str, bytes]:
-    return {paths.static(name): STATIC.joinpath(name).read_bytes() for name in STATIC_FILES}
+    """The pages' scripts (the product's) and stylesheet (the theme's)."""
+    files = {paths.static(name): STATIC.joinpath(name).read_bytes() for name in STATIC_FILES}
+    files[paths.static("site.css")] = (theme_dir() / "site.css").read_bytes()
+    return files
