@@ -34,10 +34,9 @@ from site_builder.data import datasets, remote
 from site_builder.data.dataset import Dataset
 from site_builder.errors import BuildError, Problem, collect_warnings, quoting_files_in
 from site_builder.model import embeddings, evaluate, layouts, memory, neighbours, regions
-from site_builder.pictures import fonts
 from site_builder.pictures import make as pictures
 from site_builder.pictures.download import Downloader
-from site_builder.site import docs, pages, paths, projector, recommend
+from site_builder.site import docs, pages, paths, projector, recommend, web_fonts
 from site_builder.site.publish import check_output, publish
 
 log = logging.getLogger("site_builder")
@@ -204,13 +203,13 @@ def build_into(
         if downloader is not None:
             downloader.close()
     with stage("pages"):
-        script_fonts, rules = fonts.script_font_files(shown_text(config, loaded), cache)
+        script_fonts, rules = web_fonts.script_font_files(shown_text(config, loaded), cache)
         if rules:
             script_fonts[paths.SCRIPT_FONTS] = ("\n".join(rules) + "\n").encode("utf-8")
             site.script_fonts = True
         staging.write_all({path: html.encode("utf-8") for path, html in pages.render_pages(site).items()})
         staging.write_all(pages.static_files())
-        staging.write_all(fonts.web_font_files(cache))
+        staging.write_all(web_fonts.web_font_files(cache))
         staging.write_all(script_fonts)
         script, licence = projector.projector_bundle()
         staging.write(paths.PROJECTOR_SCRIPT, script)

@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw
 
 from site_builder.pictures import fonts
 from site_builder.pictures.sprites import CardPainter, _font, printable, render_card
+from site_builder.site import web_fonts
 
 NAMES = {
     "Japanese": "東京物語 (1953)",
@@ -147,7 +148,7 @@ def test_the_site_serves_faces_subset_to_its_names(world_site):
     assert faces == sorted(
         ["roboto-more.woff2"] + [f"noto-sans-{s}.woff2" for s in ("jp", "kr", "arabic", "hebrew", "devanagari", "thai")]
     )
-    needed = {ord(c) for name in NAMES.values() for c in fonts.drawn(name)} - set(fonts.WEB_CHARACTERS)
+    needed = {ord(c) for name in NAMES.values() for c in fonts.drawn(name)} - set(web_fonts.WEB_CHARACTERS)
     served: set[int] = set()
     for face in faces:
         assert f'url("{face}")' in css

@@ -16,8 +16,8 @@ from site_builder.cache import Kind, stable_hash
 from site_builder.config import DatasetConfig, PortalConfig, SiteConfig
 from site_builder.data.dataset import fingerprint
 from site_builder.model import embeddings, layouts, neighbours, regions
-from site_builder.pictures import fonts
 from site_builder.pictures import make as pictures
+from site_builder.site import web_fonts
 
 
 def dataset_identity(dataset: DatasetConfig) -> str:
@@ -43,7 +43,7 @@ def cache_keys(config: SiteConfig) -> dict[str, str]:
         (regions.REGIONS, per_portal(lambda p: [layouts.config_inputs(p), p.label, p.metadata, p.color_by])),
         (neighbours.NEIGHBOURS, per_portal(lambda p: [embeddings.config_inputs(p), p.neighbours_to_search])),
         (pictures.SPRITES, per_portal(lambda p: pictures.config_inputs(p, config.content_dir, config.download))),
-        (fonts.WEB_FONT_CACHE, []),
+        (web_fonts.WEB_FONT_CACHE, []),
     ]:
         stages.setdefault(kind.folder, []).append((kind, inputs))
     keys = {
