@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 
+from site_builder.model.neighbours import top_agreement  # noqa: E402
 from site_builder.site import taste_parts  # noqa: E402
 from site_builder.site.recommend import dequantise, quantise, unit_rows  # noqa: E402
 
@@ -52,9 +53,7 @@ def exact_scores(unit: np.ndarray, chosen: np.ndarray) -> np.ndarray:
 
 def agreement(exact: np.ndarray, approximate: np.ndarray) -> float:
     """Share of the approximate top 10 in the exact top 10 (ties at its edge count)."""
-    picks = np.argpartition(-approximate, TOP)[:TOP]
-    threshold = np.partition(exact, len(exact) - TOP)[len(exact) - TOP]
-    return float((exact[picks] >= threshold - 1e-9).mean())
+    return top_agreement(exact, np.argpartition(-approximate, TOP)[:TOP], TOP)
 
 
 def pca(unit: np.ndarray, asked: list[np.ndarray]) -> None:

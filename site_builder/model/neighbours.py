@@ -66,6 +66,15 @@ def unit_rows(vectors: np.ndarray) -> np.ndarray:
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
 
+def top_agreement(exact_scores: np.ndarray, picks: np.ndarray, top: int, tolerance: float = 1e-6) -> float:
+    """Share of `picks` that belong to the exact top `top` of `exact_scores`, ties at its edge
+    included (points with the very same vector tie, and any of them is right)."""
+    if top <= 0:
+        return 1.0
+    threshold = np.partition(exact_scores, len(exact_scores) - top)[len(exact_scores) - top]
+    return float((exact_scores[picks] >= threshold - tolerance).mean())
+
+
 def top_k_neighbours(
     vectors: np.ndarray, k: int, block_floats: int | None = None, method: Method = "auto"
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -29,7 +29,7 @@ recommend.json, the index (compact UTF-8 JSON, no spaces; GitHub Pages serves it
   vectors      {path, dtype, scale, bytes, loss}: the vectors file (relative to the portal's
                folder) and how well it agrees with the float32 vectors (`measure_loss`). From
                taste_parts.PARTS_FROM bytes on, `parts` instead of `path`: {probe, path, suffix,
-               clusters, share, kept, loaded, queries}, the file's rows in parts (site.taste_parts)
+               clusters, share, kept, loaded, queries, top}, the file's rows in parts (site.taste_parts)
   evaluation   the figures of `portals evaluate`, when the portal shows them
 
 <blocks.path>/<b>.json, one per B points, from point b * B on
@@ -78,7 +78,7 @@ from site_builder.colours import Tints, cell_text
 from site_builder.config import Named
 from site_builder.config.schema import named_words
 from site_builder.data.dataset import COMPUTED_COLUMNS, interaction_matrix
-from site_builder.model.neighbours import unit_rows
+from site_builder.model.neighbours import top_agreement, unit_rows
 from site_builder.site import taste_parts
 from site_builder.site.paths import RECOMMEND_BLOCKS, RECOMMEND_DATA, VECTOR_FILES
 from site_builder.site.projector import metadata_columns
@@ -305,7 +305,7 @@ def measure_loss(
         for exact_sim, decoded_sim, point in zip(exact[sample] @ exact.T, decoded[sample] @ decoded.T, sample):
             exact_sim[point] = decoded_sim[point] = -np.inf
             picks = np.argpartition(-decoded_sim, top_n - 1)[:top_n]
-            neighbour_shares.append(_agreement(exact_sim, picks, top_n))
+            neighbour_shares.append(top_agreement(exact_sim, picks, top_n))
 
     taste_shares = []
     likes, dislikes = min(3, max(count - 1, 0)), 1 if count > 4 else 0
@@ -316,7 +316,7 @@ def measure_loss(
             query = exact[chosen[:likes]].sum(axis=0) - exact[chosen[likes:]].sum(axis=0)
             exact_scores = exact @ query
             exact_scores[chosen] = -np.inf
-            taste_shares.append(_agreement(exact_scores, picks, len(picks)))
+            taste_shares.append(top_agreement(exact_scores, picks, len(picks)))
 
     return QuantisationLoss(
         dtype=dtype,
@@ -330,14 +330,6 @@ def measure_loss(
         min_taste_overlap=round(float(np.min(taste_shares)) if taste_shares else 1.0, 4),
         queries=len(taste_shares),
     )
-
-
-def _agreement(exact_scores: np.ndarray, picks: np.ndarray, top: int, tolerance: float = 1e-6) -> float:
-    """Share of `picks` that belong to the exact top `top` (ties at the boundary included)."""
-    if top <= 0:
-        return 1.0
-    threshold = np.partition(exact_scores, len(exact_scores) - top)[len(exact_scores) - top]
-    return float((exact_scores[picks] >= threshold - tolerance).mean())
 
 
 # ------------------------------------------------------------------ the files
@@ -446,10 +438,11 @@ def page_data(
         }
         folder_files[f"{first // size}.json"] = _json_bytes(block)
     vector_file = VECTOR_FILES[vector_type]
+    suffix = vector_file[vector_file.rindex(".") :]  # the parts' too: parts/<c>.i8
     if parts is None:
         folder_files[vector_file] = vector_bytes
     else:
-        folder_files.update(taste_parts.part_files(parts, vector_bytes, vector_file[vector_file.rindex(".") :]))
+        folder_files.update(taste_parts.part_files(parts, vector_bytes, suffix))
     for point, picture in sorted((pictures or {}).items()):
         folder_files[f"{point}{PICTURE_SUFFIX}"] = picture
     digest = hashlib.sha256()
@@ -488,12 +481,13 @@ def page_data(
         document["vectors"]["parts"] = {
             "probe": folder + taste_parts.PROBE_FILE,
             "path": folder + taste_parts.PARTS_FOLDER,
-            "suffix": vector_file[vector_file.rindex(".") :],
+            "suffix": suffix,
             "clusters": len(parts.centroids),
             "share": parts.share,
             "kept": round(parts.kept, 4),
             "loaded": round(parts.loaded, 4),
             "queries": taste_parts.QUERIES,
+            "top": taste_parts.TOP,
         }
     if pictures:
         document["pictures"] = {"path": folder, "of": sorted(int(p) for p in pictures)}

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from site_builder.cache import ARRAYS, Cache, Kind
-from site_builder.model.neighbours import unit_rows
+from site_builder.model.neighbours import top_agreement, unit_rows
 from site_builder.site import paths
 
 PARTS_FROM = 2_000_000  # bytes of vectors from which the page gets parts (1.6 s at 10 Mbit/s)
@@ -172,7 +172,6 @@ def agreement(found: Partition, decoded: np.ndarray, exact: np.ndarray) -> tuple
         exact_scores = exact @ (exact[chosen[:3]].sum(axis=0) - exact[chosen[3]])
         exact_scores[chosen] = -np.inf
         top = min(TOP, count - 4)
-        threshold = np.partition(exact_scores, count - top)[count - top]
         query = decoded[chosen[:3]].sum(axis=0) - decoded[chosen[3]]
         scores = decoded @ query
         scores[chosen] = -np.inf
@@ -181,7 +180,7 @@ def agreement(found: Partition, decoded: np.ndarray, exact: np.ndarray) -> tuple
             taken[probe(found, chosen, query, share)] = True
             loaded = taken[found.cluster]
             picks = np.argpartition(-np.where(loaded, scores, -np.inf), top - 1)[:top]
-            kept[q, s] = float((exact_scores[picks] >= threshold - 1e-6).mean())
+            kept[q, s] = top_agreement(exact_scores, picks, top)
             loads[q, s] = loaded.mean()
     return kept.mean(axis=0), loads.mean(axis=0)
 

@@ -57,7 +57,6 @@ function recommendationPage(root) {
   var earlyProbe = null;    // probe.bin asked for beside the index (a taste's deep link), until read
   var partPromises = {};    // cluster -> promise of its part, loaded once
   var partsDone = 0;
-  var TASTE_TOP = 10;       // the top list the build measured a partial ranking's agreement on (taste_parts.TOP)
   var suggestions = [];     // point indices in the open listbox
   var active = -1;          // highlighted suggestion
   var renderToken = 0;
@@ -100,15 +99,23 @@ function recommendationPage(root) {
     return new URL(Math.floor(point / size) + ".json", folder).href;
   }
 
+  // A file's response, or the error to show: a file of the versioned folder gone since the page
+  // opened means the site was deployed again.
+  function answered(response, what) {
+    if (response.status === 404) throw new Error("this site has been updated since the page was opened: reload the page");
+    if (!response.ok) throw new Error(what + " answered " + response.status);
+    return response;
+  }
+
+  function fetchBuffer(url, what) {
+    return fetch(url).then(function (response) { return answered(response, what).arrayBuffer(); });
+  }
+
   function loadBlock(point) {
     var url = blockUrl(point);
     if (!blocks[url]) {
       blocks[url] = fetch(url).then(function (response) {
-        if (response.status === 404) {
-          throw new Error("this site has been updated since the page was opened: reload the page");
-        }
-        if (!response.ok) throw new Error("the data answered " + response.status);
-        return response.json();
+        return answered(response, "the data").json();
       }).then(function (block) {
         settled[url] = block;
         return block;
@@ -379,10 +386,7 @@ function recommendationPage(root) {
     if (!vectorsPromise) {
       var info = data.vectors;
       var started = performance.now();
-      vectorsPromise = fetch(new URL(info.path, dataUrl)).then(function (response) {
-        if (!response.ok) throw new Error("the vectors file answered " + response.status);
-        return response.arrayBuffer();
-      }).then(function (buffer) {
+      vectorsPromise = fetchBuffer(new URL(info.path, dataUrl), "the vectors file").then(function (buffer) {
         unit = decodeVectors(buffer, info.dtype, data.count, data.dims);
         loadedCount = data.count;
         timing.vectors = performance.now() - started;
@@ -393,18 +397,10 @@ function recommendationPage(root) {
     return vectorsPromise;
   }
 
-  function fetchBuffer(path, what) {
-    return fetch(new URL(path, dataUrl)).then(function (response) {
-      if (response.status === 404) throw new Error("this site has been updated since the page was opened: reload the page");
-      if (!response.ok) throw new Error(what + " answered " + response.status);
-      return response.arrayBuffer();
-    });
-  }
-
   function loadProbe() {
     if (!probePromise) {
       var parts = data.vectors.parts;
-      var asked = earlyProbe || fetchBuffer(parts.probe, "the probe file");
+      var asked = earlyProbe || fetchBuffer(new URL(parts.probe, dataUrl), "the probe file");
       earlyProbe = null;
       probePromise = asked.then(function (buffer) {
         probe = readProbe(buffer, parts.clusters, data.dims, data.count);
@@ -420,7 +416,7 @@ function recommendationPage(root) {
   function loadPart(c) {
     if (!partPromises[c]) {
       var parts = data.vectors.parts, members = probe.members[c];
-      partPromises[c] = fetchBuffer(parts.path + c + parts.suffix, "a part of the vectors").then(function (buffer) {
+      partPromises[c] = fetchBuffer(new URL(parts.path + c + parts.suffix, dataUrl), "a part of the vectors").then(function (buffer) {
         placeRows(unit, decodeVectors(buffer, data.vectors.dtype, members.length, data.dims), members, data.dims);
         for (var m = 0; m < members.length; m++) loaded[members[m]] = 1;
         loadedCount += members.length;
@@ -488,10 +484,8 @@ function recommendationPage(root) {
         cards.appendChild(card(point, n + 1, pair[1].toFixed(3), "match", why, state));
       });
       var heading = state.like.length ? "Picked for your taste" : "Farthest from what you dislike";
-      var rankedCount = 0;
-      if (partial) for (var p = 0; p < data.count; p++) rankedCount += loaded[p];
       var note = tasteNote(state.like.length, state.dislike.length, count, data.count,
-        partial ? rankedCount - chosenLoaded(state) : undefined);
+        partial ? loadedCount - chosenLoaded(state) : undefined);
       show(h("section", { className: "rec-taste-result", "aria-labelledby": "rec-taste-result-heading" },
         h("h2", { id: "rec-taste-result-heading", tabindex: "-1", text: heading }),
         h("p", { className: "rec-note", text: note }),
@@ -525,7 +519,7 @@ function recommendationPage(root) {
     });
     return h("p", { className: "rec-note rec-partial" },
       "Measured when the site was built on " + formatNumber(parts.queries) + " random tastes, ranking the nearest parts " +
-      "finds on average " + percent(parts.kept) + " of the exact top " + TASTE_TOP + " (ranking all of them: " +
+      "finds on average " + percent(parts.kept) + " of the exact top " + parts.top + " (ranking all of them: " +
       percent(data.vectors.loss.taste_overlap) + "). ", button);
   }
 
@@ -606,7 +600,7 @@ function recommendationPage(root) {
         formatNumber(parts.clusters) + " parts, one per cluster of the map. A taste loads the parts of the points " +
         "you chose and those nearest it until " + percent(parts.share) + " of the " + formatNumber(data.count) +
         " are in (" + percent(parts.loaded) + " on average, about " + megabytes(v.bytes * parts.loaded) + "), and ranks those; " +
-        "on random tastes that finds " + percent(parts.kept) + " of the exact top " + TASTE_TOP + ". " +
+        "on random tastes that finds " + percent(parts.kept) + " of the exact top " + parts.top + ". " +
         "“Rank all” loads the rest." }));
     }
     if (data.evaluation) describeEvaluation(data.evaluation);
@@ -642,10 +636,7 @@ function recommendationPage(root) {
   var linked = /(?:^#|&)item=(\d+)/.exec(location.hash);
   if (linked && blockSize) loadBlock(Number(linked[1])).catch(function () { /* said when rendered */ });
   if (root.hasAttribute("data-probe") && !linked && /(?:^#|&)(?:like|dislike)=\d/.test(location.hash)) {
-    earlyProbe = fetch(new URL(root.getAttribute("data-probe"), document.baseURI)).then(function (response) {
-      if (!response.ok) throw new Error("the probe file answered " + response.status);
-      return response.arrayBuffer();
-    });
+    earlyProbe = fetchBuffer(new URL(root.getAttribute("data-probe"), document.baseURI), "the probe file");
     earlyProbe.catch(function () { /* said when ranked */ });
   }
   fetch(dataUrl).then(function (response) {
