@@ -84,18 +84,18 @@ class Leftovers:
     def of(cls, config: SiteConfig, content: Path, keep: set[Path]) -> Leftovers:
         """The old site's parts; `keep`: files the new site writes (its docs page), never removed."""
         content = Path(content).resolve()
+        kept = {p.resolve() for p in keep}
         datasets_folder = content / "datasets"
         folders = []
         for dataset in config.datasets.values():
             path = Path(dataset.path).resolve() if dataset.path is not None else None
             if path is not None and path.is_relative_to(datasets_folder) and path != datasets_folder:
                 folder = datasets_folder / path.relative_to(datasets_folder).parts[0]
-                if folder not in folders:
+                if folder not in folders and folder not in kept:
                     folders.append(folder)
         pages: list[Path] = []
         docs = (content / config.docs).resolve() if config.docs is not None else None
         if docs is not None and docs.is_dir():
-            kept = {p.resolve() for p in keep}
             pages = [
                 page
                 for page in sorted(docs.rglob("*.md"))
@@ -104,11 +104,8 @@ class Leftovers:
             pages += [folder for folder in sorted(docs.iterdir()) if folder.is_dir() and folder.name == "images"]
         return cls(list(config.datasets), [p.name for p in config.portals], folders, pages)
 
-    def remove(self, keep: set[Path]) -> None:
-        kept = {p.resolve() for p in keep}
+    def remove(self) -> None:
         for path in [*self.folders, *self.pages]:
-            if path.resolve() in kept:
-                continue
             if path.is_dir():
                 shutil.rmtree(path)
             elif path.exists():

@@ -697,7 +697,7 @@ def scaffold(
     if replace_site and existing is not None:
         leftovers = Leftovers.of(existing, content, keep={folder, *([docs_page] if docs_page else [])})
         removed = leftovers.describe(content)
-        leftovers.remove(keep={folder, *([docs_page] if docs_page else [])})
+        leftovers.remove()
         if config.docs is not None and config.docs.is_dir():
             named = named_words(words, layout or "")
             home = docs_home(site_title or title, site_description, name, named.items, named.users)

@@ -92,6 +92,7 @@ def code_points(text: str) -> set[int]:
     return {ord(c) for c in drawn(text)}
 
 
+@functools.lru_cache(maxsize=1024)  # a card asks twice for its label's: to spell it, then to draw it
 def card_font_for(text: str) -> Path:
     """The font a card writes `text` in: Roboto Medium when it has every character, else the first
     fallback that does, else whichever has the most of them."""
