@@ -93,18 +93,23 @@ def median(runs: list[dict], key: str) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def page_arguments(description: str) -> tuple[argparse.Namespace, str]:
+    """--site, --portal and --runs, as the map benchmarks take them, and Debian's chromium (or exit)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--site", type=Path, default=REPO / "_site")
     parser.add_argument("--portal", default="movies")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-
-    from playwright.sync_api import sync_playwright
-
     executable = find_chromium()
     if executable is None:
         sys.exit(MISSING)
+    return args, executable
+
+
+def main() -> None:
+    args, executable = page_arguments(__doc__.splitlines()[0])
+    from playwright.sync_api import sync_playwright
+
     server = serve(args.site.resolve())
     url = f"http://127.0.0.1:{server.server_address[1]}/{args.portal}/index.html"
     print(f"{args.portal} map, {args.site}: median of {args.runs} cold loads, ms since navigation")

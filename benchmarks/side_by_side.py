@@ -25,7 +25,6 @@ point layer (and then its label layer) exists on its deck.gl map.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import http.server
 import json
@@ -45,8 +44,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from browsing import CHROMIUM_ARGS, MISSING, find_chromium  # noqa: E402
-from map_page import TIMEOUT_MS, median  # noqa: E402
+from browsing import CHROMIUM_ARGS  # noqa: E402
+from map_page import TIMEOUT_MS, median, page_arguments  # noqa: E402
 from map_page import measure as measure_ours  # noqa: E402
 from recommend_page import GzipHandler, serve, throttled_page  # noqa: E402
 
@@ -178,14 +177,7 @@ def measure_datamapplot(browser, url: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--site", type=Path, default=REPO / "_site")
-    parser.add_argument("--portal", default="movies")
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
-    executable = find_chromium()
-    if executable is None:
-        sys.exit(MISSING)
+    args, executable = page_arguments(__doc__.split("\n\n")[0])
     from playwright.sync_api import sync_playwright
 
     cdn_server = serve_https(cdn_folder())
